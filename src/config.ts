@@ -1,0 +1,80 @@
+// The only reader of process.env: every setting typed, with its unit and default, validated at start.
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .pipe(z.string().url().optional())
+  .optional();
+
+/** Each key: environment variable → unit, default, meaning. */
+const schema = z.object({
+  /** PostgreSQL URL; unset → embedded PostgreSQL in DATA_DIR/pg. */
+  DATABASE_URL: optionalUrl,
+  /** MQTT broker URL; unset → embedded aedes broker on MQTT_PORT. */
+  MQTT_URL: optionalUrl,
+  /** Port of the embedded MQTT broker (TCP). */
+  MQTT_PORT: port.default(1883),
+  /** Host the embedded broker and the HTTP API bind to. */
+  BIND_HOST: z.string().default('0.0.0.0'),
+  /** HTTP API port. */
+  HTTP_PORT: port.default(8080),
+  /** Port of the embedded PostgreSQL (loopback only). */
+  EMBEDDED_PG_PORT: port.default(5433),
+  /** Folder for the embedded database and the generated secret. */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** HS256 secret for API tokens (≥ 32 characters); unset → generated into DATA_DIR/jwt-secret. */
+  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** OIDC JWKS URL; when set, tokens are verified against it instead of the secret. */
+  AUTH_JWKS_URL: optionalUrl,
+  /** Expected `iss` of API tokens. */
+  AUTH_ISSUER: z.string().min(1).default('chipwatch'),
+  /** MQTT topic prefix. */
+  MQTT_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[^#+]+[^/#+]$/, 'must be a topic prefix without wildcards or trailing slash')
+    .default('chipwatch/v1'),
+  /** Fixed MQTT client id of this ingest worker (persistent session). */
+  MQTT_CLIENT_ID: z.string().min(1).max(64).default('chipwatch-ingest'),
+  /** Shared-subscription group; set to let several ingest workers share the load. */
+  MQTT_SHARED_GROUP: z.string().regex(/^[^/#+]+$/).optional(),
+  /** Micro-batch: flush after this many messages. */
+  INGEST_BATCH_MAX: positiveInt.default(500),
+  /** Micro-batch: flush after this many milliseconds. */
+  INGEST_BATCH_MS: positiveInt.default(20),
+  /** Messages held in memory before chipwatch stops reading from the broker (backpressure). */
+  INGEST_QUEUE_MAX: positiveInt.default(4000),
+  /** Largest accepted message, bytes. */
+  INGEST_MAX_MESSAGE_BYTES: positiveInt.default(64 * 1024),
+  /** Raw bytes of a rejected message kept as evidence, bytes. */
+  REJECTION_RAW_CAP_BYTES: positiveInt.default(64 * 1024),
+  /** How far a record's `ts` may lie ahead of the receiver's clock, seconds. */
+  MAX_CLOCK_SKEW_S: positiveInt.default(300),
+  /** Database pool size. */
+  DB_POOL_MAX: positiveInt.default(8),
+  /** Log level (pino). */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Which parts this process runs: all, ingest, api (comma-separated). */
+  CHIPWATCH_PARTS: z
+    .string()
+    .default('all')
+    .transform((s) => s.split(',').map((p) => p.trim()))
+    .pipe(z.array(z.enum(['all', 'ingest', 'api']))),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,85 @@
+// Compact JWS (RFC 7515): parse, header rules, signature check. Pure but for the crypto thread pool.
+import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { Rejection } from '../domain/errors.ts';
+import type { SigningAlg } from './keys.ts';
+
+export const TELEMETRY_TYP = 'chipwatch-telemetry+jws';
+export const ATTESTATION_TYP = 'chipwatch-attestation+jws';
+
+const ALLOWED_ALGS: ReadonlySet<string> = new Set(['EdDSA', 'ES256']);
+const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit', 'b64'] as const;
+const B64URL = /^[A-Za-z0-9_-]*$/;
+
+export interface ParsedJws {
+  alg: SigningAlg;
+  kid: string;
+  /** `header.payload`, the bytes the signature covers. */
+  signingInput: Buffer;
+  payload: Buffer;
+  signature: Buffer;
+}
+
+function b64urlDecode(part: string, what: string): Buffer {
+  // Node's decoder ignores bad characters; refuse them so one message has exactly one encoding.
+  if (!B64URL.test(part) || part.length % 4 === 1) throw new Rejection('MALFORMED', `${what} is not base64url`);
+  return Buffer.from(part, 'base64url');
+}
+
+/** Splits and checks a compact JWS; throws a Rejection with the rule it broke. */
+export function parseCompactJws(raw: Buffer, expectedTyp: string): ParsedJws {
+  const text = raw.toString('latin1');
+  const parts = text.split('.');
+  if (parts.length !== 3) throw new Rejection('MALFORMED', `a compact JWS has 3 parts, got ${parts.length}`);
+  const [h, p, s] = parts as [string, string, string];
+  if (h.length === 0 || s.length === 0) throw new Rejection('MALFORMED', 'empty JWS header or signature');
+
+  let header: unknown;
+  try {
+    header = JSON.parse(b64urlDecode(h, 'header').toString('utf8'));
+  } catch (e) {
+    if (e instanceof Rejection) throw e;
+    throw new Rejection('MALFORMED', 'JWS header is not JSON');
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new Rejection('MALFORMED', 'JWS header is not a JSON object');
+  }
+  const hdr = header as Record<string, unknown>;
+  const alg = hdr.alg;
+  if (typeof alg !== 'string' || !ALLOWED_ALGS.has(alg)) {
+    throw new Rejection('ALG_NOT_ALLOWED', `alg ${JSON.stringify(alg) ?? 'missing'} is not EdDSA or ES256`);
+  }
+  for (const name of FORBIDDEN_HEADERS) {
+    if (Object.hasOwn(hdr, name)) throw new Rejection('HEADER_NOT_ALLOWED', `header "${name}" is not allowed`);
+  }
+  if (hdr.typ !== expectedTyp) {
+    throw new Rejection('HEADER_NOT_ALLOWED', `typ must be "${expectedTyp}", got ${JSON.stringify(hdr.typ) ?? 'none'}`);
+  }
+  const kid = hdr.kid;
+  if (typeof kid !== 'string' || kid.length === 0) throw new Rejection('UNKNOWN_KEY', 'header has no kid');
+
+  const payload = b64urlDecode(p, 'payload');
+  if (payload.length === 0) throw new Rejection('MALFORMED', 'empty JWS payload');
+  const signature = b64urlDecode(s, 'signature');
+  return { alg: alg as SigningAlg, kid, signingInput: Buffer.from(`${h}.${p}`, 'latin1'), payload, signature };
+}
+
+/**
+ * Verifies the signature on libuv's thread pool (node:crypto with a callback), so verification uses every core
+ * while the event loop keeps reading the broker. Resolves false on a bad signature; never throws.
+ */
+export function verifySignature(jws: ParsedJws, key: KeyObject): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (err: Error | null, ok: boolean) => resolve(err ? false : ok);
+    try {
+      if (jws.alg === 'EdDSA') {
+        if (jws.signature.length !== 64) return resolve(false);
+        cryptoVerify(null, jws.signingInput, key, jws.signature, done);
+      } else {
+        if (jws.signature.length !== 64) return resolve(false);
+        cryptoVerify('sha256', jws.signingInput, { key, dsaEncoding: 'ieee-p1363' }, jws.signature, done);
+      }
+    } catch {
+      resolve(false);
+    }
+  });
+}
