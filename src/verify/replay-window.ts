@@ -1,7 +1,7 @@
 // Anti-replay window per device, after IPsec (RFC 4303 §3.4.3): the highest seq seen plus a bitmap of the
 // WINDOW_SIZE seqs below it. O(1) storage per device; exact duplicates are told from replays by payload hash.
 
-export const WINDOW_SIZE = 256;
+export const WINDOW_SIZE = 1024;
 const MASK = (1n << BigInt(WINDOW_SIZE)) - 1n;
 
 export interface ReplayWindow {

@@ -1,0 +1,85 @@
+// Brings up N simulated trackers: a key each, registered through the API, connected to the broker.
+import { registerDevice } from './api.ts';
+import { type DeviceAlg, type DeviceKey, generateDeviceKey } from './keys.ts';
+import { type LatLon, lineTrack, type Track } from './route.ts';
+import { Tracker } from './tracker.ts';
+
+export interface SimDevice {
+  deviceId: string;
+  key: DeviceKey;
+  track: Track;
+  tracker: Tracker;
+}
+
+export interface FleetOptions {
+  count: number;
+  idPrefix: string;
+  alg: DeviceAlg;
+  apiUrl: string;
+  token: string;
+  mqttUrl: string;
+  topicPrefix?: string;
+  from: LatLon;
+  to: LatLon;
+  speedKmh: number;
+  /** Device time at which every track leaves `from`; default now. */
+  startTs?: number;
+  resendAfterMs?: number;
+  connectTimeoutMs?: number;
+}
+
+/** Parallel registrations: enough to hide round trips without flooding a small API. */
+const REGISTER_CONCURRENCY = 8;
+
+export function deviceIdFor(idPrefix: string, index: number): string {
+  return `${idPrefix}-${String(index + 1).padStart(4, '0')}`;
+}
+
+export async function startFleet(opts: FleetOptions): Promise<SimDevice[]> {
+  const startTs = opts.startTs ?? Date.now();
+  const planned = Array.from({ length: opts.count }, (_, i) => ({
+    deviceId: deviceIdFor(opts.idPrefix, i),
+    key: generateDeviceKey(opts.alg),
+    track: lineTrack(opts.from, opts.to, opts.speedKmh, { startTs }),
+  }));
+
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < planned.length) {
+      const d = planned[next++]!;
+      try {
+        await registerDevice(opts.apiUrl, opts.token, d.deviceId, d.key.publicJwk);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REGISTER_CONCURRENCY, planned.length) }, worker));
+
+  const devices = planned.map((d) => ({
+    ...d,
+    tracker: new Tracker({
+      deviceId: d.deviceId,
+      key: d.key,
+      mqttUrl: opts.mqttUrl,
+      ...(opts.topicPrefix === undefined ? {} : { topicPrefix: opts.topicPrefix }),
+      ...(opts.resendAfterMs === undefined ? {} : { resendAfterMs: opts.resendAfterMs }),
+    }),
+  }));
+  try {
+    await Promise.all(devices.map((d) => d.tracker.waitConnected(opts.connectTimeoutMs ?? 10_000)));
+  } catch (err) {
+    await stopFleet(devices);
+    throw new Error(
+      `${(err as Error).message} chipwatch embeds the broker: start it with npm start, or pass --mqtt URL`,
+      { cause: err },
+    );
+  }
+  return devices;
+}
+
+export async function stopFleet(devices: readonly SimDevice[]): Promise<void> {
+  await Promise.all(devices.map((d) => d.tracker.close()));
+}

@@ -1,0 +1,40 @@
+// `chipwatch` command line: run all parts or one, mint API tokens, apply migrations.
+import { Command, Option } from 'commander';
+import { mintToken, ROLES, type Role, resolveJwtSecret } from './auth.ts';
+import { loadConfig } from './config.ts';
+import { migrate } from './db/migrate.ts';
+import { run } from './main.ts';
+
+const program = new Command('chipwatch').description('Verifies where export-controlled AI chips are.');
+
+program.command('start', { isDefault: true }).description('run every part (embedded database and broker unless URLs are set)').action(() => run());
+program.command('ingest').description('run only the ingest worker (MQTT → database)').action(() => run({ CHIPWATCH_PARTS: ['ingest'] }));
+program.command('api').description('run only the HTTP API').action(() => run({ CHIPWATCH_PARTS: ['api'] }));
+
+program
+  .command('token')
+  .description('mint an API token signed with AUTH_JWT_SECRET or the secret in DATA_DIR')
+  .addOption(new Option('--role <role>', 'role of the token').choices(ROLES).makeOptionMandatory())
+  .option('--sub <subject>', 'who the token is for', 'cli')
+  .option('--ttl <seconds>', 'lifetime in seconds', '86400')
+  .action(async (opts: { role: Role; sub: string; ttl: string }) => {
+    const config = loadConfig();
+    const secret = resolveJwtSecret(config.AUTH_JWT_SECRET, config.DATA_DIR);
+    const ttlS = Number(opts.ttl);
+    if (!Number.isInteger(ttlS) || ttlS <= 0) throw new Error('--ttl must be a positive number of seconds');
+    process.stdout.write(`${await mintToken(secret, { sub: opts.sub, role: opts.role, issuer: config.AUTH_ISSUER, ttlS })}\n`);
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations to DATABASE_URL and exit')
+  .action(async () => {
+    const config = loadConfig();
+    if (!config.DATABASE_URL) throw new Error('set DATABASE_URL (the embedded database migrates itself at start)');
+    console.log((await migrate(config.DATABASE_URL)).join('\n') || 'up to date');
+  });
+
+program.parseAsync().catch((err: Error) => {
+  console.error(`chipwatch: ${err.message}`);
+  process.exit(1);
+});

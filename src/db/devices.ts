@@ -1,0 +1,82 @@
+// Devices and their keys: registration, revocation, and key lookups for the ingest path.
+import type { PublicJwk, SigningAlg } from '../verify/keys.ts';
+import type { Pool, PoolClient } from './pool.ts';
+
+type Queryable = Pool | PoolClient;
+
+export interface DeviceRow {
+  id: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  keys: { kid: string; alg: SigningAlg; createdAt: Date; revokedAt: Date | null }[];
+}
+
+/** Inserts a device with its first key; returns false when the device id or the kid is taken. */
+export async function insertDevice(db: Pool, id: string, jwk: PublicJwk, createdBy: string): Promise<boolean> {
+  const res = await db.query(
+    `WITH d AS (
+       INSERT INTO devices (id, created_by) VALUES ($1, $4) ON CONFLICT DO NOTHING RETURNING id
+     ), k AS (
+       INSERT INTO device_keys (kid, device_id, alg, public_jwk)
+       SELECT $2, d.id, $3, $5::jsonb FROM d
+       WHERE NOT EXISTS (SELECT 1 FROM device_keys WHERE kid = $2)
+       RETURNING kid
+     )
+     SELECT (SELECT count(*) FROM d) AS devices, (SELECT count(*) FROM k) AS keys`,
+    [id, jwk.kid, jwk.alg, createdBy, JSON.stringify(jwk)],
+  );
+  const row = res.rows[0] as { devices: number; keys: number };
+  return row.devices === 1 && row.keys === 1;
+}
+
+export async function kidExists(db: Queryable, kid: string): Promise<boolean> {
+  const res = await db.query('SELECT 1 FROM device_keys WHERE kid = $1', [kid]);
+  return res.rowCount === 1;
+}
+
+export async function getDevice(db: Queryable, id: string): Promise<DeviceRow | undefined> {
+  const res = await db.query(
+    `SELECT d.id, d.created_at, d.revoked_at,
+            coalesce(json_agg(json_build_object('kid', k.kid, 'alg', k.alg, 'createdAt', k.created_at,
+                     'revokedAt', k.revoked_at) ORDER BY k.created_at) FILTER (WHERE k.kid IS NOT NULL), '[]') AS keys
+       FROM devices d LEFT JOIN device_keys k ON k.device_id = d.id
+      WHERE d.id = $1 GROUP BY d.id`,
+    [id],
+  );
+  const r = res.rows[0];
+  if (!r) return undefined;
+  return { id: r.id, createdAt: r.created_at, revokedAt: r.revoked_at, keys: r.keys };
+}
+
+/** Revokes the device and every key it has; idempotent (the first revocation time stays). */
+export async function revokeDevice(db: Pool, id: string, by: string, reason: string | null): Promise<boolean> {
+  const res = await db.query(
+    `WITH d AS (
+       UPDATE devices SET revoked_at = coalesce(revoked_at, now()), revoked_by = coalesce(revoked_by, $2),
+                          revoke_reason = coalesce(revoke_reason, $3)
+        WHERE id = $1 RETURNING id, revoked_at
+     )
+     UPDATE device_keys k SET revoked_at = coalesce(k.revoked_at, d.revoked_at) FROM d WHERE k.device_id = d.id
+     RETURNING k.kid`,
+    [id, by, reason],
+  );
+  if ((res.rowCount ?? 0) > 0) return true;
+  return (await db.query('SELECT 1 FROM devices WHERE id = $1', [id])).rowCount === 1;
+}
+
+export interface KeyRecord {
+  kid: string;
+  deviceId: string;
+  alg: SigningAlg;
+  jwk: PublicJwk;
+}
+
+/** Public key material by kid (immutable once registered, so callers may cache it). */
+export async function findKeys(db: Queryable, kids: string[]): Promise<KeyRecord[]> {
+  if (kids.length === 0) return [];
+  const res = await db.query(
+    'SELECT kid, device_id, alg, public_jwk FROM device_keys WHERE kid = ANY($1::text[])',
+    [kids],
+  );
+  return res.rows.map((r) => ({ kid: r.kid, deviceId: r.device_id, alg: r.alg, jwk: r.public_jwk }));
+}

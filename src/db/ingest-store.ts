@@ -1,0 +1,208 @@
+// SQL of one ingest batch: one statement per step, many rows per statement (unnest arrays), one transaction.
+import type { ReplayWindow } from '../verify/replay-window.ts';
+import { windowFromDb, windowToHex } from '../verify/replay-window.ts';
+import type { PoolClient } from './pool.ts';
+
+export interface DeviceStateRow {
+  deviceId: string;
+  window: ReplayWindow;
+  lastFixTs: number | null;
+}
+
+/** Creates missing state rows, then locks every device's row in id order (no deadlocks between workers). */
+export async function lockDeviceStates(c: PoolClient, deviceIds: string[]): Promise<Map<string, DeviceStateRow>> {
+  const ids = [...new Set(deviceIds)].sort();
+  await c.query(
+    'INSERT INTO device_state (device_id) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (device_id) DO NOTHING',
+    [ids],
+  );
+  const res = await c.query(
+    `SELECT device_id, highest_seq, window_bitmap, last_fix_ts FROM device_state
+      WHERE device_id = ANY($1::text[]) ORDER BY device_id FOR UPDATE`,
+    [ids],
+  );
+  const out = new Map<string, DeviceStateRow>();
+  for (const r of res.rows) {
+    out.set(r.device_id, {
+      deviceId: r.device_id,
+      window: windowFromDb(r.highest_seq, r.window_bitmap),
+      lastFixTs: r.last_fix_ts ? (r.last_fix_ts as Date).getTime() : null,
+    });
+  }
+  return out;
+}
+
+/** When each key stopped being valid (its own revocation or its device's), read inside the batch transaction. */
+export async function keyRevocations(c: PoolClient, kids: string[]): Promise<Map<string, number | null>> {
+  const res = await c.query(
+    `SELECT k.kid, least(k.revoked_at, d.revoked_at) AS revoked_at
+       FROM device_keys k JOIN devices d ON d.id = k.device_id WHERE k.kid = ANY($1::text[])`,
+    [[...new Set(kids)]],
+  );
+  return new Map(res.rows.map((r) => [r.kid as string, r.revoked_at ? (r.revoked_at as Date).getTime() : null]));
+}
+
+/** Payload hashes of already stored messages, keyed `deviceId\0seq`. */
+export async function storedHashes(c: PoolClient, pairs: { deviceId: string; seq: number }[]): Promise<Map<string, Buffer>> {
+  if (pairs.length === 0) return new Map();
+  const res = await c.query(
+    `SELECT m.device_id, m.seq, m.payload_sha256 FROM messages m
+       JOIN unnest($1::text[], $2::bigint[]) AS p(device_id, seq) ON m.device_id = p.device_id AND m.seq = p.seq`,
+    [pairs.map((p) => p.deviceId), pairs.map((p) => p.seq)],
+  );
+  return new Map(res.rows.map((r) => [`${r.device_id}\0${r.seq}`, r.payload_sha256 as Buffer]));
+}
+
+export interface MessageRow {
+  deviceId: string;
+  seq: number;
+  payloadSha256: Buffer;
+  kid: string;
+  topic: string;
+  jws: string;
+  recordCount: number;
+  receivedAt: number;
+}
+
+export async function insertMessages(c: PoolClient, rows: MessageRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await c.query(
+    `INSERT INTO messages (device_id, seq, payload_sha256, kid, topic, jws, record_count, received_at)
+     SELECT d, s, h, k, t, j, n, to_timestamp(r / 1000.0)
+       FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::int[], $8::float8[])
+         AS x(d, s, h, k, t, j, n, r)`,
+    [
+      rows.map((r) => r.deviceId),
+      rows.map((r) => r.seq),
+      rows.map((r) => r.payloadSha256),
+      rows.map((r) => r.kid),
+      rows.map((r) => r.topic),
+      rows.map((r) => r.jws),
+      rows.map((r) => r.recordCount),
+      rows.map((r) => r.receivedAt),
+    ],
+  );
+}
+
+export interface TelemetryRow {
+  deviceId: string;
+  ts: number;
+  seq: number;
+  idx: number;
+  lat: number;
+  lon: number;
+  altM: number | null;
+  speedKmh: number | null;
+  headingDeg: number | null;
+  hdop: number | null;
+  satellites: number | null;
+  batteryPct: number | null;
+  temperatureC: number | null;
+  lightLux: number | null;
+  tamper: boolean | null;
+  receivedAt: number;
+}
+
+export async function insertTelemetry(c: PoolClient, rows: TelemetryRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <K extends keyof TelemetryRow>(k: K) => rows.map((r) => r[k]);
+  await c.query(
+    `INSERT INTO telemetry (device_id, ts, seq, idx, lat, lon, alt_m, speed_kmh, heading_deg, hdop, satellites,
+                            battery_pct, temperature_c, light_lux, tamper, received_at)
+     SELECT d, to_timestamp(ts / 1000.0), s, i, la, lo, a, sp, h, hd, sa, b, te, li, ta, to_timestamp(r / 1000.0)
+       FROM unnest($1::text[], $2::float8[], $3::bigint[], $4::int[], $5::float8[], $6::float8[], $7::real[],
+                   $8::real[], $9::real[], $10::real[], $11::int[], $12::real[], $13::real[], $14::real[],
+                   $15::boolean[], $16::float8[])
+         AS x(d, ts, s, i, la, lo, a, sp, h, hd, sa, b, te, li, ta, r)`,
+    [
+      col('deviceId'),
+      col('ts'),
+      col('seq'),
+      col('idx'),
+      col('lat'),
+      col('lon'),
+      col('altM'),
+      col('speedKmh'),
+      col('headingDeg'),
+      col('hdop'),
+      col('satellites'),
+      col('batteryPct'),
+      col('temperatureC'),
+      col('lightLux'),
+      col('tamper'),
+      col('receivedAt'),
+    ],
+  );
+}
+
+export interface RejectionRow {
+  receivedAt: number;
+  topic: string;
+  deviceId: string | null;
+  siteId: string | null;
+  kid: string | null;
+  seq: number | null;
+  reason: string;
+  detail: string;
+  authenticated: boolean;
+  raw: Buffer;
+  rawSize: number;
+}
+
+export async function insertRejections(c: PoolClient, rows: RejectionRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <K extends keyof RejectionRow>(k: K) => rows.map((r) => r[k]);
+  await c.query(
+    `INSERT INTO rejections (received_at, topic, device_id, site_id, kid, seq, reason, detail, authenticated, raw, raw_size)
+     SELECT to_timestamp(r / 1000.0), t, d, si, k, s, re, de, au, ra, rs
+       FROM unnest($1::float8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[],
+                   $9::boolean[], $10::bytea[], $11::int[])
+         AS x(r, t, d, si, k, s, re, de, au, ra, rs)`,
+    [
+      col('receivedAt'),
+      col('topic'),
+      col('deviceId'),
+      col('siteId'),
+      col('kid'),
+      col('seq'),
+      col('reason'),
+      col('detail'),
+      col('authenticated'),
+      col('raw'),
+      col('rawSize'),
+    ],
+  );
+}
+
+export interface DeviceStateUpdate {
+  deviceId: string;
+  window: ReplayWindow;
+  lastFix: { ts: number; lat: number; lon: number } | null;
+  messages: number;
+}
+
+export async function updateDeviceStates(c: PoolClient, rows: DeviceStateUpdate[]): Promise<void> {
+  if (rows.length === 0) return;
+  await c.query(
+    `UPDATE device_state s SET highest_seq = u.h, window_bitmap = u.b,
+            last_fix_ts = CASE WHEN u.ts IS NOT NULL AND (s.last_fix_ts IS NULL OR to_timestamp(u.ts / 1000.0) > s.last_fix_ts)
+                               THEN to_timestamp(u.ts / 1000.0) ELSE s.last_fix_ts END,
+            last_lat = CASE WHEN u.ts IS NOT NULL AND (s.last_fix_ts IS NULL OR to_timestamp(u.ts / 1000.0) > s.last_fix_ts)
+                            THEN u.la ELSE s.last_lat END,
+            last_lon = CASE WHEN u.ts IS NOT NULL AND (s.last_fix_ts IS NULL OR to_timestamp(u.ts / 1000.0) > s.last_fix_ts)
+                            THEN u.lo ELSE s.last_lon END,
+            messages = s.messages + u.n, updated_at = now()
+       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::int[])
+         AS u(d, h, b, ts, la, lo, n)
+      WHERE s.device_id = u.d`,
+    [
+      rows.map((r) => r.deviceId),
+      rows.map((r) => r.window.highest),
+      rows.map((r) => windowToHex(r.window)),
+      rows.map((r) => r.lastFix?.ts ?? null),
+      rows.map((r) => r.lastFix?.lat ?? null),
+      rows.map((r) => r.lastFix?.lon ?? null),
+      rows.map((r) => r.messages),
+    ],
+  );
+}

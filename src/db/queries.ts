@@ -1,0 +1,103 @@
+// Read queries of the API: positions and rejections, keyset-paginated.
+import type { Pool } from './pool.ts';
+
+export interface PositionQuery {
+  deviceId: string;
+  fromMs: number;
+  toMs: number;
+  limit: number;
+  after?: [number, number, number];
+}
+
+export async function listPositions(db: Pool, q: PositionQuery) {
+  const res = await db.query(
+    `SELECT (extract(epoch from ts) * 1000)::float8 AS ts_ms, seq, idx, lat, lon, alt_m, speed_kmh, heading_deg, hdop,
+            satellites, battery_pct, temperature_c, light_lux, tamper, received_at, shipment_id, flags
+       FROM telemetry
+      WHERE device_id = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)
+        AND ($5::float8 IS NULL OR (ts, seq, idx) > (to_timestamp($5 / 1000.0), $6::bigint, $7::int))
+      ORDER BY ts, seq, idx
+      LIMIT $4`,
+    [q.deviceId, q.fromMs, q.toMs, q.limit, q.after?.[0] ?? null, q.after?.[1] ?? null, q.after?.[2] ?? null],
+  );
+  return res.rows.map((r) => ({
+    tsMs: Math.round(r.ts_ms as number),
+    seq: r.seq as number,
+    idx: r.idx as number,
+    position: omitNull({
+      ts: new Date(Math.round(r.ts_ms)).toISOString(),
+      lat: r.lat,
+      lon: r.lon,
+      altM: r.alt_m,
+      speedKmh: r.speed_kmh,
+      headingDeg: r.heading_deg,
+      hdop: r.hdop,
+      satellites: r.satellites,
+      batteryPct: r.battery_pct,
+      temperatureC: r.temperature_c,
+      lightLux: r.light_lux,
+      tamper: r.tamper,
+      seq: r.seq,
+      receivedAt: (r.received_at as Date).toISOString(),
+      shipmentId: r.shipment_id,
+      flags: r.flags,
+    }),
+  }));
+}
+
+export interface RejectionQuery {
+  deviceId?: string;
+  siteId?: string;
+  reason?: string;
+  fromMs: number;
+  toMs: number;
+  limit: number;
+  includeRaw: boolean;
+  before?: [string, number];
+}
+
+export async function listRejections(db: Pool, q: RejectionQuery) {
+  const res = await db.query(
+    `SELECT id, received_at, topic, device_id, site_id, kid, seq, reason, detail, authenticated, raw_size,
+            CASE WHEN $9 THEN raw END AS raw
+       FROM rejections
+      WHERE ($1::text IS NULL OR device_id = $1) AND ($2::text IS NULL OR site_id = $2)
+        AND ($3::text IS NULL OR reason = $3)
+        AND received_at >= to_timestamp($4 / 1000.0) AND received_at < to_timestamp($5 / 1000.0)
+        AND ($7::timestamptz IS NULL OR (received_at, id) < ($7::timestamptz, $8::bigint))
+      ORDER BY received_at DESC, id DESC
+      LIMIT $6`,
+    [
+      q.deviceId ?? null,
+      q.siteId ?? null,
+      q.reason ?? null,
+      q.fromMs,
+      q.toMs,
+      q.limit,
+      q.before?.[0] ?? null,
+      q.before?.[1] ?? null,
+      q.includeRaw,
+    ],
+  );
+  return res.rows.map((r) => ({
+    cursorKey: [(r.received_at as Date).toISOString(), r.id as number] as [string, number],
+    item: omitNull({
+      id: String(r.id),
+      receivedAt: (r.received_at as Date).toISOString(),
+      topic: r.topic,
+      deviceId: r.device_id,
+      siteId: r.site_id,
+      reason: r.reason,
+      detail: r.detail,
+      authenticated: r.authenticated,
+      kid: r.kid,
+      seq: r.seq,
+      rawSize: r.raw_size,
+      rawBase64: r.raw ? (r.raw as Buffer).toString('base64') : null,
+    }),
+  }));
+}
+
+function omitNull<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
+}

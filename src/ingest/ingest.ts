@@ -1,0 +1,94 @@
+// Ingest, wired: the MQTT session feeds the batcher, each batch goes through the pipeline, and only after its
+// commit are the broker (PUBACK) and the devices (application ack) told.
+import type { Config } from '../config.ts';
+import type { Pool } from '../db/pool.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import { BatchProcessor } from './batch-processor.ts';
+import { Batcher } from './batcher.ts';
+import { type IncomingPublish, MqttSession } from './mqtt-session.ts';
+import { type Inbound, IngestPipeline, pipelineOptions } from './pipeline.ts';
+import { deviceAckTopic, telemetryFilter } from './topics.ts';
+
+type Item = Inbound & { ack(): void };
+
+export interface Ingest {
+  session: MqttSession;
+  /** False while the last database operation of ingest failed. */
+  databaseUp(): boolean;
+  stop(): Promise<void>;
+}
+
+export async function startIngest(deps: {
+  config: Config;
+  pool: Pool;
+  mqttUrl: string;
+  log: Logger;
+  metrics: Metrics;
+}): Promise<Ingest> {
+  const { config, pool, log, metrics } = deps;
+  let stopping = false;
+  let dbUp = true;
+  const pipeline = new IngestPipeline(pool, pipelineOptions(config));
+  const processor = new BatchProcessor(pipeline, metrics, log, {
+    stopping: () => stopping,
+    onDatabase: (up) => {
+      if (up !== dbUp) log[up ? 'info' : 'warn'](up ? 'database reachable again; ingest resumed' : 'database unreachable; ingest waiting');
+      dbUp = up;
+      metrics.dbUp.set(up ? 1 : 0);
+    },
+  });
+
+  let session: MqttSession;
+  const batcher = new Batcher<Item>({
+    maxBatch: config.INGEST_BATCH_MAX,
+    maxWaitMs: config.INGEST_BATCH_MS,
+    capacity: config.INGEST_QUEUE_MAX,
+    concurrency: 2,
+    pause: () => {
+      metrics.paused.set(1);
+      session.pause();
+    },
+    resume: () => {
+      metrics.paused.set(0);
+      if (!stopping) session.resume();
+    },
+    handle: async (items) => {
+      metrics.queueDepth.set(batcher.depth);
+      const outcome = await processor.process(items);
+      if (!outcome) return;
+      for (const item of items) item.ack();
+      for (const [deviceId, seq] of outcome.acks) {
+        session.publish(deviceAckTopic(config.MQTT_TOPIC_PREFIX, deviceId), JSON.stringify({ seq }));
+      }
+      for (const v of outcome.verdicts) {
+        metrics.messages.inc({ outcome: v.kind });
+        if (v.kind === 'accepted') metrics.records.inc(v.records);
+        else if (v.kind === 'rejected') metrics.rejections.inc({ reason: v.reason });
+      }
+    },
+  });
+
+  session = new MqttSession({
+    url: deps.mqttUrl,
+    clientId: config.MQTT_CLIENT_ID,
+    subscriptions: [telemetryFilter(config.MQTT_TOPIC_PREFIX, config.MQTT_SHARED_GROUP)],
+    log: log.child({ part: 'mqtt' }),
+    onPublish: (m: IncomingPublish) => batcher.push({ topic: m.topic, payload: m.payload, receivedAt: Date.now(), ack: m.ack }),
+  });
+  session.on('connected', () => metrics.mqttConnected.set(1));
+  session.on('disconnected', () => metrics.mqttConnected.set(0));
+  await session.start();
+
+  return {
+    session,
+    databaseUp: () => dbUp,
+    stop: async () => {
+      // Stop reading, commit what was taken, acknowledge it, then leave the broker.
+      session.pause();
+      stopping = true;
+      await batcher.drain();
+      await session.close();
+    },
+  };
+}

@@ -1,0 +1,339 @@
+// The data path, top to bottom: bytes → topic → envelope → key → signature → payload schema → subject binding →
+// replay window → store batch → commit → acks. Only `commitBatch` and key lookups touch the database; every
+// other stage takes values and returns values. Errors are caught here, per message: a refused message becomes a
+// stored rejection and the batch goes on.
+import { createHash, type KeyObject } from 'node:crypto';
+import type { Config } from '../config.ts';
+import { type RejectionCode, Rejection } from '../domain/errors.ts';
+import { findKeys } from '../db/devices.ts';
+import {
+  insertMessages,
+  insertRejections,
+  insertTelemetry,
+  keyRevocations,
+  lockDeviceStates,
+  type MessageRow,
+  type RejectionRow,
+  storedHashes,
+  type TelemetryRow,
+  updateDeviceStates,
+} from '../db/ingest-store.ts';
+import { type Pool, withTransaction } from '../db/pool.ts';
+import { TELEMETRY_TYP, parseCompactJws, type ParsedJws, verifySignature } from '../verify/jws.ts';
+import { type SigningAlg, toKeyObject } from '../verify/keys.ts';
+import type { ReplayWindow } from '../verify/replay-window.ts';
+import { parseTelemetry, peekSeq, type TelemetryPayload } from '../verify/telemetry-schema.ts';
+import { decideSeqs, pairsToLookUp } from './decide.ts';
+import { parseTelemetryTopic } from './topics.ts';
+
+export interface Inbound {
+  topic: string;
+  payload: Buffer;
+  /** Epoch ms when chipwatch took the message from the broker. */
+  receivedAt: number;
+}
+
+export type Verdict =
+  | { kind: 'accepted'; deviceId: string; seq: number; records: number }
+  | { kind: 'duplicate'; deviceId: string; seq: number }
+  | {
+      kind: 'rejected';
+      reason: RejectionCode;
+      detail: string;
+      deviceId: string | null;
+      seq: number | null;
+      /** The signature verified with a valid key: the seq is the device's own, so it may be acknowledged. */
+      authenticated: boolean;
+    };
+
+export interface BatchOutcome {
+  verdicts: Verdict[];
+  /** Device → seq to acknowledge (every message up to it is committed or finally rejected). */
+  acks: Map<string, number>;
+}
+
+interface KeyEntry {
+  deviceId: string;
+  alg: SigningAlg;
+  key: KeyObject;
+}
+
+/** A message that passed every check needing no database: ready for the replay window and storage. */
+interface Verified {
+  kind: 'verified';
+  msg: Inbound;
+  deviceId: string;
+  kid: string;
+  jws: ParsedJws;
+  payload: TelemetryPayload;
+  payloadSha256: Buffer;
+}
+
+interface Refused {
+  kind: 'refused';
+  msg: Inbound;
+  rejection: Rejection;
+  deviceId: string | null;
+  kid: string | null;
+  seq: number | null;
+  authenticated: boolean;
+}
+
+type Screened = Verified | Refused;
+
+export interface PipelineOptions {
+  topicPrefix: string;
+  maxMessageBytes: number;
+  rawCapBytes: number;
+  maxClockSkewMs: number;
+  now?: () => number;
+}
+
+export function pipelineOptions(config: Config): PipelineOptions {
+  return {
+    topicPrefix: config.MQTT_TOPIC_PREFIX,
+    maxMessageBytes: config.INGEST_MAX_MESSAGE_BYTES,
+    rawCapBytes: config.REJECTION_RAW_CAP_BYTES,
+    maxClockSkewMs: config.MAX_CLOCK_SKEW_S * 1000,
+  };
+}
+
+function refuse(msg: Inbound, e: unknown, ctx: Partial<Omit<Refused, 'kind' | 'msg' | 'rejection'>> = {}): Refused {
+  const rejection = e instanceof Rejection ? e : new Rejection('INTERNAL_ERROR', `unexpected: ${String(e)}`, { cause: e });
+  return {
+    kind: 'refused',
+    msg,
+    rejection,
+    deviceId: ctx.deviceId ?? null,
+    kid: ctx.kid ?? null,
+    seq: ctx.seq ?? null,
+    authenticated: ctx.authenticated ?? false,
+  };
+}
+
+export class IngestPipeline {
+  private readonly keys = new Map<string, KeyEntry>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly opts: PipelineOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Every check that needs no transaction: envelope, key, signature (on the thread pool), payload, subject. */
+  async screen(batch: Inbound[]): Promise<Screened[]> {
+    const envelopes = batch.map((msg) => this.envelope(msg));
+    const kids = envelopes.flatMap((e) => ('jws' in e ? [e.jws.kid] : []));
+    await this.loadKeys(kids);
+    return Promise.all(envelopes.map((e) => ('jws' in e ? this.authenticate(e.msg, e.deviceId, e.jws) : e)));
+  }
+
+  private envelope(msg: Inbound): { msg: Inbound; deviceId: string; jws: ParsedJws } | Refused {
+    const deviceId = parseTelemetryTopic(this.opts.topicPrefix, msg.topic) ?? null;
+    try {
+      if (msg.payload.length > this.opts.maxMessageBytes) {
+        throw new Rejection('PAYLOAD_TOO_LARGE', `${msg.payload.length} bytes, the limit is ${this.opts.maxMessageBytes}`);
+      }
+      if (deviceId === null) throw new Rejection('MALFORMED', `not a telemetry topic: ${msg.topic.slice(0, 200)}`);
+      return { msg, deviceId, jws: parseCompactJws(msg.payload, TELEMETRY_TYP) };
+    } catch (e) {
+      return refuse(msg, e, { deviceId });
+    }
+  }
+
+  private async loadKeys(kids: string[]): Promise<void> {
+    const missing = [...new Set(kids.filter((k) => !this.keys.has(k)))];
+    for (const rec of await findKeys(this.pool, missing)) {
+      this.keys.set(rec.kid, { deviceId: rec.deviceId, alg: rec.alg, key: toKeyObject(rec.jwk) });
+    }
+  }
+
+  private async authenticate(msg: Inbound, deviceId: string, jws: ParsedJws): Promise<Screened> {
+    const ctx = { deviceId, kid: jws.kid, seq: peekSeq(jws.payload) ?? null };
+    const entry = this.keys.get(jws.kid);
+    try {
+      if (!entry) throw new Rejection('UNKNOWN_KEY', `no registered key with kid "${jws.kid.slice(0, 128)}"`);
+      if (entry.deviceId !== deviceId) {
+        throw new Rejection('SUBJECT_MISMATCH', `key "${jws.kid}" belongs to device ${entry.deviceId}, not to the topic's device`);
+      }
+      if (entry.alg !== jws.alg) throw new Rejection('ALG_NOT_ALLOWED', `key "${jws.kid}" is pinned to ${entry.alg}, not ${jws.alg}`);
+      if (!(await verifySignature(jws, entry.key))) throw new Rejection('SIGNATURE_INVALID', 'the signature does not verify');
+    } catch (e) {
+      return refuse(msg, e, ctx);
+    }
+    try {
+      const payload = parseTelemetry(jws.payload, this.now(), this.opts.maxClockSkewMs);
+      if (payload.deviceId !== deviceId) {
+        throw new Rejection('SUBJECT_MISMATCH', `payload deviceId "${payload.deviceId.slice(0, 128)}" is not the topic's device`);
+      }
+      const payloadSha256 = createHash('sha256').update(jws.payload).digest();
+      return { kind: 'verified', msg, deviceId, kid: jws.kid, jws, payload, payloadSha256 };
+    } catch (e) {
+      return refuse(msg, e, { ...ctx, authenticated: true });
+    }
+  }
+
+  /** One transaction: revocations, replay window, evidence, telemetry, rejections, device state. */
+  async commit(screened: Screened[]): Promise<BatchOutcome> {
+    return withTransaction(this.pool, async (c) => {
+      const verified = screened.filter((s): s is Verified => s.kind === 'verified');
+      const revokedAt = await keyRevocations(c, verified.map((v) => v.kid));
+      const live: Verified[] = [];
+      const verdictOf = new Map<Screened, Verdict>();
+      const rejections: RejectionRow[] = [];
+      const reject = (s: Screened, r: Refused) => {
+        rejections.push(this.rejectionRow(r));
+        verdictOf.set(s, {
+          kind: 'rejected',
+          reason: r.rejection.code,
+          detail: r.rejection.message,
+          deviceId: r.deviceId,
+          seq: r.seq,
+          authenticated: r.authenticated,
+        });
+      };
+      for (const s of screened) {
+        if (s.kind === 'refused') {
+          reject(s, s);
+          continue;
+        }
+        const revoked = revokedAt.get(s.kid);
+        if (revoked !== undefined && revoked !== null && revoked <= s.msg.receivedAt) {
+          reject(s, refuse(s.msg, new Rejection('KEY_REVOKED', `key "${s.kid}" was revoked at ${new Date(revoked).toISOString()}`), {
+            deviceId: s.deviceId,
+            kid: s.kid,
+            seq: s.payload.seq,
+          }));
+        } else {
+          live.push(s);
+        }
+      }
+
+      const states = await lockDeviceStates(c, live.map((v) => v.deviceId));
+      const windows = new Map<string, ReplayWindow>([...states].map(([id, st]) => [id, st.window]));
+      const candidates = live.map((v) => ({ deviceId: v.deviceId, seq: v.payload.seq, payloadSha256: v.payloadSha256 }));
+      const hashes = await storedHashes(c, pairsToLookUp(windows, candidates));
+      const decided = decideSeqs(windows, candidates, hashes);
+
+      const messages: MessageRow[] = [];
+      const telemetry: TelemetryRow[] = [];
+      const lastFix = new Map<string, { ts: number; lat: number; lon: number }>();
+      const accepted = new Map<string, number>();
+      live.forEach((v, i) => {
+        const decision = decided.decisions[i]!;
+        const seq = v.payload.seq;
+        if (decision === 'duplicate') {
+          verdictOf.set(v, { kind: 'duplicate', deviceId: v.deviceId, seq });
+          return;
+        }
+        if (decision !== 'accept') {
+          const detail =
+            decision === 'REPLAY'
+              ? `seq ${seq} was already accepted with a different payload`
+              : `seq ${seq} is below the replay window and was never accepted with this payload`;
+          reject(v, refuse(v.msg, new Rejection(decision, detail), { deviceId: v.deviceId, kid: v.kid, seq, authenticated: true }));
+          return;
+        }
+        messages.push({
+          deviceId: v.deviceId,
+          seq,
+          payloadSha256: v.payloadSha256,
+          kid: v.kid,
+          topic: v.msg.topic,
+          jws: v.msg.payload.toString('latin1'),
+          recordCount: v.payload.records.length,
+          receivedAt: v.msg.receivedAt,
+        });
+        v.payload.records.forEach((r, idx) => {
+          telemetry.push({
+            deviceId: v.deviceId,
+            ts: r.ts,
+            seq,
+            idx,
+            lat: r.lat,
+            lon: r.lon,
+            altM: r.altM ?? null,
+            speedKmh: r.speedKmh ?? null,
+            headingDeg: r.headingDeg ?? null,
+            hdop: r.hdop ?? null,
+            satellites: r.satellites ?? null,
+            batteryPct: r.batteryPct ?? null,
+            temperatureC: r.temperatureC ?? null,
+            lightLux: r.lightLux ?? null,
+            tamper: r.tamper ?? null,
+          receivedAt: v.msg.receivedAt,
+          });
+          const prev = lastFix.get(v.deviceId);
+          if (!prev || r.ts > prev.ts) lastFix.set(v.deviceId, { ts: r.ts, lat: r.lat, lon: r.lon });
+        });
+        accepted.set(v.deviceId, (accepted.get(v.deviceId) ?? 0) + 1);
+        verdictOf.set(v, { kind: 'accepted', deviceId: v.deviceId, seq, records: v.payload.records.length });
+      });
+
+      await insertMessages(c, messages);
+      await insertTelemetry(c, telemetry);
+      await insertRejections(c, rejections);
+      await updateDeviceStates(
+        c,
+        [...decided.windows].map(([deviceId, window]) => ({
+          deviceId,
+          window,
+          lastFix: lastFix.get(deviceId) ?? null,
+          messages: accepted.get(deviceId) ?? 0,
+        })),
+      );
+
+      const verdicts = screened.map((s) => verdictOf.get(s)!);
+      return { verdicts, acks: acksFor(verdicts, decided.windows) };
+    });
+  }
+
+  private rejectionRow(r: Refused): RejectionRow {
+    return {
+      receivedAt: r.msg.receivedAt,
+      topic: r.msg.topic.slice(0, 1024),
+      deviceId: r.deviceId,
+      siteId: null,
+      kid: r.kid?.slice(0, 256) ?? null,
+      seq: r.seq,
+      reason: r.rejection.code,
+      detail: r.rejection.message.slice(0, 2000),
+      authenticated: r.authenticated,
+      raw: r.msg.payload.subarray(0, this.opts.rawCapBytes),
+      rawSize: r.msg.payload.length,
+    };
+  }
+
+  /** A message that cannot be stored with its batch (a bug or data the database refuses) is stored as refused. */
+  async commitAsInternalError(msg: Inbound, cause: unknown): Promise<BatchOutcome> {
+    const r = refuse(msg, new Rejection('INTERNAL_ERROR', `could not be stored: ${(cause as Error)?.message ?? String(cause)}`), {
+      deviceId: parseTelemetryTopic(this.opts.topicPrefix, msg.topic) ?? null,
+    });
+    await withTransaction(this.pool, (c) => insertRejections(c, [this.rejectionRow(r)]));
+    return {
+      verdicts: [{ kind: 'rejected', reason: 'INTERNAL_ERROR', detail: r.rejection.message, deviceId: r.deviceId, seq: null, authenticated: false }],
+      acks: new Map(),
+    };
+  }
+}
+
+/**
+ * What to acknowledge per device: its highest accepted seq, or higher when an authenticated message was finally
+ * refused (a replay, a schema error). Unauthenticated refusals are never acknowledged: anyone may publish on a
+ * device's topic, and an ack makes the real tracker delete its buffer.
+ */
+export function acksFor(verdicts: Verdict[], windows: ReadonlyMap<string, ReplayWindow>): Map<string, number> {
+  const acks = new Map<string, number>();
+  const bump = (deviceId: string, seq: number) => acks.set(deviceId, Math.max(acks.get(deviceId) ?? -1, seq));
+  for (const v of verdicts) {
+    if (v.kind === 'rejected' && !(v.authenticated && v.deviceId !== null && v.seq !== null)) continue;
+    const deviceId = v.deviceId!;
+    bump(deviceId, v.seq!);
+    const w = windows.get(deviceId);
+    if (w && w.highest >= 0) bump(deviceId, w.highest);
+  }
+  return acks;
+}
+

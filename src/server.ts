@@ -1,0 +1,118 @@
+// Starts the parts the configuration asks for — embedded database and broker when no URL is given, migrations,
+// ingest, API — and stops them in the reverse order: stop reading, commit the in-flight batch, then close.
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createApp } from './api/app.ts';
+import { createTokenVerifier, resolveJwtSecret } from './auth.ts';
+import type { Config } from './config.ts';
+import { migrate } from './db/migrate.ts';
+import { createPool, type Pool } from './db/pool.ts';
+import { type EmbeddedBroker, startEmbeddedBroker } from './embedded/broker.ts';
+import { type EmbeddedPg, startEmbeddedPostgres } from './embedded/postgres.ts';
+import { type Ingest, startIngest } from './ingest/ingest.ts';
+import type { Logger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+
+export interface Running {
+  databaseUrl: string;
+  mqttUrl: string;
+  httpUrl?: string;
+  pool: Pool;
+  stop(): Promise<void>;
+}
+
+export async function startChipwatch(config: Config, log: Logger): Promise<Running> {
+  const parts = new Set(config.CHIPWATCH_PARTS.includes('all') ? ['ingest', 'api'] : config.CHIPWATCH_PARTS);
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, 'error while stopping'));
+  };
+  try {
+    let embeddedPg: EmbeddedPg | undefined;
+    if (!config.DATABASE_URL) {
+      embeddedPg = await startEmbeddedPostgres({
+        dataDir: `${config.DATA_DIR}/pg`,
+        port: config.EMBEDDED_PG_PORT,
+        log: log.child({ part: 'postgres' }),
+      });
+      stops.push(() => embeddedPg!.stop());
+      log.info({ url: embeddedPg.url.replace(/:[^:@/]+@/, ':***@') }, 'embedded PostgreSQL listening');
+    }
+    const databaseUrl = config.DATABASE_URL ?? embeddedPg!.url;
+    const applied = await migrate(databaseUrl, log);
+    if (applied.length) log.info({ applied }, 'migrations applied');
+    const pool = createPool(databaseUrl, config.DB_POOL_MAX);
+    stops.push(() => pool.end());
+    const timescale = await pool.query("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'");
+    log.info({ timescaledb: timescale.rowCount === 1 }, 'database ready');
+
+    let broker: EmbeddedBroker | undefined;
+    if (!config.MQTT_URL) {
+      broker = await startEmbeddedBroker({ host: config.BIND_HOST, port: config.MQTT_PORT });
+      stops.push(() => broker!.stop());
+      log.info({ url: `mqtt://${config.BIND_HOST}:${broker.port}` }, 'embedded MQTT broker (aedes) listening');
+    }
+    const mqttUrl = config.MQTT_URL ?? broker!.url;
+    const metrics = createMetrics();
+
+    let ingest: Ingest | undefined;
+    if (parts.has('ingest')) {
+      ingest = await startIngest({ config, pool, mqttUrl, log: log.child({ part: 'ingest' }), metrics });
+      stops.push(() => ingest!.stop());
+      log.info({ broker: mqttUrl.replace(/:[^:@/]+@/, ':***@'), topic: `${config.MQTT_TOPIC_PREFIX}/devices/+/telemetry` }, 'ingest subscribed');
+    }
+
+    let httpUrl: string | undefined;
+    if (parts.has('api')) {
+      const secret = config.AUTH_JWKS_URL ? undefined : resolveJwtSecret(config.AUTH_JWT_SECRET, config.DATA_DIR);
+      const app = createApp({
+        db: pool,
+        verifyToken: createTokenVerifier({ secret, jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER }),
+        metrics,
+        log: log.child({ part: 'api' }),
+        health: {
+          database: async () => {
+            try {
+              await pool.query('SELECT 1');
+              return ingest ? ingest.databaseUp() : true;
+            } catch {
+              return false;
+            }
+          },
+          broker: () => (ingest ? ingest.session.connected : true),
+        },
+      });
+      const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+        const s = serve({ fetch: app.fetch, port: config.HTTP_PORT, hostname: config.BIND_HOST }, () => resolve(s));
+        s.once('error', (err: NodeJS.ErrnoException) =>
+          reject(err.code === 'EADDRINUSE' ? new Error(`HTTP port ${config.HTTP_PORT} is in use: set HTTP_PORT`) : err),
+        );
+      });
+      const port = (server.address() as AddressInfo).port;
+      httpUrl = `http://127.0.0.1:${port}`;
+      stops.push(
+        () =>
+          new Promise<void>((r) => {
+            server.close(() => r());
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }),
+      );
+      log.info({ url: `http://${config.BIND_HOST}:${port}` }, 'HTTP API listening');
+    }
+    // Stop order: API, ingest (drain and commit), broker, pool, database.
+    const order = [...stops];
+    return {
+      databaseUrl,
+      mqttUrl,
+      httpUrl,
+      pool,
+      stop: async () => {
+        stops.length = 0;
+        for (const stop of order.reverse()) await stop().catch((err) => log.error({ err }, 'error while stopping'));
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
