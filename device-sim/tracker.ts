@@ -183,6 +183,8 @@ export class Tracker {
 
   private onConnect(): void {
     if (this.closed) return;
+    // Nagle's algorithm meeting delayed ACKs adds ~40 ms to a lone small publish; trackers report one at a time.
+    (this.client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     const reconnect = this.everSubscribed;
     this.client.subscribe(this.ackTopic, { qos: 1 }, (err) => {
       if (err) {

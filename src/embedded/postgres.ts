@@ -2,7 +2,7 @@
 // `postgres` system user when running as root, since PostgreSQL refuses root); the server itself is started in its
 // own process group, so a Ctrl-C in the terminal reaches chipwatch first and the in-flight batch still commits.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from '../log.ts';
@@ -44,6 +44,19 @@ function postgresIds(): { uid: number; gid: number } | undefined {
   const uid = Number(execFileSync('id', ['-u', USER]).toString().trim());
   const gid = Number(execFileSync('id', ['-g', USER]).toString().trim());
   return { uid, gid };
+}
+
+/** As root, PostgreSQL runs as `postgres`, which must be able to pass through every parent folder. */
+function assertReachableByOthers(dir: string): void {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) {
+      throw new Error(
+        `the embedded PostgreSQL runs as the "postgres" user, which cannot pass through ${d} (mode ${(statSync(d).mode & 0o777).toString(8)}): ` +
+          'set DATA_DIR to a folder whose parents are world-executable (e.g. /var/lib/chipwatch), or set DATABASE_URL',
+      );
+    }
+    if (dirname(d) === d) return;
+  }
 }
 
 function pidAlive(pid: number): boolean {
@@ -89,23 +102,16 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     onError: (m: unknown) => log.debug({ part: 'postgres' }, String(m)),
   });
   await stopOrphan(dataDir, log);
+  if (isRoot) assertReachableByOthers(dirname(dataDir));
   if (!existsSync(resolve(dataDir, 'PG_VERSION'))) {
     log.info({ dataDir }, 'initialising the embedded PostgreSQL cluster (first start)');
     await pg.initialise();
   }
   const ids = postgresIds();
   if (ids) {
-    // As root the server runs as `postgres`: it must own its folder and reach it through the parents.
+    // As root the server runs as `postgres`: it must own its folder.
     chownSync(dataDir, ids.uid, ids.gid);
     chmodSync(dataDir, 0o700);
-    try {
-      execFileSync('runuser', ['-u', USER, '--', 'test', '-w', dataDir]);
-    } catch {
-      throw new Error(
-        `the embedded PostgreSQL runs as the "postgres" user, which cannot reach ${dataDir}: ` +
-          'set DATA_DIR to a folder whose parents are world-executable (e.g. /var/lib/chipwatch), or set DATABASE_URL',
-      );
-    }
   }
   const binary = await postgresBinary();
   const child: ChildProcess = spawn(

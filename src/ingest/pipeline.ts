@@ -5,7 +5,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { type RejectionCode, Rejection } from '../domain/errors.ts';
-import { findKeys } from '../db/devices.ts';
+import { findKeys, type KeyRecord } from '../db/devices.ts';
 import {
   insertMessages,
   insertRejections,
@@ -79,7 +79,7 @@ interface Refused {
   authenticated: boolean;
 }
 
-type Screened = Verified | Refused;
+export type Screened = Verified | Refused;
 
 export interface PipelineOptions {
   topicPrefix: string;
@@ -118,6 +118,8 @@ export class IngestPipeline {
   constructor(
     private readonly pool: Pool,
     private readonly opts: PipelineOptions,
+    /** Public keys by kid; the database by default, a list in unit tests. */
+    private readonly lookupKeys: (kids: string[]) => Promise<KeyRecord[]> = (kids) => findKeys(pool, kids),
   ) {
     this.now = opts.now ?? Date.now;
   }
@@ -145,7 +147,8 @@ export class IngestPipeline {
 
   private async loadKeys(kids: string[]): Promise<void> {
     const missing = [...new Set(kids.filter((k) => !this.keys.has(k)))];
-    for (const rec of await findKeys(this.pool, missing)) {
+    if (missing.length === 0) return;
+    for (const rec of await this.lookupKeys(missing)) {
       this.keys.set(rec.kid, { deviceId: rec.deviceId, alg: rec.alg, key: toKeyObject(rec.jwk) });
     }
   }
