@@ -33,14 +33,15 @@ function intIn(what: string, min: number, max: number) {
 }
 
 function latLon(v: string): LatLon {
-  const [lat, lon, extra] = v.split(',').map((s) => Number(s.trim()));
-  if (
-    extra !== undefined ||
-    lat === undefined ||
-    lon === undefined ||
-    !(Math.abs(lat) <= 90 && Math.abs(lon) <= 180)
-  ) {
+  const parts = v.split(',').map((s) => s.trim());
+  const lat = Number(parts[0]);
+  const lon = Number(parts[1]);
+  // Number('') is 0: an empty part must not silently mean the equator or the prime meridian.
+  if (parts.length !== 2 || parts.includes('') || !Number.isFinite(lat) || !Number.isFinite(lon)) {
     throw new InvalidArgumentError('expected "lat,lon" in degrees, e.g. 22.61,120.27');
+  }
+  if (!(Math.abs(lat) <= 90 && Math.abs(lon) <= 180)) {
+    throw new InvalidArgumentError('latitude must lie in [-90, 90] and longitude in [-180, 180]');
   }
   return { lat, lon };
 }

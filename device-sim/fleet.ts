@@ -1,4 +1,4 @@
-// Brings up N simulated trackers: a key each, registered through the API, connected to the broker.
+// Brings up N simulated trackers: a key each, connected to the broker, registered through the API.
 import { registerDevice } from './api.ts';
 import { type DeviceAlg, type DeviceKey, generateDeviceKey } from './keys.ts';
 import { type LatLon, lineTrack, type Track } from './route.ts';
@@ -37,17 +37,42 @@ export function deviceIdFor(idPrefix: string, index: number): string {
 
 export async function startFleet(opts: FleetOptions): Promise<SimDevice[]> {
   const startTs = opts.startTs ?? Date.now();
-  const planned = Array.from({ length: opts.count }, (_, i) => ({
-    deviceId: deviceIdFor(opts.idPrefix, i),
-    key: generateDeviceKey(opts.alg),
-    track: lineTrack(opts.from, opts.to, opts.speedKmh, { startTs }),
-  }));
+  const devices: SimDevice[] = Array.from({ length: opts.count }, (_, i) => {
+    const deviceId = deviceIdFor(opts.idPrefix, i);
+    const key = generateDeviceKey(opts.alg);
+    const tracker = new Tracker({
+      deviceId,
+      key,
+      mqttUrl: opts.mqttUrl,
+      ...(opts.topicPrefix === undefined ? {} : { topicPrefix: opts.topicPrefix }),
+      ...(opts.resendAfterMs === undefined ? {} : { resendAfterMs: opts.resendAfterMs }),
+    });
+    return { deviceId, key, tracker, track: lineTrack(opts.from, opts.to, opts.speedKmh, { startTs }) };
+  });
+  try {
+    // Broker first: registering devices that then cannot publish would only leave litter in the database.
+    try {
+      await Promise.all(devices.map((d) => d.tracker.waitConnected(opts.connectTimeoutMs ?? 10_000)));
+    } catch (err) {
+      throw new Error(
+        `${(err as Error).message} chipwatch embeds the broker: start it with npm start, or pass --mqtt URL`,
+        { cause: err },
+      );
+    }
+    await registerAll(opts, devices);
+  } catch (err) {
+    await stopFleet(devices);
+    throw err;
+  }
+  return devices;
+}
 
+async function registerAll(opts: FleetOptions, devices: readonly SimDevice[]): Promise<void> {
   let next = 0;
   let failed = false;
   const worker = async () => {
-    while (!failed && next < planned.length) {
-      const d = planned[next++]!;
+    while (!failed && next < devices.length) {
+      const d = devices[next++]!;
       try {
         await registerDevice(opts.apiUrl, opts.token, d.deviceId, d.key.publicJwk);
       } catch (err) {
@@ -56,28 +81,7 @@ export async function startFleet(opts: FleetOptions): Promise<SimDevice[]> {
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(REGISTER_CONCURRENCY, planned.length) }, worker));
-
-  const devices = planned.map((d) => ({
-    ...d,
-    tracker: new Tracker({
-      deviceId: d.deviceId,
-      key: d.key,
-      mqttUrl: opts.mqttUrl,
-      ...(opts.topicPrefix === undefined ? {} : { topicPrefix: opts.topicPrefix }),
-      ...(opts.resendAfterMs === undefined ? {} : { resendAfterMs: opts.resendAfterMs }),
-    }),
-  }));
-  try {
-    await Promise.all(devices.map((d) => d.tracker.waitConnected(opts.connectTimeoutMs ?? 10_000)));
-  } catch (err) {
-    await stopFleet(devices);
-    throw new Error(
-      `${(err as Error).message} chipwatch embeds the broker: start it with npm start, or pass --mqtt URL`,
-      { cause: err },
-    );
-  }
-  return devices;
+  await Promise.all(Array.from({ length: Math.min(REGISTER_CONCURRENCY, devices.length) }, worker));
 }
 
 export async function stopFleet(devices: readonly SimDevice[]): Promise<void> {
