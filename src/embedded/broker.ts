@@ -10,7 +10,11 @@ export interface EmbeddedBroker {
 
 export async function startEmbeddedBroker(opts: { host: string; port: number }): Promise<EmbeddedBroker> {
   const broker = await Aedes.createBroker({ heartbeatInterval: 60_000 });
-  const server = net.createServer((socket) => broker.handle(socket));
+  const server = net.createServer((socket) => {
+    // Acks are small and latency-bound: no Nagle delay.
+    socket.setNoDelay(true);
+    broker.handle(socket);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(

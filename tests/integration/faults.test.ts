@@ -1,0 +1,141 @@
+// Faults: the database stopped during a steady stream, and chipwatch killed with SIGKILL mid-stream. In both, every
+// message the tracker sent is stored exactly once and the tracker got every ack.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { generateDeviceKey } from '../../device-sim/keys.ts';
+import { Tracker } from '../../device-sim/tracker.ts';
+import { startAedes, type TestBroker } from '../helpers/broker.ts';
+import { startTestChipwatch, TEST_SECRET, type TestChipwatch } from '../helpers/chipwatch.ts';
+import { spawnChipwatch } from '../helpers/process.ts';
+import { createTestDatabase, freePort, startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import pg from 'pg';
+import { mintToken } from '../../src/auth.ts';
+
+const OUTAGE_S = Number(process.env.FAULT_OUTAGE_S ?? 30);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Sends one message every `everyMs` until stopped. */
+function stream(tracker: Tracker, everyMs: number) {
+  let i = 0;
+  const timer = setInterval(() => {
+    const ts = Date.now() - 1000;
+    tracker.send([{ ts, lat: 10 + (i % 50) * 0.01, lon: 60 + (i % 50) * 0.01 }]);
+    i++;
+  }, everyMs);
+  return { stop: () => clearInterval(timer) };
+}
+
+async function assertExactlyOnce(sql: (q: string, v?: unknown[]) => Promise<any[]>, deviceId: string, sent: number) {
+  const [m] = await sql('SELECT count(*)::int AS n, count(DISTINCT seq)::int AS d, min(seq)::int AS lo, max(seq)::int AS hi FROM messages WHERE device_id = $1', [deviceId]);
+  const [t] = await sql('SELECT count(*)::int AS n, count(DISTINCT (seq, idx))::int AS d FROM telemetry WHERE device_id = $1', [deviceId]);
+  expect({ messages: m.n, distinct: m.d, lo: m.lo, hi: m.hi }).toEqual({ messages: sent, distinct: sent, lo: 1, hi: sent });
+  expect({ records: t.n, distinct: t.d }).toEqual({ records: sent, distinct: sent });
+}
+
+describe('database outage during a steady stream', () => {
+  let db: TestPostgres;
+  let broker: TestBroker;
+  let cw: TestChipwatch;
+  let tracker: Tracker;
+
+  beforeAll(async () => {
+    db = await startTestPostgres();
+    broker = await startAedes();
+    cw = await startTestChipwatch({ DATABASE_URL: db.url, MQTT_URL: broker.url });
+  });
+  afterAll(async () => {
+    await tracker?.close();
+    await cw?.stop();
+    await broker?.stop();
+    await db?.destroy();
+  });
+
+  it(`loses nothing and stores nothing twice when PostgreSQL is down for ${OUTAGE_S} s`, { timeout: (OUTAGE_S + 120) * 1000 }, async () => {
+    const key = generateDeviceKey();
+    expect((await cw.api('POST', '/v1/devices', { body: { id: 'trk-outage', publicKeyJwk: key.publicJwk } })).status).toBe(201);
+    tracker = new Tracker({ deviceId: 'trk-outage', key, mqttUrl: broker.url, resendAfterMs: 2000 });
+    await tracker.waitConnected();
+    const s = stream(tracker, 50);
+    await sleep(2000);
+    await db.stop();
+    await sleep(3000);
+    const during = await cw.api('GET', '/readyz', { role: null });
+    expect(during.status).toBe(503);
+    expect(during.body.database).toBe(false);
+    const apiDuring = await cw.api('GET', '/v1/devices/trk-outage/positions', { role: 'logistics' });
+    expect(apiDuring.status).toBe(503);
+    expect(apiDuring.body.error.code).toBe('UNAVAILABLE');
+    await sleep(OUTAGE_S * 1000 - 3000);
+    await db.restart();
+    await sleep(3000);
+    s.stop();
+    expect(await tracker.waitAllAcked(60_000)).toBe(true);
+    expect(tracker.stats.sent).toBeGreaterThan(OUTAGE_S * 10);
+    await assertExactlyOnce(cw.sql, 'trk-outage', tracker.stats.sent);
+    expect((await cw.api('GET', '/readyz', { role: null })).status).toBe(200);
+  });
+});
+
+describe('chipwatch killed with SIGKILL mid-stream, then restarted', () => {
+  let broker: TestBroker;
+  let dbUrl: string;
+  let sqlPool: pg.Pool;
+  let tracker: Tracker;
+
+  beforeAll(async () => {
+    broker = await startAedes();
+    dbUrl = await createTestDatabase(inject('pgAdminUrl'));
+    sqlPool = new pg.Pool({ connectionString: dbUrl, max: 2 });
+  });
+  afterAll(async () => {
+    await tracker?.close();
+    await sqlPool?.end();
+    await broker?.stop();
+  });
+
+  it('loses nothing and stores nothing twice', { timeout: 180_000 }, async () => {
+    const port = await freePort();
+    const httpUrl = `http://127.0.0.1:${port}`;
+    const env = {
+      DATABASE_URL: dbUrl,
+      MQTT_URL: broker.url,
+      HTTP_PORT: String(port),
+      BIND_HOST: '127.0.0.1',
+      AUTH_JWT_SECRET: TEST_SECRET,
+      MQTT_CLIENT_ID: 'cw-sigkill', // the same persistent session after the restart
+    };
+    let child = await spawnChipwatch(env, httpUrl);
+    const token = await mintToken(new TextEncoder().encode(TEST_SECRET), { sub: 't', role: 'admin', issuer: 'chipwatch', ttlS: 600 });
+    const key = generateDeviceKey();
+    const res = await fetch(`${httpUrl}/v1/devices`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'trk-kill', publicKeyJwk: key.publicJwk }),
+    });
+    expect(res.status).toBe(201);
+    tracker = new Tracker({ deviceId: 'trk-kill', key, mqttUrl: broker.url, resendAfterMs: 2000 });
+    await tracker.waitConnected();
+    const s = stream(tracker, 10);
+    await sleep(2000);
+    child.proc.kill('SIGKILL');
+    await child.exited;
+    await sleep(1000);
+    child = await spawnChipwatch(env, httpUrl);
+    await sleep(2000);
+    s.stop();
+    expect(await tracker.waitAllAcked(60_000)).toBe(true);
+    await assertExactlyOnce(async (q, v) => (await sqlPool.query(q, v)).rows, 'trk-kill', tracker.stats.sent);
+
+    // Ctrl-C: a clean exit with everything taken committed.
+    const burst = stream(tracker, 2);
+    await sleep(500);
+    child.proc.kill('SIGINT');
+    expect(await child.exited).toBe(0);
+    burst.stop();
+    expect(child.output()).toContain('stopped cleanly');
+    child = await spawnChipwatch(env, httpUrl);
+    expect(await tracker.waitAllAcked(60_000)).toBe(true);
+    await assertExactlyOnce(async (q, v) => (await sqlPool.query(q, v)).rows, 'trk-kill', tracker.stats.sent);
+    child.proc.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
+  });
+});
