@@ -4,7 +4,6 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { TokenVerifier } from '../auth.ts';
-import { AppError } from '../domain/errors.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -27,9 +26,9 @@ export function createApp(deps: { db: Pool; verifyToken: TokenVerifier; metrics:
   app.use(
     bodyLimit({
       maxSize: 1024 * 1024,
-      onError: () => {
-        throw new AppError('PAYLOAD_TOO_LARGE', 'request bodies are limited to 1 MiB');
-      },
+      // The unread rest of the body makes the connection unusable: tell the client not to reuse it.
+      onError: (c) =>
+        c.json(errorBody('PAYLOAD_TOO_LARGE', 'request bodies are limited to 1 MiB'), 413, { Connection: 'close' }),
     }),
   );
 
