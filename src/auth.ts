@@ -22,7 +22,9 @@ export function resolveJwtSecret(envSecret: string | undefined, dataDir: string,
   const file = join(dataDir, SECRET_FILE);
   if (!existsSync(file)) {
     if (!create) {
-      throw new Error(`no AUTH_JWT_SECRET and no ${file}: start chipwatch once, or pass --token / CHIPWATCH_TOKEN`);
+      throw new Error(
+        `no AUTH_JWT_SECRET and no ${file}: start chipwatch once, or pass --token / CHIPWATCH_TOKEN`,
+      );
     }
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
@@ -47,7 +49,11 @@ export async function mintToken(
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
 /** Verifies a bearer token: HS256 with the secret, or the algorithms a JWKS offers; `exp` and `iss` required. */
-export function createTokenVerifier(opts: { secret?: Uint8Array; jwksUrl?: string; issuer: string }): TokenVerifier {
+export function createTokenVerifier(opts: {
+  secret?: Uint8Array;
+  jwksUrl?: string;
+  issuer: string;
+}): TokenVerifier {
   const jwks = opts.jwksUrl ? createRemoteJWKSet(new URL(opts.jwksUrl)) : undefined;
   return async (token) => {
     let payload: JWTPayload;

@@ -7,9 +7,18 @@ import { run } from './main.ts';
 
 const program = new Command('chipwatch').description('Verifies where export-controlled AI chips are.');
 
-program.command('start', { isDefault: true }).description('run every part (embedded database and broker unless URLs are set)').action(() => run());
-program.command('ingest').description('run only the ingest worker (MQTT → database)').action(() => run({ CHIPWATCH_PARTS: ['ingest'] }));
-program.command('api').description('run only the HTTP API').action(() => run({ CHIPWATCH_PARTS: ['api'] }));
+program
+  .command('start', { isDefault: true })
+  .description('run every part (embedded database and broker unless URLs are set)')
+  .action(() => run());
+program
+  .command('ingest')
+  .description('run only the ingest worker (MQTT → database)')
+  .action(() => run({ CHIPWATCH_PARTS: ['ingest'] }));
+program
+  .command('api')
+  .description('run only the HTTP API')
+  .action(() => run({ CHIPWATCH_PARTS: ['api'] }));
 
 program
   .command('token')
@@ -22,7 +31,9 @@ program
     const secret = resolveJwtSecret(config.AUTH_JWT_SECRET, config.DATA_DIR);
     const ttlS = Number(opts.ttl);
     if (!Number.isInteger(ttlS) || ttlS <= 0) throw new Error('--ttl must be a positive number of seconds');
-    process.stdout.write(`${await mintToken(secret, { sub: opts.sub, role: opts.role, issuer: config.AUTH_ISSUER, ttlS })}\n`);
+    process.stdout.write(
+      `${await mintToken(secret, { sub: opts.sub, role: opts.role, issuer: config.AUTH_ISSUER, ttlS })}\n`,
+    );
   });
 
 program
@@ -30,7 +41,8 @@ program
   .description('apply database migrations to DATABASE_URL and exit')
   .action(async () => {
     const config = loadConfig();
-    if (!config.DATABASE_URL) throw new Error('set DATABASE_URL (the embedded database migrates itself at start)');
+    if (!config.DATABASE_URL)
+      throw new Error('set DATABASE_URL (the embedded database migrates itself at start)');
     console.log((await migrate(config.DATABASE_URL)).join('\n') || 'up to date');
   });
 

@@ -40,7 +40,10 @@ const schema = z.object({
   /** Fixed MQTT client id of this ingest worker (persistent session). */
   MQTT_CLIENT_ID: z.string().min(1).max(64).default('chipwatch-ingest'),
   /** Shared-subscription group; set to let several ingest workers share the load. */
-  MQTT_SHARED_GROUP: z.string().regex(/^[^/#+]+$/).optional(),
+  MQTT_SHARED_GROUP: z
+    .string()
+    .regex(/^[^/#+]+$/)
+    .optional(),
   /** Micro-batch: flush after this many messages. */
   INGEST_BATCH_MAX: positiveInt.default(500),
   /** Micro-batch: flush after this many milliseconds. */

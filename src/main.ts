@@ -1,5 +1,5 @@
 // `npm start`: runs chipwatch with the configuration from the environment until SIGINT or SIGTERM.
-import { ConfigError, type Config, loadConfig } from './config.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startChipwatch } from './server.ts';
 
@@ -9,7 +9,9 @@ export async function run(overrides: Partial<Config> = {}): Promise<void> {
     config = { ...loadConfig(), ...overrides };
   } catch (e) {
     if (e instanceof ConfigError) {
-      console.error(`chipwatch: ${e.message}\nFix the variable(s) above and start again; see README.md "Configuration".`);
+      console.error(
+        `chipwatch: ${e.message}\nFix the variable(s) above and start again; see README.md "Configuration".`,
+      );
       process.exit(2);
     }
     throw e;

@@ -13,7 +13,11 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: r,
     }),
-    records: new Counter({ name: 'chipwatch_ingest_records_total', help: 'Telemetry records stored', registers: r }),
+    records: new Counter({
+      name: 'chipwatch_ingest_records_total',
+      help: 'Telemetry records stored',
+      registers: r,
+    }),
     rejections: new Counter({
       name: 'chipwatch_ingest_rejections_total',
       help: 'Refused messages by reason code',
@@ -37,10 +41,26 @@ export function createMetrics() {
       help: 'Batch attempts that failed and were retried (database unavailable)',
       registers: r,
     }),
-    queueDepth: new Gauge({ name: 'chipwatch_ingest_queue_depth', help: 'Messages waiting for a batch', registers: r }),
-    paused: new Gauge({ name: 'chipwatch_ingest_paused', help: '1 while reading from the broker is paused (backpressure)', registers: r }),
-    mqttConnected: new Gauge({ name: 'chipwatch_mqtt_connected', help: '1 while connected to the broker', registers: r }),
-    dbUp: new Gauge({ name: 'chipwatch_database_up', help: '1 while the last database operation succeeded', registers: r }),
+    queueDepth: new Gauge({
+      name: 'chipwatch_ingest_queue_depth',
+      help: 'Messages waiting for a batch',
+      registers: r,
+    }),
+    paused: new Gauge({
+      name: 'chipwatch_ingest_paused',
+      help: '1 while reading from the broker is paused (backpressure)',
+      registers: r,
+    }),
+    mqttConnected: new Gauge({
+      name: 'chipwatch_mqtt_connected',
+      help: '1 while connected to the broker',
+      registers: r,
+    }),
+    dbUp: new Gauge({
+      name: 'chipwatch_database_up',
+      help: '1 while the last database operation succeeded',
+      registers: r,
+    }),
   };
 }
 

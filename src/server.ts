@@ -25,7 +25,8 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
   const parts = new Set(config.CHIPWATCH_PARTS.includes('all') ? ['ingest', 'api'] : config.CHIPWATCH_PARTS);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, 'error while stopping'));
+    for (const stop of stops.reverse())
+      await stop().catch((err) => log.error({ err }, 'error while stopping'));
   };
   try {
     let embeddedPg: EmbeddedPg | undefined;
@@ -50,7 +51,10 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
     if (!config.MQTT_URL) {
       broker = await startEmbeddedBroker({ host: config.BIND_HOST, port: config.MQTT_PORT });
       stops.push(() => broker!.stop());
-      log.info({ url: `mqtt://${config.BIND_HOST}:${broker.port}` }, 'embedded MQTT broker (aedes) listening');
+      log.info(
+        { url: `mqtt://${config.BIND_HOST}:${broker.port}` },
+        'embedded MQTT broker (aedes) listening',
+      );
     }
     const mqttUrl = config.MQTT_URL ?? broker!.url;
     const metrics = createMetrics();
@@ -59,15 +63,27 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
     if (parts.has('ingest')) {
       ingest = await startIngest({ config, pool, mqttUrl, log: log.child({ part: 'ingest' }), metrics });
       stops.push(() => ingest!.stop());
-      log.info({ broker: mqttUrl.replace(/:[^:@/]+@/, ':***@'), topic: `${config.MQTT_TOPIC_PREFIX}/devices/+/telemetry` }, 'ingest subscribed');
+      log.info(
+        {
+          broker: mqttUrl.replace(/:[^:@/]+@/, ':***@'),
+          topic: `${config.MQTT_TOPIC_PREFIX}/devices/+/telemetry`,
+        },
+        'ingest subscribed',
+      );
     }
 
     let httpUrl: string | undefined;
     if (parts.has('api')) {
-      const secret = config.AUTH_JWKS_URL ? undefined : resolveJwtSecret(config.AUTH_JWT_SECRET, config.DATA_DIR);
+      const secret = config.AUTH_JWKS_URL
+        ? undefined
+        : resolveJwtSecret(config.AUTH_JWT_SECRET, config.DATA_DIR);
       const app = createApp({
         db: pool,
-        verifyToken: createTokenVerifier({ secret, jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER }),
+        verifyToken: createTokenVerifier({
+          secret,
+          jwksUrl: config.AUTH_JWKS_URL,
+          issuer: config.AUTH_ISSUER,
+        }),
         metrics,
         log: log.child({ part: 'api' }),
         health: {
@@ -83,9 +99,15 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
         },
       });
       const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-        const s = serve({ fetch: app.fetch, port: config.HTTP_PORT, hostname: config.BIND_HOST }, () => resolve(s));
+        const s = serve({ fetch: app.fetch, port: config.HTTP_PORT, hostname: config.BIND_HOST }, () =>
+          resolve(s),
+        );
         s.once('error', (err: NodeJS.ErrnoException) =>
-          reject(err.code === 'EADDRINUSE' ? new Error(`HTTP port ${config.HTTP_PORT} is in use: set HTTP_PORT`) : err),
+          reject(
+            err.code === 'EADDRINUSE'
+              ? new Error(`HTTP port ${config.HTTP_PORT} is in use: set HTTP_PORT`)
+              : err,
+          ),
         );
       });
       const port = (server.address() as AddressInfo).port;
@@ -108,7 +130,8 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
       pool,
       stop: async () => {
         stops.length = 0;
-        for (const stop of order.reverse()) await stop().catch((err) => log.error({ err }, 'error while stopping'));
+        for (const stop of order.reverse())
+          await stop().catch((err) => log.error({ err }, 'error while stopping'));
       },
     };
   } catch (err) {

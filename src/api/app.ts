@@ -19,7 +19,13 @@ export interface Health {
   broker(): boolean;
 }
 
-export function createApp(deps: { db: Pool; verifyToken: TokenVerifier; metrics: Metrics; health: Health; log: Logger }) {
+export function createApp(deps: {
+  db: Pool;
+  verifyToken: TokenVerifier;
+  metrics: Metrics;
+  health: Health;
+  log: Logger;
+}) {
   const app = new Hono<AppEnv>();
   app.use(requestId());
   app.use(secureHeaders());
@@ -28,7 +34,9 @@ export function createApp(deps: { db: Pool; verifyToken: TokenVerifier; metrics:
       maxSize: 1024 * 1024,
       // The unread rest of the body makes the connection unusable: tell the client not to reuse it.
       onError: (c) =>
-        c.json(errorBody('PAYLOAD_TOO_LARGE', 'request bodies are limited to 1 MiB'), 413, { Connection: 'close' }),
+        c.json(errorBody('PAYLOAD_TOO_LARGE', 'request bodies are limited to 1 MiB'), 413, {
+          Connection: 'close',
+        }),
     }),
   );
 

@@ -11,7 +11,10 @@ export function authenticate(verify: TokenVerifier): MiddlewareHandler<AppEnv> {
     const match = header?.match(/^Bearer\s+(\S+)$/i);
     if (!match?.[1]) {
       c.header('WWW-Authenticate', 'Bearer');
-      throw new AppError('UNAUTHENTICATED', 'send Authorization: Bearer <token> (mint one with `npx chipwatch token --role admin`)');
+      throw new AppError(
+        'UNAUTHENTICATED',
+        'send Authorization: Bearer <token> (mint one with `npx chipwatch token --role admin`)',
+      );
     }
     c.set('principal', await verify(match[1]));
     await next();

@@ -12,7 +12,12 @@ export interface DeviceRow {
 }
 
 /** Inserts a device with its first key; returns false when the device id or the kid is taken. */
-export async function insertDevice(db: Pool, id: string, jwk: PublicJwk, createdBy: string): Promise<boolean> {
+export async function insertDevice(
+  db: Pool,
+  id: string,
+  jwk: PublicJwk,
+  createdBy: string,
+): Promise<boolean> {
   const res = await db.query(
     `WITH d AS (
        INSERT INTO devices (id, created_by) VALUES ($1, $4) ON CONFLICT DO NOTHING RETURNING id
@@ -49,7 +54,12 @@ export async function getDevice(db: Queryable, id: string): Promise<DeviceRow | 
 }
 
 /** Revokes the device and every key it has; idempotent (the first revocation time stays). */
-export async function revokeDevice(db: Pool, id: string, by: string, reason: string | null): Promise<boolean> {
+export async function revokeDevice(
+  db: Pool,
+  id: string,
+  by: string,
+  reason: string | null,
+): Promise<boolean> {
   const res = await db.query(
     `WITH d AS (
        UPDATE devices SET revoked_at = coalesce(revoked_at, now()), revoked_by = coalesce(revoked_by, $2),

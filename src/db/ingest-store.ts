@@ -10,7 +10,10 @@ export interface DeviceStateRow {
 }
 
 /** Creates missing state rows, then locks every device's row in id order (no deadlocks between workers). */
-export async function lockDeviceStates(c: PoolClient, deviceIds: string[]): Promise<Map<string, DeviceStateRow>> {
+export async function lockDeviceStates(
+  c: PoolClient,
+  deviceIds: string[],
+): Promise<Map<string, DeviceStateRow>> {
   const ids = [...new Set(deviceIds)].sort();
   await c.query(
     'INSERT INTO device_state (device_id) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (device_id) DO NOTHING',
@@ -39,11 +42,16 @@ export async function keyRevocations(c: PoolClient, kids: string[]): Promise<Map
        FROM device_keys k JOIN devices d ON d.id = k.device_id WHERE k.kid = ANY($1::text[])`,
     [[...new Set(kids)]],
   );
-  return new Map(res.rows.map((r) => [r.kid as string, r.revoked_at ? (r.revoked_at as Date).getTime() : null]));
+  return new Map(
+    res.rows.map((r) => [r.kid as string, r.revoked_at ? (r.revoked_at as Date).getTime() : null]),
+  );
 }
 
 /** Payload hashes of already stored messages, keyed `deviceId\0seq`. */
-export async function storedHashes(c: PoolClient, pairs: { deviceId: string; seq: number }[]): Promise<Map<string, Buffer>> {
+export async function storedHashes(
+  c: PoolClient,
+  pairs: { deviceId: string; seq: number }[],
+): Promise<Map<string, Buffer>> {
   if (pairs.length === 0) return new Map();
   const res = await c.query(
     `SELECT m.device_id, m.seq, m.payload_sha256 FROM messages m

@@ -8,7 +8,12 @@ export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
 export function createPool(url: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+  });
   // An idle client losing its server (database restart) must not crash the process.
   pool.on('error', () => {});
   return pool;
@@ -23,9 +28,12 @@ export function isTransientDbError(e: unknown): boolean {
   const code = typeof err?.code === 'string' ? err.code : '';
   if (TRANSIENT_SQLSTATES.has(code)) return true;
   if (code.length === 5 && TRANSIENT_SQLSTATE_CLASSES.includes(code.slice(0, 2))) return true;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code))
+    return true;
   const msg = typeof err?.message === 'string' ? err.message : '';
-  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(msg);
+  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(
+    msg,
+  );
 }
 
 export async function withTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -19,7 +19,9 @@ export async function startEmbeddedBroker(opts: { host: string; port: number }):
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
-          ? new Error(`MQTT port ${opts.port} is in use: set MQTT_PORT to a free port, or MQTT_URL to use that broker`)
+          ? new Error(
+              `MQTT port ${opts.port} is in use: set MQTT_PORT to a free port, or MQTT_URL to use that broker`,
+            )
           : err,
       ),
     );

@@ -83,7 +83,11 @@ async function stopOrphan(dataDir: string, log: Logger): Promise<void> {
   for (let i = 0; i < 200 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
-export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: Logger }): Promise<EmbeddedPg> {
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port: number;
+  log: Logger;
+}): Promise<EmbeddedPg> {
   const dataDir = resolve(opts.dataDir);
   const log = opts.log;
   const isRoot = userInfo().uid === 0;
@@ -116,7 +120,16 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   const binary = await postgresBinary();
   const child: ChildProcess = spawn(
     binary,
-    ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(opts.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+    ],
     { ...(ids ?? {}), detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   await new Promise<void>((resolveStart, reject) => {
@@ -129,7 +142,11 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     };
     child.stderr?.on('data', onData);
     child.once('exit', (code) =>
-      reject(new Error(`embedded PostgreSQL exited with code ${code} before it was ready:\n${output.slice(-2000)}`)),
+      reject(
+        new Error(
+          `embedded PostgreSQL exited with code ${code} before it was ready:\n${output.slice(-2000)}`,
+        ),
+      ),
     );
   });
   child.stderr?.removeAllListeners('data');

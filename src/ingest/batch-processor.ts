@@ -37,7 +37,7 @@ export class BatchProcessor {
       release = r;
     });
     try {
-      let screened = await this.retrying(() => this.pipeline.screen(batch), 'screen');
+      const screened = await this.retrying(() => this.pipeline.screen(batch), 'screen');
       if (!screened) return undefined;
       await turn;
       for (let attempt = 0; ; attempt++) {
@@ -53,7 +53,10 @@ export class BatchProcessor {
             if (!(await this.waitOut(e, attempt, 'commit'))) return undefined;
             continue;
           }
-          this.log.error({ err: e, size: batch.length }, 'batch failed for a reason other than the database being down; storing its messages one by one');
+          this.log.error(
+            { err: e, size: batch.length },
+            'batch failed for a reason other than the database being down; storing its messages one by one',
+          );
           return await this.oneByOne(batch);
         }
       }
@@ -70,7 +73,10 @@ export class BatchProcessor {
           return await this.pipeline.commit(await this.pipeline.screen([msg]));
         } catch (e) {
           if (isTransientDbError(e)) throw e;
-          this.log.error({ err: e, topic: msg.topic }, 'message could not be stored; kept as an INTERNAL_ERROR rejection');
+          this.log.error(
+            { err: e, topic: msg.topic },
+            'message could not be stored; kept as an INTERNAL_ERROR rejection',
+          );
           return this.pipeline.commitAsInternalError(msg, e);
         }
       }, 'commit one');
@@ -100,7 +106,10 @@ export class BatchProcessor {
     if (this.o.stopping() && attempt >= 3) return false;
     const wait = backoffMs(attempt);
     if (attempt === 0 || attempt % 10 === 0) {
-      this.log.warn({ err: (e as Error).message, attempt, retryInMs: Math.round(wait) }, `database unavailable during ${what}; retrying`);
+      this.log.warn(
+        { err: (e as Error).message, attempt, retryInMs: Math.round(wait) },
+        `database unavailable during ${what}; retrying`,
+      );
     }
     await sleep(wait);
     return true;

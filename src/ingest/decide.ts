@@ -13,7 +13,10 @@ export type SeqDecision = 'accept' | 'duplicate' | 'REPLAY' | 'STALE_SEQ';
 const key = (deviceId: string, seq: number) => `${deviceId}\0${seq}`;
 
 /** Which (device, seq) pairs need their stored hash looked up before `decideSeqs` can run. */
-export function pairsToLookUp(windows: ReadonlyMap<string, ReplayWindow>, candidates: SeqCandidate[]): SeqCandidate[] {
+export function pairsToLookUp(
+  windows: ReadonlyMap<string, ReplayWindow>,
+  candidates: SeqCandidate[],
+): SeqCandidate[] {
   return candidates.filter((c) => {
     const w = windows.get(c.deviceId);
     return w !== undefined && classifySeq(w, c.seq) !== 'new';
@@ -44,4 +47,3 @@ export function decideSeqs(
   });
   return { decisions, windows: next };
 }
-

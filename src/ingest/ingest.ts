@@ -33,7 +33,10 @@ export async function startIngest(deps: {
   const processor = new BatchProcessor(pipeline, metrics, log, {
     stopping: () => stopping,
     onDatabase: (up) => {
-      if (up !== dbUp) log[up ? 'info' : 'warn'](up ? 'database reachable again; ingest resumed' : 'database unreachable; ingest waiting');
+      if (up !== dbUp)
+        log[up ? 'info' : 'warn'](
+          up ? 'database reachable again; ingest resumed' : 'database unreachable; ingest waiting',
+        );
       dbUp = up;
       metrics.dbUp.set(up ? 1 : 0);
     },
@@ -74,7 +77,8 @@ export async function startIngest(deps: {
     clientId: config.MQTT_CLIENT_ID,
     subscriptions: [telemetryFilter(config.MQTT_TOPIC_PREFIX, config.MQTT_SHARED_GROUP)],
     log: log.child({ part: 'mqtt' }),
-    onPublish: (m: IncomingPublish) => batcher.push({ topic: m.topic, payload: m.payload, receivedAt: Date.now(), ack: m.ack }),
+    onPublish: (m: IncomingPublish) =>
+      batcher.push({ topic: m.topic, payload: m.payload, receivedAt: Date.now(), ack: m.ack }),
   });
   session.on('connected', () => metrics.mqttConnected.set(1));
   session.on('disconnected', () => metrics.mqttConnected.set(0));

@@ -163,10 +163,13 @@ export class MqttSession extends EventEmitter {
           subscriptions: this.o.subscriptions.map((topic) => ({ topic, qos: 1 as const })),
         });
         clearInterval(this.pingTimer);
-        this.pingTimer = setInterval(() => {
-          if (Date.now() - this.lastHeard > this.keepaliveS * 1500) this.socket?.destroy();
-          else this.write({ cmd: 'pingreq' });
-        }, (this.keepaliveS * 1000) / 2);
+        this.pingTimer = setInterval(
+          () => {
+            if (Date.now() - this.lastHeard > this.keepaliveS * 1500) this.socket?.destroy();
+            else this.write({ cmd: 'pingreq' });
+          },
+          (this.keepaliveS * 1000) / 2,
+        );
         this.pingTimer.unref();
         this.emit('connected', p.sessionPresent);
         return;
@@ -176,7 +179,8 @@ export class MqttSession extends EventEmitter {
         const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
         let acked = false;
         const ack = () => {
-          if (acked || qos === 0 || messageId === undefined || epoch !== this.epoch || !this.connectedFlag) return;
+          if (acked || qos === 0 || messageId === undefined || epoch !== this.epoch || !this.connectedFlag)
+            return;
           acked = true;
           this.write(qos === 2 ? { cmd: 'pubrec', messageId } : { cmd: 'puback', messageId });
         };
@@ -187,8 +191,11 @@ export class MqttSession extends EventEmitter {
         this.write({ cmd: 'pubcomp', messageId: p.messageId });
         return;
       case 'suback': {
-        const refused = p.granted.filter((g) => (typeof g === 'number' ? g : ((g as { qos?: number }).qos ?? 0)) >= 0x80);
-        if (refused.length > 0) this.o.log.error({ subscriptions: this.o.subscriptions }, 'MQTT broker refused a subscription');
+        const refused = p.granted.filter(
+          (g) => (typeof g === 'number' ? g : ((g as { qos?: number }).qos ?? 0)) >= 0x80,
+        );
+        if (refused.length > 0)
+          this.o.log.error({ subscriptions: this.o.subscriptions }, 'MQTT broker refused a subscription');
         return;
       }
       default:

@@ -4,7 +4,6 @@
 // stored rejection and the batch goes on.
 import { createHash, type KeyObject } from 'node:crypto';
 import type { Config } from '../config.ts';
-import { type RejectionCode, Rejection } from '../domain/errors.ts';
 import { findKeys, type KeyRecord } from '../db/devices.ts';
 import {
   insertMessages,
@@ -19,7 +18,8 @@ import {
   updateDeviceStates,
 } from '../db/ingest-store.ts';
 import { type Pool, withTransaction } from '../db/pool.ts';
-import { TELEMETRY_TYP, parseCompactJws, type ParsedJws, verifySignature } from '../verify/jws.ts';
+import { Rejection, type RejectionCode } from '../domain/errors.ts';
+import { type ParsedJws, parseCompactJws, TELEMETRY_TYP, verifySignature } from '../verify/jws.ts';
 import { type SigningAlg, toKeyObject } from '../verify/keys.ts';
 import type { ReplayWindow } from '../verify/replay-window.ts';
 import { parseTelemetry, peekSeq, type TelemetryPayload } from '../verify/telemetry-schema.ts';
@@ -98,8 +98,13 @@ export function pipelineOptions(config: Config): PipelineOptions {
   };
 }
 
-function refuse(msg: Inbound, e: unknown, ctx: Partial<Omit<Refused, 'kind' | 'msg' | 'rejection'>> = {}): Refused {
-  const rejection = e instanceof Rejection ? e : new Rejection('INTERNAL_ERROR', `unexpected: ${String(e)}`, { cause: e });
+function refuse(
+  msg: Inbound,
+  e: unknown,
+  ctx: Partial<Omit<Refused, 'kind' | 'msg' | 'rejection'>> = {},
+): Refused {
+  const rejection =
+    e instanceof Rejection ? e : new Rejection('INTERNAL_ERROR', `unexpected: ${String(e)}`, { cause: e });
   return {
     kind: 'refused',
     msg,
@@ -136,9 +141,13 @@ export class IngestPipeline {
     const deviceId = parseTelemetryTopic(this.opts.topicPrefix, msg.topic) ?? null;
     try {
       if (msg.payload.length > this.opts.maxMessageBytes) {
-        throw new Rejection('PAYLOAD_TOO_LARGE', `${msg.payload.length} bytes, the limit is ${this.opts.maxMessageBytes}`);
+        throw new Rejection(
+          'PAYLOAD_TOO_LARGE',
+          `${msg.payload.length} bytes, the limit is ${this.opts.maxMessageBytes}`,
+        );
       }
-      if (deviceId === null) throw new Rejection('MALFORMED', `not a telemetry topic: ${msg.topic.slice(0, 200)}`);
+      if (deviceId === null)
+        throw new Rejection('MALFORMED', `not a telemetry topic: ${msg.topic.slice(0, 200)}`);
       return { msg, deviceId, jws: parseCompactJws(msg.payload, TELEMETRY_TYP) };
     } catch (e) {
       return refuse(msg, e, { deviceId });
@@ -159,17 +168,25 @@ export class IngestPipeline {
     try {
       if (!entry) throw new Rejection('UNKNOWN_KEY', `no registered key with kid "${jws.kid.slice(0, 128)}"`);
       if (entry.deviceId !== deviceId) {
-        throw new Rejection('SUBJECT_MISMATCH', `key "${jws.kid}" belongs to device ${entry.deviceId}, not to the topic's device`);
+        throw new Rejection(
+          'SUBJECT_MISMATCH',
+          `key "${jws.kid}" belongs to device ${entry.deviceId}, not to the topic's device`,
+        );
       }
-      if (entry.alg !== jws.alg) throw new Rejection('ALG_NOT_ALLOWED', `key "${jws.kid}" is pinned to ${entry.alg}, not ${jws.alg}`);
-      if (!(await verifySignature(jws, entry.key))) throw new Rejection('SIGNATURE_INVALID', 'the signature does not verify');
+      if (entry.alg !== jws.alg)
+        throw new Rejection('ALG_NOT_ALLOWED', `key "${jws.kid}" is pinned to ${entry.alg}, not ${jws.alg}`);
+      if (!(await verifySignature(jws, entry.key)))
+        throw new Rejection('SIGNATURE_INVALID', 'the signature does not verify');
     } catch (e) {
       return refuse(msg, e, ctx);
     }
     try {
       const payload = parseTelemetry(jws.payload, this.now(), this.opts.maxClockSkewMs);
       if (payload.deviceId !== deviceId) {
-        throw new Rejection('SUBJECT_MISMATCH', `payload deviceId "${payload.deviceId.slice(0, 128)}" is not the topic's device`);
+        throw new Rejection(
+          'SUBJECT_MISMATCH',
+          `payload deviceId "${payload.deviceId.slice(0, 128)}" is not the topic's device`,
+        );
       }
       const payloadSha256 = createHash('sha256').update(jws.payload).digest();
       return { kind: 'verified', msg, deviceId, kid: jws.kid, jws, payload, payloadSha256 };
@@ -182,7 +199,10 @@ export class IngestPipeline {
   async commit(screened: Screened[]): Promise<BatchOutcome> {
     return withTransaction(this.pool, async (c) => {
       const verified = screened.filter((s): s is Verified => s.kind === 'verified');
-      const revokedAt = await keyRevocations(c, verified.map((v) => v.kid));
+      const revokedAt = await keyRevocations(
+        c,
+        verified.map((v) => v.kid),
+      );
       const live: Verified[] = [];
       const verdictOf = new Map<Screened, Verdict>();
       const rejections: RejectionRow[] = [];
@@ -204,19 +224,36 @@ export class IngestPipeline {
         }
         const revoked = revokedAt.get(s.kid);
         if (revoked !== undefined && revoked !== null && revoked <= s.msg.receivedAt) {
-          reject(s, refuse(s.msg, new Rejection('KEY_REVOKED', `key "${s.kid}" was revoked at ${new Date(revoked).toISOString()}`), {
-            deviceId: s.deviceId,
-            kid: s.kid,
-            seq: s.payload.seq,
-          }));
+          reject(
+            s,
+            refuse(
+              s.msg,
+              new Rejection(
+                'KEY_REVOKED',
+                `key "${s.kid}" was revoked at ${new Date(revoked).toISOString()}`,
+              ),
+              {
+                deviceId: s.deviceId,
+                kid: s.kid,
+                seq: s.payload.seq,
+              },
+            ),
+          );
         } else {
           live.push(s);
         }
       }
 
-      const states = await lockDeviceStates(c, live.map((v) => v.deviceId));
+      const states = await lockDeviceStates(
+        c,
+        live.map((v) => v.deviceId),
+      );
       const windows = new Map<string, ReplayWindow>([...states].map(([id, st]) => [id, st.window]));
-      const candidates = live.map((v) => ({ deviceId: v.deviceId, seq: v.payload.seq, payloadSha256: v.payloadSha256 }));
+      const candidates = live.map((v) => ({
+        deviceId: v.deviceId,
+        seq: v.payload.seq,
+        payloadSha256: v.payloadSha256,
+      }));
       const hashes = await storedHashes(c, pairsToLookUp(windows, candidates));
       const decided = decideSeqs(windows, candidates, hashes);
 
@@ -236,7 +273,15 @@ export class IngestPipeline {
             decision === 'REPLAY'
               ? `seq ${seq} was already accepted with a different payload`
               : `seq ${seq} is below the replay window and was never accepted with this payload`;
-          reject(v, refuse(v.msg, new Rejection(decision, detail), { deviceId: v.deviceId, kid: v.kid, seq, authenticated: true }));
+          reject(
+            v,
+            refuse(v.msg, new Rejection(decision, detail), {
+              deviceId: v.deviceId,
+              kid: v.kid,
+              seq,
+              authenticated: true,
+            }),
+          );
           return;
         }
         messages.push({
@@ -266,7 +311,7 @@ export class IngestPipeline {
             temperatureC: r.temperatureC ?? null,
             lightLux: r.lightLux ?? null,
             tamper: r.tamper ?? null,
-          receivedAt: v.msg.receivedAt,
+            receivedAt: v.msg.receivedAt,
           });
           const prev = lastFix.get(v.deviceId);
           if (!prev || r.ts > prev.ts) lastFix.set(v.deviceId, { ts: r.ts, lat: r.lat, lon: r.lon });
@@ -311,12 +356,25 @@ export class IngestPipeline {
 
   /** A message that cannot be stored with its batch (a bug or data the database refuses) is stored as refused. */
   async commitAsInternalError(msg: Inbound, cause: unknown): Promise<BatchOutcome> {
-    const r = refuse(msg, new Rejection('INTERNAL_ERROR', `could not be stored: ${(cause as Error)?.message ?? String(cause)}`), {
-      deviceId: parseTelemetryTopic(this.opts.topicPrefix, msg.topic) ?? null,
-    });
+    const r = refuse(
+      msg,
+      new Rejection('INTERNAL_ERROR', `could not be stored: ${(cause as Error)?.message ?? String(cause)}`),
+      {
+        deviceId: parseTelemetryTopic(this.opts.topicPrefix, msg.topic) ?? null,
+      },
+    );
     await withTransaction(this.pool, (c) => insertRejections(c, [this.rejectionRow(r)]));
     return {
-      verdicts: [{ kind: 'rejected', reason: 'INTERNAL_ERROR', detail: r.rejection.message, deviceId: r.deviceId, seq: null, authenticated: false }],
+      verdicts: [
+        {
+          kind: 'rejected',
+          reason: 'INTERNAL_ERROR',
+          detail: r.rejection.message,
+          deviceId: r.deviceId,
+          seq: null,
+          authenticated: false,
+        },
+      ],
       acks: new Map(),
     };
   }
@@ -327,7 +385,10 @@ export class IngestPipeline {
  * refused (a replay, a schema error). Unauthenticated refusals are never acknowledged: anyone may publish on a
  * device's topic, and an ack makes the real tracker delete its buffer.
  */
-export function acksFor(verdicts: Verdict[], windows: ReadonlyMap<string, ReplayWindow>): Map<string, number> {
+export function acksFor(
+  verdicts: Verdict[],
+  windows: ReadonlyMap<string, ReplayWindow>,
+): Map<string, number> {
   const acks = new Map<string, number>();
   const bump = (deviceId: string, seq: number) => acks.set(deviceId, Math.max(acks.get(deviceId) ?? -1, seq));
   for (const v of verdicts) {
@@ -339,4 +400,3 @@ export function acksFor(verdicts: Verdict[], windows: ReadonlyMap<string, Replay
   }
   return acks;
 }
-

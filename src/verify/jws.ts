@@ -21,7 +21,8 @@ export interface ParsedJws {
 
 function b64urlDecode(part: string, what: string): Buffer {
   // Node's decoder ignores bad characters; refuse them so one message has exactly one encoding.
-  if (!B64URL.test(part) || part.length % 4 === 1) throw new Rejection('MALFORMED', `${what} is not base64url`);
+  if (!B64URL.test(part) || part.length % 4 === 1)
+    throw new Rejection('MALFORMED', `${what} is not base64url`);
   return Buffer.from(part, 'base64url');
 }
 
@@ -49,10 +50,14 @@ export function parseCompactJws(raw: Buffer, expectedTyp: string): ParsedJws {
     throw new Rejection('ALG_NOT_ALLOWED', `alg ${JSON.stringify(alg) ?? 'missing'} is not EdDSA or ES256`);
   }
   for (const name of FORBIDDEN_HEADERS) {
-    if (Object.hasOwn(hdr, name)) throw new Rejection('HEADER_NOT_ALLOWED', `header "${name}" is not allowed`);
+    if (Object.hasOwn(hdr, name))
+      throw new Rejection('HEADER_NOT_ALLOWED', `header "${name}" is not allowed`);
   }
   if (hdr.typ !== expectedTyp) {
-    throw new Rejection('HEADER_NOT_ALLOWED', `typ must be "${expectedTyp}", got ${JSON.stringify(hdr.typ) ?? 'none'}`);
+    throw new Rejection(
+      'HEADER_NOT_ALLOWED',
+      `typ must be "${expectedTyp}", got ${JSON.stringify(hdr.typ) ?? 'none'}`,
+    );
   }
   const kid = hdr.kid;
   if (typeof kid !== 'string' || kid.length === 0) throw new Rejection('UNKNOWN_KEY', 'header has no kid');
@@ -60,7 +65,13 @@ export function parseCompactJws(raw: Buffer, expectedTyp: string): ParsedJws {
   const payload = b64urlDecode(p, 'payload');
   if (payload.length === 0) throw new Rejection('MALFORMED', 'empty JWS payload');
   const signature = b64urlDecode(s, 'signature');
-  return { alg: alg as SigningAlg, kid, signingInput: Buffer.from(`${h}.${p}`, 'latin1'), payload, signature };
+  return {
+    alg: alg as SigningAlg,
+    kid,
+    signingInput: Buffer.from(`${h}.${p}`, 'latin1'),
+    payload,
+    signature,
+  };
 }
 
 /**

@@ -24,7 +24,11 @@ export function normalizePublicJwk(input: unknown): PublicJwk {
     throw new AppError('VALIDATION_FAILED', 'publicKeyJwk must be a JSON object');
   }
   const jwk = input as Record<string, unknown>;
-  if ('d' in jwk) throw new AppError('VALIDATION_FAILED', 'publicKeyJwk contains a private key (d): send the public key only');
+  if ('d' in jwk)
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'publicKeyJwk contains a private key (d): send the public key only',
+    );
   const kid = jwk.kid;
   if (typeof kid !== 'string' || kid.length < 1 || kid.length > 128 || !/^[\x21-\x7e]+$/.test(kid)) {
     throw new AppError('VALIDATION_FAILED', 'publicKeyJwk.kid must be 1–128 printable ASCII characters');
@@ -45,7 +49,10 @@ export function normalizePublicJwk(input: unknown): PublicJwk {
     throw new AppError('VALIDATION_FAILED', 'publicKeyJwk must be an Ed25519 (OKP) or P-256 (EC) public key');
   }
   if (jwk.alg !== undefined && jwk.alg !== out.alg) {
-    throw new AppError('VALIDATION_FAILED', `publicKeyJwk.alg ${String(jwk.alg)} does not fit its key type (${out.alg})`);
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `publicKeyJwk.alg ${String(jwk.alg)} does not fit its key type (${out.alg})`,
+    );
   }
   // Fails on points not on the curve or wrong lengths.
   try {

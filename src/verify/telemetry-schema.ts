@@ -50,7 +50,10 @@ export function parseTelemetry(payload: Buffer, nowMs: number, maxSkewMs: number
   const limit = nowMs + maxSkewMs;
   const ahead = result.data.records.findIndex((r) => r.ts > limit);
   if (ahead >= 0) {
-    throw new Rejection('FUTURE_TIMESTAMP', `records.${ahead}.ts is more than ${maxSkewMs / 1000} s ahead of the receiver's clock`);
+    throw new Rejection(
+      'FUTURE_TIMESTAMP',
+      `records.${ahead}.ts is more than ${maxSkewMs / 1000} s ahead of the receiver's clock`,
+    );
   }
   return result.data;
 }
@@ -59,7 +62,9 @@ export function parseTelemetry(payload: Buffer, nowMs: number, maxSkewMs: number
 export function peekSeq(payload: Buffer): number | undefined {
   try {
     const json = JSON.parse(payload.toString('utf8')) as { seq?: unknown };
-    return typeof json.seq === 'number' && Number.isSafeInteger(json.seq) && json.seq >= 0 ? json.seq : undefined;
+    return typeof json.seq === 'number' && Number.isSafeInteger(json.seq) && json.seq >= 0
+      ? json.seq
+      : undefined;
   } catch {
     return undefined;
   }

@@ -11,7 +11,11 @@ export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123';
 export interface TestChipwatch extends Running {
   httpUrl: string;
   token(role: Role): Promise<string>;
-  api(method: string, path: string, opts?: { role?: Role | null; token?: string; body?: unknown }): Promise<{ status: number; body: any }>;
+  api(
+    method: string,
+    path: string,
+    opts?: { role?: Role | null; token?: string; body?: unknown },
+  ): Promise<{ status: number; body: any }>;
   sql<T = any>(text: string, values?: unknown[]): Promise<T[]>;
 }
 
@@ -27,12 +31,15 @@ export function testConfig(env: Record<string, string>): Config {
   });
 }
 
-export async function startTestChipwatch(env: { DATABASE_URL: string; MQTT_URL: string } & Record<string, string>): Promise<TestChipwatch> {
+export async function startTestChipwatch(
+  env: { DATABASE_URL: string; MQTT_URL: string } & Record<string, string>,
+): Promise<TestChipwatch> {
   const config = testConfig(env);
   const running = await startChipwatch(config, createLogger(config.LOG_LEVEL));
   const sqlPool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
   const secret = new TextEncoder().encode(TEST_SECRET);
-  const token = (role: Role) => mintToken(secret, { sub: `test-${role}`, role, issuer: config.AUTH_ISSUER, ttlS: 600 });
+  const token = (role: Role) =>
+    mintToken(secret, { sub: `test-${role}`, role, issuer: config.AUTH_ISSUER, ttlS: 600 });
   return {
     ...running,
     httpUrl: running.httpUrl!,
@@ -46,7 +53,12 @@ export async function startTestChipwatch(env: { DATABASE_URL: string; MQTT_URL: 
       const res = await fetch(`${running.httpUrl}${path}`, {
         method,
         headers,
-        body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+        body:
+          opts.body === undefined
+            ? undefined
+            : typeof opts.body === 'string'
+              ? opts.body
+              : JSON.stringify(opts.body),
       });
       const text = await res.text();
       let body: unknown = text;

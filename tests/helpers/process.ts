@@ -10,7 +10,11 @@ export interface ChildChipwatch {
   exited: Promise<number | null>;
 }
 
-export async function spawnChipwatch(env: Record<string, string>, httpUrl: string, timeoutMs = 60_000): Promise<ChildChipwatch> {
+export async function spawnChipwatch(
+  env: Record<string, string>,
+  httpUrl: string,
+  timeoutMs = 60_000,
+): Promise<ChildChipwatch> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },

@@ -12,7 +12,10 @@ const secret = new TextEncoder().encode(TEST_SECRET);
 
 beforeAll(async () => {
   broker = await startAedes();
-  cw = await startTestChipwatch({ DATABASE_URL: await createTestDatabase(inject('pgAdminUrl')), MQTT_URL: broker.url });
+  cw = await startTestChipwatch({
+    DATABASE_URL: await createTestDatabase(inject('pgAdminUrl')),
+    MQTT_URL: broker.url,
+  });
 });
 afterAll(async () => {
   await cw?.stop();
@@ -26,7 +29,9 @@ const expectError = (res: { status: number; body: any }, status: number, code: s
 
 describe('authentication', () => {
   const sign = (claims: Record<string, unknown>, configure: (j: SignJWT) => SignJWT = (j) => j) =>
-    configure(new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuer('chipwatch')).sign(secret);
+    configure(
+      new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuer('chipwatch'),
+    ).sign(secret);
 
   it('answers 401 without a token, with a malformed one, and with a bad signature', async () => {
     expectError(await cw.api('GET', '/v1/rejections', { role: null }), 401, 'UNAUTHENTICATED');
@@ -41,9 +46,16 @@ describe('authentication', () => {
   });
 
   it('answers 401 for an expired token, a token without exp, a wrong issuer, alg none and an unknown role', async () => {
-    const expired = await sign({ role: 'admin' }, (j) => j.setExpirationTime(Math.floor(Date.now() / 1000) - 60));
+    const expired = await sign({ role: 'admin' }, (j) =>
+      j.setExpirationTime(Math.floor(Date.now() / 1000) - 60),
+    );
     const noExp = await sign({ role: 'admin' });
-    const wrongIss = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuer('evil').setExpirationTime('1h').sign(secret);
+    const wrongIss = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('x')
+      .setIssuer('evil')
+      .setExpirationTime('1h')
+      .sign(secret);
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const none = `${b64({ alg: 'none' })}.${b64({ role: 'admin', sub: 'x', iss: 'chipwatch', exp: 9e9 })}.`;
     const badRole = await sign({ role: 'root' }, (j) => j.setExpirationTime('1h'));
@@ -58,7 +70,11 @@ describe('authentication', () => {
     const body = { id: 'trk-role', publicKeyJwk: generateDeviceKey().publicJwk };
     expectError(await cw.api('POST', '/v1/devices', { role: 'logistics', body }), 403, 'FORBIDDEN');
     expectError(await cw.api('POST', '/v1/devices', { role: 'compliance', body }), 403, 'FORBIDDEN');
-    expectError(await cw.api('POST', '/v1/devices/trk-role/revoke', { role: 'compliance' }), 403, 'FORBIDDEN');
+    expectError(
+      await cw.api('POST', '/v1/devices/trk-role/revoke', { role: 'compliance' }),
+      403,
+      'FORBIDDEN',
+    );
   });
 
   it('leaves health, readiness and metrics open', async () => {
@@ -74,11 +90,27 @@ describe('authentication', () => {
 describe('devices', () => {
   it('registers a device, refuses the same id or kid again with 409, and revokes it', async () => {
     const key = generateDeviceKey('ES256');
-    const created = await cw.api('POST', '/v1/devices', { body: { id: 'trk-api-1', publicKeyJwk: key.publicJwk } });
+    const created = await cw.api('POST', '/v1/devices', {
+      body: { id: 'trk-api-1', publicKeyJwk: key.publicJwk },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ id: 'trk-api-1', status: 'active', keys: [{ kid: key.kid, alg: 'ES256', revokedAt: null }] });
-    expectError(await cw.api('POST', '/v1/devices', { body: { id: 'trk-api-1', publicKeyJwk: generateDeviceKey().publicJwk } }), 409, 'CONFLICT');
-    expectError(await cw.api('POST', '/v1/devices', { body: { id: 'trk-api-2', publicKeyJwk: key.publicJwk } }), 409, 'CONFLICT');
+    expect(created.body).toMatchObject({
+      id: 'trk-api-1',
+      status: 'active',
+      keys: [{ kid: key.kid, alg: 'ES256', revokedAt: null }],
+    });
+    expectError(
+      await cw.api('POST', '/v1/devices', {
+        body: { id: 'trk-api-1', publicKeyJwk: generateDeviceKey().publicJwk },
+      }),
+      409,
+      'CONFLICT',
+    );
+    expectError(
+      await cw.api('POST', '/v1/devices', { body: { id: 'trk-api-2', publicKeyJwk: key.publicJwk } }),
+      409,
+      'CONFLICT',
+    );
     const revoked = await cw.api('POST', '/v1/devices/trk-api-1/revoke', {});
     expect(revoked.status).toBe(200);
     expect(revoked.body.status).toBe('revoked');
@@ -88,24 +120,60 @@ describe('devices', () => {
 
   it('validates bodies: 400 for non-JSON, 422 for bad ids and keys', async () => {
     expectError(await cw.api('POST', '/v1/devices', { body: '{not json' }), 400, 'BAD_REQUEST');
-    expectError(await cw.api('POST', '/v1/devices', { body: { id: 'bad id/with slash', publicKeyJwk: generateDeviceKey().publicJwk } }), 422, 'VALIDATION_FAILED');
-    expectError(await cw.api('POST', '/v1/devices', { body: { id: 'trk-x', publicKeyJwk: { kty: 'oct', k: 'abc', kid: 'x' } } }), 422, 'VALIDATION_FAILED');
+    expectError(
+      await cw.api('POST', '/v1/devices', {
+        body: { id: 'bad id/with slash', publicKeyJwk: generateDeviceKey().publicJwk },
+      }),
+      422,
+      'VALIDATION_FAILED',
+    );
+    expectError(
+      await cw.api('POST', '/v1/devices', {
+        body: { id: 'trk-x', publicKeyJwk: { kty: 'oct', k: 'abc', kid: 'x' } },
+      }),
+      422,
+      'VALIDATION_FAILED',
+    );
     expectError(await cw.api('POST', '/v1/devices', { body: { id: 'trk-x' } }), 422, 'VALIDATION_FAILED');
   });
 
   it('refuses bodies over 1 MiB with 413', async () => {
-    const res = await cw.api('POST', '/v1/devices', { body: { id: 'trk-big', pad: 'x'.repeat(2 * 1024 * 1024) } });
+    const res = await cw.api('POST', '/v1/devices', {
+      body: { id: 'trk-big', pad: 'x'.repeat(2 * 1024 * 1024) },
+    });
     expectError(res, 413, 'PAYLOAD_TOO_LARGE');
   });
 
   it('answers 404 for unknown devices and routes, 400 for bad query parameters and cursors', async () => {
-    expectError(await cw.api('GET', '/v1/devices/unknown/positions', { role: 'logistics' }), 404, 'NOT_FOUND');
+    expectError(
+      await cw.api('GET', '/v1/devices/unknown/positions', { role: 'logistics' }),
+      404,
+      'NOT_FOUND',
+    );
     expectError(await cw.api('GET', '/v1/nothing-here', {}), 404, 'NOT_FOUND');
-    await cw.api('POST', '/v1/devices', { body: { id: 'trk-q', publicKeyJwk: generateDeviceKey().publicJwk } });
-    expectError(await cw.api('GET', '/v1/devices/trk-q/positions?from=yesterday', { role: 'logistics' }), 400, 'BAD_REQUEST');
-    expectError(await cw.api('GET', '/v1/devices/trk-q/positions?limit=0', { role: 'logistics' }), 400, 'BAD_REQUEST');
-    expectError(await cw.api('GET', '/v1/devices/trk-q/positions?cursor=zzz', { role: 'logistics' }), 400, 'BAD_REQUEST');
-    expectError(await cw.api('GET', '/v1/rejections?reason=NOT_A_CODE', { role: 'compliance' }), 400, 'BAD_REQUEST');
+    await cw.api('POST', '/v1/devices', {
+      body: { id: 'trk-q', publicKeyJwk: generateDeviceKey().publicJwk },
+    });
+    expectError(
+      await cw.api('GET', '/v1/devices/trk-q/positions?from=yesterday', { role: 'logistics' }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectError(
+      await cw.api('GET', '/v1/devices/trk-q/positions?limit=0', { role: 'logistics' }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectError(
+      await cw.api('GET', '/v1/devices/trk-q/positions?cursor=zzz', { role: 'logistics' }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectError(
+      await cw.api('GET', '/v1/rejections?reason=NOT_A_CODE', { role: 'compliance' }),
+      400,
+      'BAD_REQUEST',
+    );
     const empty = await cw.api('GET', '/v1/devices/trk-q/positions', { role: 'logistics' });
     expect(empty.body).toEqual({ items: [], nextCursor: null });
   });

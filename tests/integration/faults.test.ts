@@ -1,14 +1,15 @@
 // Faults: the database stopped during a steady stream, and chipwatch killed with SIGKILL mid-stream. In both, every
 // message the tracker sent is stored exactly once and the tracker got every ack.
+
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateDeviceKey } from '../../device-sim/keys.ts';
 import { Tracker } from '../../device-sim/tracker.ts';
+import { mintToken } from '../../src/auth.ts';
 import { startAedes, type TestBroker } from '../helpers/broker.ts';
 import { startTestChipwatch, TEST_SECRET, type TestChipwatch } from '../helpers/chipwatch.ts';
-import { spawnChipwatch } from '../helpers/process.ts';
 import { createTestDatabase, freePort, startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import pg from 'pg';
-import { mintToken } from '../../src/auth.ts';
+import { spawnChipwatch } from '../helpers/process.ts';
 
 const OUTAGE_S = Number(process.env.FAULT_OUTAGE_S ?? 30);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,10 +25,25 @@ function stream(tracker: Tracker, everyMs: number) {
   return { stop: () => clearInterval(timer) };
 }
 
-async function assertExactlyOnce(sql: (q: string, v?: unknown[]) => Promise<any[]>, deviceId: string, sent: number) {
-  const [m] = await sql('SELECT count(*)::int AS n, count(DISTINCT seq)::int AS d, min(seq)::int AS lo, max(seq)::int AS hi FROM messages WHERE device_id = $1', [deviceId]);
-  const [t] = await sql('SELECT count(*)::int AS n, count(DISTINCT (seq, idx))::int AS d FROM telemetry WHERE device_id = $1', [deviceId]);
-  expect({ messages: m.n, distinct: m.d, lo: m.lo, hi: m.hi }).toEqual({ messages: sent, distinct: sent, lo: 1, hi: sent });
+async function assertExactlyOnce(
+  sql: (q: string, v?: unknown[]) => Promise<any[]>,
+  deviceId: string,
+  sent: number,
+) {
+  const [m] = await sql(
+    'SELECT count(*)::int AS n, count(DISTINCT seq)::int AS d, min(seq)::int AS lo, max(seq)::int AS hi FROM messages WHERE device_id = $1',
+    [deviceId],
+  );
+  const [t] = await sql(
+    'SELECT count(*)::int AS n, count(DISTINCT (seq, idx))::int AS d FROM telemetry WHERE device_id = $1',
+    [deviceId],
+  );
+  expect({ messages: m.n, distinct: m.d, lo: m.lo, hi: m.hi }).toEqual({
+    messages: sent,
+    distinct: sent,
+    lo: 1,
+    hi: sent,
+  });
   expect({ records: t.n, distinct: t.d }).toEqual({ records: sent, distinct: sent });
 }
 
@@ -49,9 +65,14 @@ describe('database outage during a steady stream', () => {
     await db?.destroy();
   });
 
-  it(`loses nothing and stores nothing twice when PostgreSQL is down for ${OUTAGE_S} s`, { timeout: (OUTAGE_S + 120) * 1000 }, async () => {
+  it(`loses nothing and stores nothing twice when PostgreSQL is down for ${OUTAGE_S} s`, {
+    timeout: (OUTAGE_S + 120) * 1000,
+  }, async () => {
     const key = generateDeviceKey();
-    expect((await cw.api('POST', '/v1/devices', { body: { id: 'trk-outage', publicKeyJwk: key.publicJwk } })).status).toBe(201);
+    expect(
+      (await cw.api('POST', '/v1/devices', { body: { id: 'trk-outage', publicKeyJwk: key.publicJwk } }))
+        .status,
+    ).toBe(201);
     tracker = new Tracker({ deviceId: 'trk-outage', key, mqttUrl: broker.url, resendAfterMs: 2000 });
     await tracker.waitConnected();
     const s = stream(tracker, 50);
@@ -104,7 +125,12 @@ describe('chipwatch killed with SIGKILL mid-stream, then restarted', () => {
       MQTT_CLIENT_ID: 'cw-sigkill', // the same persistent session after the restart
     };
     let child = await spawnChipwatch(env, httpUrl);
-    const token = await mintToken(new TextEncoder().encode(TEST_SECRET), { sub: 't', role: 'admin', issuer: 'chipwatch', ttlS: 600 });
+    const token = await mintToken(new TextEncoder().encode(TEST_SECRET), {
+      sub: 't',
+      role: 'admin',
+      issuer: 'chipwatch',
+      ttlS: 600,
+    });
     const key = generateDeviceKey();
     const res = await fetch(`${httpUrl}/v1/devices`, {
       method: 'POST',

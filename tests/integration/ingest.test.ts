@@ -2,7 +2,7 @@
 // when installed — required under CI), chipwatch in-process, trackers from device-sim.
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { generateDeviceKey, type DeviceKey } from '../../device-sim/keys.ts';
+import { type DeviceKey, generateDeviceKey } from '../../device-sim/keys.ts';
 import { buildTelemetry, signCompactJws } from '../../device-sim/signer.ts';
 import { Tracker } from '../../device-sim/tracker.ts';
 import { mosquittoAvailable, startAedes, startMosquitto, type TestBroker } from '../helpers/broker.ts';
@@ -12,7 +12,13 @@ import { createTestDatabase } from '../helpers/postgres.ts';
 const brokers: [string, () => Promise<TestBroker>][] = [['aedes', startAedes]];
 if (mosquittoAvailable()) brokers.push(['mosquitto', startMosquitto]);
 
-const fixAt = (ts: number, i = 0) => ({ ts, lat: 22.61 + i * 0.001, lon: 120.27 - i * 0.001, speedKmh: 30, satellites: 9 });
+const fixAt = (ts: number, i = 0) => ({
+  ts,
+  lat: 22.61 + i * 0.001,
+  lon: 120.27 - i * 0.001,
+  speedKmh: 30,
+  satellites: 9,
+});
 
 describe.each(brokers)('ingest through %s', (_name, startBroker) => {
   let broker: TestBroker;
@@ -22,7 +28,10 @@ describe.each(brokers)('ingest through %s', (_name, startBroker) => {
 
   beforeAll(async () => {
     broker = await startBroker();
-    cw = await startTestChipwatch({ DATABASE_URL: await createTestDatabase(inject('pgAdminUrl')), MQTT_URL: broker.url });
+    cw = await startTestChipwatch({
+      DATABASE_URL: await createTestDatabase(inject('pgAdminUrl')),
+      MQTT_URL: broker.url,
+    });
     raw = await mqtt.connectAsync(broker.url, { clientId: `raw-${Math.random()}`, protocolVersion: 4 });
   });
   afterAll(async () => {
@@ -32,11 +41,20 @@ describe.each(brokers)('ingest through %s', (_name, startBroker) => {
     await broker?.stop();
   });
 
-  async function newDevice(id: string, alg: 'EdDSA' | 'ES256' = 'EdDSA'): Promise<{ key: DeviceKey; tracker: Tracker }> {
+  async function newDevice(
+    id: string,
+    alg: 'EdDSA' | 'ES256' = 'EdDSA',
+  ): Promise<{ key: DeviceKey; tracker: Tracker }> {
     const key = generateDeviceKey(alg);
     const res = await cw.api('POST', '/v1/devices', { body: { id, publicKeyJwk: key.publicJwk } });
     expect(res.status).toBe(201);
-    const tracker = new Tracker({ deviceId: id, key, mqttUrl: broker.url, resendAfterMs: 3000, clientId: `sim-${id}-${Math.random()}` });
+    const tracker = new Tracker({
+      deviceId: id,
+      key,
+      mqttUrl: broker.url,
+      resendAfterMs: 3000,
+      clientId: `sim-${id}-${Math.random()}`,
+    });
     trackers.push(tracker);
     await tracker.waitConnected();
     return { key, tracker };
@@ -45,7 +63,8 @@ describe.each(brokers)('ingest through %s', (_name, startBroker) => {
   const storedRecords = async (deviceId: string) =>
     Number((await cw.sql('SELECT count(*) AS n FROM telemetry WHERE device_id = $1', [deviceId]))[0].n);
   const rejections = async (deviceId: string) =>
-    (await cw.api('GET', `/v1/rejections?deviceId=${deviceId}&limit=1000`, { role: 'compliance' })).body.items as {
+    (await cw.api('GET', `/v1/rejections?deviceId=${deviceId}&limit=1000`, { role: 'compliance' })).body
+      .items as {
       reason: string;
       detail: string;
     }[];
@@ -57,15 +76,27 @@ describe.each(brokers)('ingest through %s', (_name, startBroker) => {
     expect(await tracker.waitAllAcked(15_000)).toBe(true);
     expect(tracker.stats.acked).toBe(20);
     expect(await storedRecords('trk-basic')).toBe(40);
-    const evidence = await cw.sql('SELECT seq, jws, record_count FROM messages WHERE device_id = $1 ORDER BY seq', ['trk-basic']);
+    const evidence = await cw.sql(
+      'SELECT seq, jws, record_count FROM messages WHERE device_id = $1 ORDER BY seq',
+      ['trk-basic'],
+    );
     expect(evidence.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(evidence[0].jws.split('.')).toHaveLength(3);
 
     const page1 = await cw.api('GET', '/v1/devices/trk-basic/positions?limit=25', { role: 'logistics' });
     expect(page1.status).toBe(200);
     expect(page1.body.items).toHaveLength(25);
-    expect(page1.body.items[0]).toMatchObject({ ts: new Date(t0).toISOString(), lat: 22.61, lon: 120.27, flags: [] });
-    const page2 = await cw.api('GET', `/v1/devices/trk-basic/positions?limit=25&cursor=${page1.body.nextCursor}`, { role: 'logistics' });
+    expect(page1.body.items[0]).toMatchObject({
+      ts: new Date(t0).toISOString(),
+      lat: 22.61,
+      lon: 120.27,
+      flags: [],
+    });
+    const page2 = await cw.api(
+      'GET',
+      `/v1/devices/trk-basic/positions?limit=25&cursor=${page1.body.nextCursor}`,
+      { role: 'logistics' },
+    );
     expect(page2.body.items).toHaveLength(15);
     expect(page2.body.nextCursor).toBeNull();
     const from = new Date(t0 + 10_000).toISOString();
@@ -117,20 +148,58 @@ describe.each(brokers)('ingest through %s', (_name, startBroker) => {
     const cases: [string, string | Buffer, string][] = [
       ['MALFORMED', 'not a jws at all', 'malformed JWS'],
       ['MALFORMED', signCompactJws('{"v":1,"deviceId":', key), 'bad JSON'],
-      ['SCHEMA_INVALID', signCompactJws(`{"v":1,"deviceId":"trk-hostile","seq":100,"sentAt":${now},"records":[{"ts":${now},"lat":1e400,"lon":0}]}`, key), '1e400'],
-      ['SCHEMA_INVALID', signCompactJws(buildTelemetry('trk-hostile', 101, [{ ts: now, lat: 95, lon: 0 }]), key), 'latitude out of range'],
-      ['MALFORMED', signCompactJws(`{"v":1,"deviceId":"trk-hostile","seq":102,"sentAt":${now},"records":[{"ts":${now},"lat":NaN,"lon":0}]}`, key), 'NaN'],
+      [
+        'SCHEMA_INVALID',
+        signCompactJws(
+          `{"v":1,"deviceId":"trk-hostile","seq":100,"sentAt":${now},"records":[{"ts":${now},"lat":1e400,"lon":0}]}`,
+          key,
+        ),
+        '1e400',
+      ],
+      [
+        'SCHEMA_INVALID',
+        signCompactJws(buildTelemetry('trk-hostile', 101, [{ ts: now, lat: 95, lon: 0 }]), key),
+        'latitude out of range',
+      ],
+      [
+        'MALFORMED',
+        signCompactJws(
+          `{"v":1,"deviceId":"trk-hostile","seq":102,"sentAt":${now},"records":[{"ts":${now},"lat":NaN,"lon":0}]}`,
+          key,
+        ),
+        'NaN',
+      ],
       ['PAYLOAD_TOO_LARGE', Buffer.alloc(64 * 1024 + 1, 0x61), '64 KiB + 1'],
       ['PAYLOAD_TOO_LARGE', Buffer.alloc(10 * 1024 * 1024, 0x61), '10 MB'],
       ['SIGNATURE_INVALID', flip(signCompactJws(valid(103), key)), 'flipped bit'],
-      ['ALG_NOT_ALLOWED', `${b64({ alg: 'none', kid: key.kid, typ: 'chipwatch-telemetry+jws' })}.${b64(valid(104))}.AA`, 'alg none'],
-      ['ALG_NOT_ALLOWED', `${b64({ alg: 'HS256', kid: key.kid, typ: 'chipwatch-telemetry+jws' })}.${b64(valid(105))}.${'A'.repeat(43)}`, 'HS256'],
+      [
+        'ALG_NOT_ALLOWED',
+        `${b64({ alg: 'none', kid: key.kid, typ: 'chipwatch-telemetry+jws' })}.${b64(valid(104))}.AA`,
+        'alg none',
+      ],
+      [
+        'ALG_NOT_ALLOWED',
+        `${b64({ alg: 'HS256', kid: key.kid, typ: 'chipwatch-telemetry+jws' })}.${b64(valid(105))}.${'A'.repeat(43)}`,
+        'HS256',
+      ],
       ['HEADER_NOT_ALLOWED', signCompactJws(valid(106), key, undefined, { b64: false }), 'b64 false'],
-      ['HEADER_NOT_ALLOWED', signCompactJws(valid(107), key, undefined, { jwk: key.publicJwk }), 'jwk header'],
+      [
+        'HEADER_NOT_ALLOWED',
+        signCompactJws(valid(107), key, undefined, { jwk: key.publicJwk }),
+        'jwk header',
+      ],
       ['HEADER_NOT_ALLOWED', signCompactJws(valid(108), key, undefined, { crit: ['exp'] }), 'crit header'],
       ['UNKNOWN_KEY', signCompactJws(valid(109), generateDeviceKey()), 'unknown kid'],
-      ['SUBJECT_MISMATCH', signCompactJws(buildTelemetry('trk-hostile', 110, [fixAt(now)]), keyB), "device B's key"],
-      ['FUTURE_TIMESTAMP', signCompactJws(buildTelemetry('trk-hostile', 111, [fixAt(now + 3_600_000)]), key), 'an hour ahead'],
+      [
+        'SUBJECT_MISMATCH',
+        signCompactJws(buildTelemetry('trk-hostile', 110, [fixAt(now)]), keyB),
+        "device B's key",
+      ],
+      [
+        'FUTURE_TIMESTAMP',
+        signCompactJws(buildTelemetry('trk-hostile', 111, [fixAt(now + 3_600_000)]), key),
+        'an hour ahead',
+      ],
     ];
     // Valid messages interleaved with the attacks.
     let validRecords = 0;
@@ -148,8 +217,15 @@ describe.each(brokers)('ingest through %s', (_name, startBroker) => {
     expect(await storedRecords('trk-hostile')).toBe(validRecords);
     expect((await cw.api('GET', '/readyz', { role: null })).status).toBe(200);
     // Raw bytes are kept up to the cap, with the full size.
-    const big = (await cw.api('GET', '/v1/rejections?deviceId=trk-hostile&reason=PAYLOAD_TOO_LARGE&includeRaw=true', { role: 'admin' })).body.items;
-    expect(big.map((r: { rawSize: number }) => r.rawSize).sort((a: number, b: number) => a - b)).toEqual([65537, 10 * 1024 * 1024]);
+    const big = (
+      await cw.api('GET', '/v1/rejections?deviceId=trk-hostile&reason=PAYLOAD_TOO_LARGE&includeRaw=true', {
+        role: 'admin',
+      })
+    ).body.items;
+    expect(big.map((r: { rawSize: number }) => r.rawSize).sort((a: number, b: number) => a - b)).toEqual([
+      65537,
+      10 * 1024 * 1024,
+    ]);
     expect(Buffer.from(big[0].rawBase64, 'base64').length).toBeLessThanOrEqual(64 * 1024);
   });
 
@@ -157,11 +233,15 @@ describe.each(brokers)('ingest through %s', (_name, startBroker) => {
     const { tracker } = await newDevice('trk-revoke');
     tracker.send([fixAt(Date.now() - 3000)]);
     expect(await tracker.waitAllAcked(10_000)).toBe(true);
-    const res = await cw.api('POST', '/v1/devices/trk-revoke/revoke', { body: { reason: 'lost in transit' } });
+    const res = await cw.api('POST', '/v1/devices/trk-revoke/revoke', {
+      body: { reason: 'lost in transit' },
+    });
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('revoked');
     tracker.send([fixAt(Date.now() - 2000)]);
-    expect(await eventually(async () => (await rejections('trk-revoke')).some((r) => r.reason === 'KEY_REVOKED'))).toBe(true);
+    expect(
+      await eventually(async () => (await rejections('trk-revoke')).some((r) => r.reason === 'KEY_REVOKED')),
+    ).toBe(true);
     expect(await storedRecords('trk-revoke')).toBe(1);
   });
 
@@ -172,7 +252,9 @@ describe.each(brokers)('ingest through %s', (_name, startBroker) => {
     for (let i = 0; i < fixes.length; i += 500) tracker.send(fixes.slice(i, i + 500));
     expect(await tracker.waitAllAcked(30_000)).toBe(true);
     expect(await storedRecords('trk-offline')).toBe(fixes.length);
-    const state = await cw.sql('SELECT highest_seq, last_fix_ts FROM device_state WHERE device_id = $1', ['trk-offline']);
+    const state = await cw.sql('SELECT highest_seq, last_fix_ts FROM device_state WHERE device_id = $1', [
+      'trk-offline',
+    ]);
     expect(state[0].highest_seq).toBe(Math.ceil(fixes.length / 500));
     expect(new Date(state[0].last_fix_ts).getTime()).toBe(fixes.at(-1)!.ts);
   });

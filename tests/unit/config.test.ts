@@ -11,9 +11,9 @@ describe('configuration', () => {
   });
 
   it('names every bad variable in one error', () => {
-    expect(() => loadConfig({ HTTP_PORT: 'eighty', DATABASE_URL: 'not a url', AUTH_JWT_SECRET: 'short' })).toThrow(
-      /HTTP_PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*HTTP_PORT/,
-    );
+    expect(() =>
+      loadConfig({ HTTP_PORT: 'eighty', DATABASE_URL: 'not a url', AUTH_JWT_SECRET: 'short' }),
+    ).toThrow(/HTTP_PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*HTTP_PORT/);
     expect(() => loadConfig({ AUTH_JWT_SECRET: 'short' })).toThrow(/AUTH_JWT_SECRET: must be at least 32/);
   });
 

@@ -14,14 +14,28 @@ describe('device acknowledgements', () => {
 
   it('acknowledges an authenticated refusal (a replay) so the tracker stops resending it', () => {
     const verdicts: Verdict[] = [
-      { kind: 'rejected', reason: 'FUTURE_TIMESTAMP', detail: '', deviceId: 'a', seq: 12, authenticated: true },
+      {
+        kind: 'rejected',
+        reason: 'FUTURE_TIMESTAMP',
+        detail: '',
+        deviceId: 'a',
+        seq: 12,
+        authenticated: true,
+      },
     ];
     expect(acksFor(verdicts, new Map())).toEqual(new Map([['a', 12]]));
   });
 
   it('never acknowledges an unauthenticated message: a forger must not make the tracker drop its buffer', () => {
     const verdicts: Verdict[] = [
-      { kind: 'rejected', reason: 'SIGNATURE_INVALID', detail: '', deviceId: 'a', seq: 1_000_000, authenticated: false },
+      {
+        kind: 'rejected',
+        reason: 'SIGNATURE_INVALID',
+        detail: '',
+        deviceId: 'a',
+        seq: 1_000_000,
+        authenticated: false,
+      },
       { kind: 'rejected', reason: 'UNKNOWN_KEY', detail: '', deviceId: 'b', seq: 5, authenticated: false },
     ];
     expect(acksFor(verdicts, new Map())).toEqual(new Map());

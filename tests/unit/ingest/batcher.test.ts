@@ -18,7 +18,14 @@ function setup(o: { maxBatch: number; capacity: number; maxWaitMs?: number }) {
     pause: () => events.push('pause'),
     resume: () => events.push('resume'),
   });
-  return { b, batches, events, holdNext: () => (hold = true), release: () => ((hold = false), release?.()) };
+  const holdNext = () => {
+    hold = true;
+  };
+  const releaseHeld = () => {
+    hold = false;
+    release?.();
+  };
+  return { b, batches, events, holdNext, release: releaseHeld };
 }
 
 describe('micro-batcher', () => {

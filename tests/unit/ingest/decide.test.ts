@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decideSeqs, pairsToLookUp, type SeqCandidate } from '../../../src/ingest/decide.ts';
-import { acceptSeq, EMPTY_WINDOW, type ReplayWindow, WINDOW_SIZE } from '../../../src/verify/replay-window.ts';
+import {
+  acceptSeq,
+  EMPTY_WINDOW,
+  type ReplayWindow,
+  WINDOW_SIZE,
+} from '../../../src/verify/replay-window.ts';
 
 const h = (s: string) => createHash('sha256').update(s).digest();
-const c = (deviceId: string, seq: number, body: string): SeqCandidate => ({ deviceId, seq, payloadSha256: h(body) });
+const c = (deviceId: string, seq: number, body: string): SeqCandidate => ({
+  deviceId,
+  seq,
+  payloadSha256: h(body),
+});
 
 describe('replay decisions', () => {
   it('accepts new seqs and tells an exact duplicate in the same batch from a replay', () => {
@@ -38,6 +47,9 @@ describe('replay decisions', () => {
       ['a', EMPTY_WINDOW],
       ['b', EMPTY_WINDOW],
     ]);
-    expect(decideSeqs(windows, [c('a', 1, 'x'), c('b', 1, 'y')], new Map()).decisions).toEqual(['accept', 'accept']);
+    expect(decideSeqs(windows, [c('a', 1, 'x'), c('b', 1, 'y')], new Map()).decisions).toEqual([
+      'accept',
+      'accept',
+    ]);
   });
 });

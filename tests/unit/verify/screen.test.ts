@@ -20,7 +20,13 @@ const keys: KeyRecord[] = [
 ];
 const pipeline = new IngestPipeline(
   null as unknown as Pool, // screening never touches the database when keys come from a list
-  { topicPrefix: 'chipwatch/v1', maxMessageBytes: 64 * 1024, rawCapBytes: 1024, maxClockSkewMs: 300_000, now: () => NOW },
+  {
+    topicPrefix: 'chipwatch/v1',
+    maxMessageBytes: 64 * 1024,
+    rawCapBytes: 1024,
+    maxClockSkewMs: 300_000,
+    now: () => NOW,
+  },
   async (kids) => keys.filter((k) => kids.includes(k.kid)),
 );
 
@@ -30,7 +36,11 @@ const payloadFor = (deviceId: string, seq = 1, records: unknown[] = [fix()]) =>
   ({ v: 1, deviceId, seq, sentAt: NOW, records }) as const;
 
 async function screenOne(t: string, payload: string | Buffer): Promise<Screened> {
-  const msg: Inbound = { topic: t, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), receivedAt: NOW };
+  const msg: Inbound = {
+    topic: t,
+    payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
+    receivedAt: NOW,
+  };
   const [s] = await pipeline.screen([msg]);
   return s!;
 }
@@ -59,7 +69,10 @@ describe('valid messages', () => {
   });
 
   it('accepts a record up to 5 minutes ahead of the receiver clock', async () => {
-    const s = await screenOne(topic('trk-a'), signCompactJws(payloadFor('trk-a', 1, [fix({ ts: NOW + 299_000 })]), ed));
+    const s = await screenOne(
+      topic('trk-a'),
+      signCompactJws(payloadFor('trk-a', 1, [fix({ ts: NOW + 299_000 })]), ed),
+    );
     expect(s.kind).toBe('verified');
   });
 
@@ -80,7 +93,11 @@ describe('envelope', () => {
     await expectRefused(topic('trk-a'), Buffer.alloc(10 * 1024 * 1024, 0x2e), 'PAYLOAD_TOO_LARGE');
   });
   it('refuses a message on a topic that is not a telemetry topic with MALFORMED', async () => {
-    await expectRefused('chipwatch/v1/devices/trk-a/other', signCompactJws(payloadFor('trk-a'), ed), 'MALFORMED');
+    await expectRefused(
+      'chipwatch/v1/devices/trk-a/other',
+      signCompactJws(payloadFor('trk-a'), ed),
+      'MALFORMED',
+    );
   });
   it('refuses text that is not a compact JWS with MALFORMED', async () => {
     await expectRefused(topic('trk-a'), 'hello world', 'MALFORMED');
@@ -122,18 +139,31 @@ describe('header rules', () => {
 
   for (const name of ['jwk', 'jku', 'x5u', 'x5c', 'crit', 'b64']) {
     it(`refuses the "${name}" header with HEADER_NOT_ALLOWED`, async () => {
-      const value = name === 'b64' ? false : name === 'crit' ? ['b64'] : name === 'jwk' ? ed.publicJwk : 'https://x';
-      await expectRefused(topic('trk-a'), signCompactJws(payloadFor('trk-a'), ed, undefined, { [name]: value }), 'HEADER_NOT_ALLOWED');
+      const value =
+        name === 'b64' ? false : name === 'crit' ? ['b64'] : name === 'jwk' ? ed.publicJwk : 'https://x';
+      await expectRefused(
+        topic('trk-a'),
+        signCompactJws(payloadFor('trk-a'), ed, undefined, { [name]: value }),
+        'HEADER_NOT_ALLOWED',
+      );
     });
   }
 
   it('refuses a wrong typ with HEADER_NOT_ALLOWED', async () => {
     await expectRefused(topic('trk-a'), signCompactJws(payloadFor('trk-a'), ed, 'JWT'), 'HEADER_NOT_ALLOWED');
-    await expectRefused(topic('trk-a'), signCompactJws(payloadFor('trk-a'), ed, 'chipwatch-attestation+jws'), 'HEADER_NOT_ALLOWED');
+    await expectRefused(
+      topic('trk-a'),
+      signCompactJws(payloadFor('trk-a'), ed, 'chipwatch-attestation+jws'),
+      'HEADER_NOT_ALLOWED',
+    );
   });
 
   it('refuses a header without kid with UNKNOWN_KEY', async () => {
-    await expectRefused(topic('trk-a'), signCompactJws(payloadFor('trk-a'), ed, undefined, { kid: undefined }), 'UNKNOWN_KEY');
+    await expectRefused(
+      topic('trk-a'),
+      signCompactJws(payloadFor('trk-a'), ed, undefined, { kid: undefined }),
+      'UNKNOWN_KEY',
+    );
   });
 });
 
@@ -147,12 +177,16 @@ describe('key binding and signature', () => {
     await expectRefused(topic('trk-b'), signCompactJws(payloadFor('trk-b'), ed), 'SUBJECT_MISMATCH');
   });
 
-  it("refuses a payload naming another device than the topic with SUBJECT_MISMATCH", async () => {
+  it('refuses a payload naming another device than the topic with SUBJECT_MISMATCH', async () => {
     await expectRefused(topic('trk-a'), signCompactJws(payloadFor('trk-b'), ed), 'SUBJECT_MISMATCH');
   });
 
   it('refuses an ES256 key used under alg EdDSA with ALG_NOT_ALLOWED (keys are pinned)', async () => {
-    await expectRefused(topic('trk-es'), signCompactJws(payloadFor('trk-es'), es, undefined, { alg: 'EdDSA' }), 'ALG_NOT_ALLOWED');
+    await expectRefused(
+      topic('trk-es'),
+      signCompactJws(payloadFor('trk-es'), es, undefined, { alg: 'EdDSA' }),
+      'ALG_NOT_ALLOWED',
+    );
   });
 
   it('refuses a flipped bit in the signature with SIGNATURE_INVALID', async () => {
@@ -184,10 +218,22 @@ describe('payload schema', () => {
     await expectRefused(topic('trk-a'), signed('{"v":1,'), 'MALFORMED');
   });
   it('refuses NaN (not JSON) with MALFORMED', async () => {
-    await expectRefused(topic('trk-a'), signed(`{"v":1,"deviceId":"trk-a","seq":1,"sentAt":${NOW},"records":[{"ts":${NOW},"lat":NaN,"lon":1}]}`), 'MALFORMED');
+    await expectRefused(
+      topic('trk-a'),
+      signed(
+        `{"v":1,"deviceId":"trk-a","seq":1,"sentAt":${NOW},"records":[{"ts":${NOW},"lat":NaN,"lon":1}]}`,
+      ),
+      'MALFORMED',
+    );
   });
   it('refuses 1e400 (parses to Infinity) with SCHEMA_INVALID', async () => {
-    await expectRefused(topic('trk-a'), signed(`{"v":1,"deviceId":"trk-a","seq":1,"sentAt":${NOW},"records":[{"ts":${NOW},"lat":1e400,"lon":1}]}`), 'SCHEMA_INVALID');
+    await expectRefused(
+      topic('trk-a'),
+      signed(
+        `{"v":1,"deviceId":"trk-a","seq":1,"sentAt":${NOW},"records":[{"ts":${NOW},"lat":1e400,"lon":1}]}`,
+      ),
+      'SCHEMA_INVALID',
+    );
   });
   for (const [name, rec] of [
     ['latitude above 90', fix({ lat: 90.0001 })],
@@ -200,7 +246,11 @@ describe('payload schema', () => {
     ['negative satellites', fix({ satellites: -1 })],
   ] as const) {
     it(`refuses ${name} with SCHEMA_INVALID`, async () => {
-      await expectRefused(topic('trk-a'), signCompactJws(payloadFor('trk-a', 1, [rec]), ed), 'SCHEMA_INVALID');
+      await expectRefused(
+        topic('trk-a'),
+        signCompactJws(payloadFor('trk-a', 1, [rec]), ed),
+        'SCHEMA_INVALID',
+      );
     });
   }
   it('refuses an empty records list and one of 501 records with SCHEMA_INVALID', async () => {
@@ -209,14 +259,25 @@ describe('payload schema', () => {
     await expectRefused(topic('trk-a'), signCompactJws(payloadFor('trk-a', 1, many), ed), 'SCHEMA_INVALID');
   });
   it('refuses a wrong protocol version and a negative seq with SCHEMA_INVALID', async () => {
-    await expectRefused(topic('trk-a'), signCompactJws({ ...payloadFor('trk-a'), v: 2 }, ed), 'SCHEMA_INVALID');
+    await expectRefused(
+      topic('trk-a'),
+      signCompactJws({ ...payloadFor('trk-a'), v: 2 }, ed),
+      'SCHEMA_INVALID',
+    );
     await expectRefused(topic('trk-a'), signCompactJws(payloadFor('trk-a', -1), ed), 'SCHEMA_INVALID');
   });
   it('refuses a record more than 5 minutes in the future with FUTURE_TIMESTAMP', async () => {
-    await expectRefused(topic('trk-a'), signCompactJws(payloadFor('trk-a', 1, [fix(), fix({ ts: NOW + 301_000 })]), ed), 'FUTURE_TIMESTAMP');
+    await expectRefused(
+      topic('trk-a'),
+      signCompactJws(payloadFor('trk-a', 1, [fix(), fix({ ts: NOW + 301_000 })]), ed),
+      'FUTURE_TIMESTAMP',
+    );
   });
   it('marks schema refusals of a correctly signed message as authenticated (its seq may be acknowledged)', async () => {
-    const s = await screenOne(topic('trk-a'), signCompactJws(payloadFor('trk-a', 9, [fix({ lat: 100 })]), ed));
+    const s = await screenOne(
+      topic('trk-a'),
+      signCompactJws(payloadFor('trk-a', 9, [fix({ lat: 100 })]), ed),
+    );
     expect(s.kind === 'refused' && s.authenticated && s.seq).toBe(9);
   });
   it('never marks a refusal before the signature verified as authenticated', async () => {
