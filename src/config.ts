@@ -56,6 +56,14 @@ const schema = z.object({
   REJECTION_RAW_CAP_BYTES: positiveInt.default(64 * 1024),
   /** How far a record's `ts` may lie ahead of the receiver's clock, seconds. */
   MAX_CLOCK_SKEW_S: positiveInt.default(300),
+  /** Policy file of restricted, licence-required and watch countries; unset → policy/default-policy.json. */
+  CW_POLICY: z.string().min(1).optional(),
+  /** Natural Earth resolution of the country polygons. */
+  ZONES_RESOLUTION: z.enum(['50m', '10m']).default('50m'),
+  /** How often custom zones added by other processes are picked up, seconds. */
+  ZONES_RELOAD_S: positiveInt.default(30),
+  /** How often silent in-transit shipments are looked for (SIGNAL_LOST), seconds. */
+  SIGNAL_LOST_SWEEP_S: positiveInt.default(15),
   /** Database pool size. */
   DB_POOL_MAX: positiveInt.default(8),
   /** Log level (pino). */

@@ -12,6 +12,8 @@ import { type EmbeddedPg, startEmbeddedPostgres } from './embedded/postgres.ts';
 import { type Ingest, startIngest } from './ingest/ingest.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
+import { createGeoRuntime } from './geo/runtime.ts';
+import { startSignalLostTimer } from './alerts/signal-lost.ts';
 
 export interface Running {
   databaseUrl: string;
@@ -58,10 +60,17 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
     }
     const mqttUrl = config.MQTT_URL ?? broker!.url;
     const metrics = createMetrics();
+    const geo = createGeoRuntime({ policyPath: config.CW_POLICY, resolution: config.ZONES_RESOLUTION });
+    await geo.reloadCustomZones(pool);
+    const reload = setInterval(() => geo.reloadCustomZones(pool).catch(() => {}), config.ZONES_RELOAD_S * 1000);
+    reload.unref();
+    stops.push(async () => clearInterval(reload));
 
     let ingest: Ingest | undefined;
     if (parts.has('ingest')) {
-      ingest = await startIngest({ config, pool, mqttUrl, log: log.child({ part: 'ingest' }), metrics });
+      ingest = await startIngest({ config, pool, mqttUrl, log: log.child({ part: 'ingest' }), metrics, geo });
+      const stopTimer = startSignalLostTimer(pool, log.child({ part: 'signal-lost' }), config.SIGNAL_LOST_SWEEP_S * 1000);
+      stops.push(async () => stopTimer());
       stops.push(() => ingest!.stop());
       log.info(
         {
@@ -79,6 +88,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
         : resolveJwtSecret(config.AUTH_JWT_SECRET, config.DATA_DIR);
       const app = createApp({
         db: pool,
+        geo,
         verifyToken: createTokenVerifier({
           secret,
           jwksUrl: config.AUTH_JWKS_URL,

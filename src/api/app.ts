@@ -11,6 +11,10 @@ import { type AppEnv, authenticate } from './auth.ts';
 import { errorBody, onError } from './errors.ts';
 import { devicesRouter } from './routes/devices.ts';
 import { rejectionsRouter } from './routes/rejections.ts';
+import { alertsRouter } from './routes/alerts.ts';
+import { shipmentsRouter } from './routes/shipments.ts';
+import { zonesRouter } from './routes/zones.ts';
+import type { GeoRuntime } from '../geo/runtime.ts';
 
 export interface Health {
   /** Database answers a query now. */
@@ -21,6 +25,7 @@ export interface Health {
 
 export function createApp(deps: {
   db: Pool;
+  geo: GeoRuntime;
   verifyToken: TokenVerifier;
   metrics: Metrics;
   health: Health;
@@ -54,6 +59,9 @@ export function createApp(deps: {
   app.use('/v1/*', authenticate(deps.verifyToken));
   app.route('/v1/devices', devicesRouter(deps.db));
   app.route('/v1/rejections', rejectionsRouter(deps.db));
+  app.route('/v1/shipments', shipmentsRouter(deps.db));
+  app.route('/v1/alerts', alertsRouter(deps.db));
+  app.route('/v1/zones', zonesRouter(deps.db, deps.geo));
 
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
   app.onError(onError(deps.log));

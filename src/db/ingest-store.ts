@@ -109,6 +109,8 @@ export interface TelemetryRow {
   lightLux: number | null;
   tamper: boolean | null;
   receivedAt: number;
+  shipmentId: string | null;
+  flags: string[];
 }
 
 export async function insertTelemetry(c: PoolClient, rows: TelemetryRow[]): Promise<void> {
@@ -116,12 +118,13 @@ export async function insertTelemetry(c: PoolClient, rows: TelemetryRow[]): Prom
   const col = <K extends keyof TelemetryRow>(k: K) => rows.map((r) => r[k]);
   await c.query(
     `INSERT INTO telemetry (device_id, ts, seq, idx, lat, lon, alt_m, speed_kmh, heading_deg, hdop, satellites,
-                            battery_pct, temperature_c, light_lux, tamper, received_at)
-     SELECT d, to_timestamp(ts / 1000.0), s, i, la, lo, a, sp, h, hd, sa, b, te, li, ta, to_timestamp(r / 1000.0)
+                            battery_pct, temperature_c, light_lux, tamper, received_at, shipment_id, flags)
+     SELECT d, to_timestamp(ts / 1000.0), s, i, la, lo, a, sp, h, hd, sa, b, te, li, ta, to_timestamp(r / 1000.0), sh,
+            CASE WHEN fl = '' THEN '{}'::text[] ELSE string_to_array(fl, ',') END
        FROM unnest($1::text[], $2::float8[], $3::bigint[], $4::int[], $5::float8[], $6::float8[], $7::real[],
                    $8::real[], $9::real[], $10::real[], $11::int[], $12::real[], $13::real[], $14::real[],
-                   $15::boolean[], $16::float8[])
-         AS x(d, ts, s, i, la, lo, a, sp, h, hd, sa, b, te, li, ta, r)`,
+                   $15::boolean[], $16::float8[], $17::text[], $18::text[])
+         AS x(d, ts, s, i, la, lo, a, sp, h, hd, sa, b, te, li, ta, r, sh, fl)`,
     [
       col('deviceId'),
       col('ts'),
@@ -139,6 +142,8 @@ export async function insertTelemetry(c: PoolClient, rows: TelemetryRow[]): Prom
       col('lightLux'),
       col('tamper'),
       col('receivedAt'),
+      col('shipmentId'),
+      rows.map((r) => r.flags.join(',')),
     ],
   );
 }

@@ -2,7 +2,8 @@
 import type { Pool } from './pool.ts';
 
 export interface PositionQuery {
-  deviceId: string;
+  deviceId?: string;
+  shipmentId?: string;
   fromMs: number;
   toMs: number;
   limit: number;
@@ -14,11 +15,21 @@ export async function listPositions(db: Pool, q: PositionQuery) {
     `SELECT (extract(epoch from ts) * 1000)::float8 AS ts_ms, seq, idx, lat, lon, alt_m, speed_kmh, heading_deg, hdop,
             satellites, battery_pct, temperature_c, light_lux, tamper, received_at, shipment_id, flags
        FROM telemetry
-      WHERE device_id = $1 AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)
+      WHERE ($1::text IS NULL OR device_id = $1) AND ($8::text IS NULL OR shipment_id = $8)
+        AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)
         AND ($5::float8 IS NULL OR (ts, seq, idx) > (to_timestamp($5 / 1000.0), $6::bigint, $7::int))
       ORDER BY ts, seq, idx
       LIMIT $4`,
-    [q.deviceId, q.fromMs, q.toMs, q.limit, q.after?.[0] ?? null, q.after?.[1] ?? null, q.after?.[2] ?? null],
+    [
+      q.deviceId ?? null,
+      q.fromMs,
+      q.toMs,
+      q.limit,
+      q.after?.[0] ?? null,
+      q.after?.[1] ?? null,
+      q.after?.[2] ?? null,
+      q.shipmentId ?? null,
+    ],
   );
   return res.rows.map((r) => ({
     tsMs: Math.round(r.ts_ms as number),
@@ -43,6 +54,19 @@ export async function listPositions(db: Pool, q: PositionQuery) {
       flags: r.flags,
     }),
   }));
+}
+
+export const shipmentPositions = (db: Pool, q: Omit<PositionQuery, 'deviceId'> & { shipmentId: string }) => listPositions(db, q);
+
+/** A shipment's track for display: at most `maxPoints` fixes, evenly thinned, in time order. */
+export async function shipmentTrack(db: Pool, shipmentId: string, maxPoints: number) {
+  const res = await db.query(
+    `WITH t AS (SELECT ts, lat, lon, row_number() OVER (ORDER BY ts, seq, idx) AS n, count(*) OVER () AS total
+                  FROM telemetry WHERE shipment_id = $1)
+     SELECT ts, lat, lon FROM t WHERE total <= $2 OR n % ceil(total::float8 / $2)::bigint = 0 OR n = total ORDER BY ts`,
+    [shipmentId, maxPoints],
+  );
+  return res.rows.map((r) => ({ ts: (r.ts as Date).toISOString(), lat: r.lat as number, lon: r.lon as number }));
 }
 
 export interface RejectionQuery {

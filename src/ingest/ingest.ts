@@ -1,6 +1,7 @@
 // Ingest, wired: the MQTT session feeds the batcher, each batch goes through the pipeline, and only after its
 // commit are the broker (PUBACK) and the devices (application ack) told.
 import type { Config } from '../config.ts';
+import type { GeoRuntime } from '../geo/runtime.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -25,11 +26,12 @@ export async function startIngest(deps: {
   mqttUrl: string;
   log: Logger;
   metrics: Metrics;
+  geo: GeoRuntime;
 }): Promise<Ingest> {
   const { config, pool, log, metrics } = deps;
   let stopping = false;
   let dbUp = true;
-  const pipeline = new IngestPipeline(pool, pipelineOptions(config));
+  const pipeline = new IngestPipeline(pool, pipelineOptions(config), undefined, deps.geo);
   const processor = new BatchProcessor(pipeline, metrics, log, {
     stopping: () => stopping,
     onDatabase: (up) => {

@@ -17,7 +17,10 @@ import {
   type TelemetryRow,
   updateDeviceStates,
 } from '../db/ingest-store.ts';
-import { type Pool, withTransaction } from '../db/pool.ts';
+import { type Pool, type PoolClient, withTransaction } from '../db/pool.ts';
+import { runCheckStage } from '../checks/stage.ts';
+import type { Fix } from '../checks/types.ts';
+import type { GeoRuntime } from '../geo/runtime.ts';
 import { Rejection, type RejectionCode } from '../domain/errors.ts';
 import { type ParsedJws, parseCompactJws, TELEMETRY_TYP, verifySignature } from '../verify/jws.ts';
 import { type SigningAlg, toKeyObject } from '../verify/keys.ts';
@@ -119,12 +122,16 @@ function refuse(
 export class IngestPipeline {
   private readonly keys = new Map<string, KeyEntry>();
   private readonly now: () => number;
+  /** Alerts opened, updated or resolved so far (for metrics). */
+  alertsChanged = 0;
 
   constructor(
     private readonly pool: Pool,
     private readonly opts: PipelineOptions,
     /** Public keys by kid; the database by default, a list in unit tests. */
-    private readonly lookupKeys: (kids: string[]) => Promise<KeyRecord[]> = (kids) => findKeys(pool, kids),
+    private readonly lookupKeys: (kids: string[]) => Promise<KeyRecord[]> = (kids) => findKeys(this.pool, kids),
+    /** The geography the checks need; without it telemetry is stored unchecked (unit tests of screening). */
+    private readonly geo?: GeoRuntime,
   ) {
     this.now = opts.now ?? Date.now;
   }
@@ -312,6 +319,8 @@ export class IngestPipeline {
             lightLux: r.lightLux ?? null,
             tamper: r.tamper ?? null,
             receivedAt: v.msg.receivedAt,
+            shipmentId: null,
+            flags: [],
           });
           const prev = lastFix.get(v.deviceId);
           if (!prev || r.ts > prev.ts) lastFix.set(v.deviceId, { ts: r.ts, lat: r.lat, lon: r.lon });
@@ -320,6 +329,7 @@ export class IngestPipeline {
         verdictOf.set(v, { kind: 'accepted', deviceId: v.deviceId, seq, records: v.payload.records.length });
       });
 
+      if (this.geo) await this.check(c, telemetry);
       await insertMessages(c, messages);
       await insertTelemetry(c, telemetry);
       await insertRejections(c, rejections);
@@ -336,6 +346,30 @@ export class IngestPipeline {
       const verdicts = screened.map((s) => verdictOf.get(s)!);
       return { verdicts, acks: acksFor(verdicts, decided.windows) };
     });
+  }
+
+  /** Runs the shipment checks over the batch's new fixes and marks each row with its shipment and flags. */
+  private async check(c: PoolClient, telemetry: TelemetryRow[]): Promise<void> {
+    const byDevice = new Map<string, TelemetryRow[]>();
+    for (const row of telemetry) {
+      const rows = byDevice.get(row.deviceId);
+      if (rows) rows.push(row);
+      else byDevice.set(row.deviceId, [row]);
+    }
+    const stage = await runCheckStage(
+      c,
+      this.geo!,
+      [...byDevice].map(([deviceId, rows]) => ({ deviceId, fixes: rows.map(toFix) })),
+    );
+    for (const [deviceId, rows] of byDevice) {
+      const shipmentId = stage.shipmentOf.get(deviceId) ?? null;
+      const flags = stage.flags.get(deviceId);
+      rows.forEach((row, i) => {
+        row.shipmentId = shipmentId;
+        row.flags = flags?.get(i) ?? [];
+      });
+    }
+    this.alertsChanged += stage.alerts.length;
   }
 
   private rejectionRow(r: Refused): RejectionRow {
@@ -378,6 +412,17 @@ export class IngestPipeline {
       acks: new Map(),
     };
   }
+}
+
+function toFix(r: TelemetryRow): Fix {
+  const fix: Fix = { ts: r.ts, lat: r.lat, lon: r.lon };
+  if (r.speedKmh !== null) fix.speedKmh = r.speedKmh;
+  if (r.headingDeg !== null) fix.headingDeg = r.headingDeg;
+  if (r.hdop !== null) fix.hdop = r.hdop;
+  if (r.satellites !== null) fix.satellites = r.satellites;
+  if (r.lightLux !== null) fix.lightLux = r.lightLux;
+  if (r.tamper !== null) fix.tamper = r.tamper;
+  return fix;
 }
 
 /**

@@ -1,0 +1,264 @@
+// End-to-end ingest benchmark (`npm run bench [-- --quick]`): the Ed25519 verify limit, then chipwatch started
+// embedded in this process fed by a separate publisher process, then a naive one-transaction-per-message consumer
+// fed the same way. Progress goes to stderr, the table of figures to stdout. Nothing here asserts a time; the exit
+// code is 1 only when the database does not hold exactly what was sent.
+// Sizes: BENCH_MESSAGES (1-record scenario; the 10-record one sends a third as many), BENCH_DEVICES,
+// BENCH_BASELINE_MESSAGES (same split), BENCH_CONNECTIONS, BENCH_WINDOW; --quick divides the defaults by 10.
+// BENCH_BROKER=mosquitto runs both consumers on their own Mosquitto instead of aedes (the production shape), and
+// INGEST_BATCH_MAX, INGEST_BATCH_MS, INGEST_QUEUE_MAX, DB_POOL_MAX are passed to chipwatch when set.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mintToken } from '../src/auth.ts';
+import { loadConfig } from '../src/config.ts';
+import type { Pool } from '../src/db/pool.ts';
+import { createLogger } from '../src/log.ts';
+import { type Running, startChipwatch } from '../src/server.ts';
+import { startMosquitto, type TestBroker } from '../tests/helpers/broker.ts';
+import { freePort } from '../tests/helpers/postgres.ts';
+import { type Baseline, startBaseline } from './baseline.ts';
+import { internalsBetween, scrapeIngest } from './chipwatch-metrics.ts';
+import { cpuSince, cpuSnapshot } from './cpu.ts';
+import { type BenchDevice, makeDevices, writeSignedMessages } from './messages.ts';
+import { renderReport, type ScenarioResult, scenarioName } from './report.ts';
+import { runPublisher } from './run-publisher.ts';
+import { measureVerifyRates } from './verify-rate.ts';
+
+const quick = process.argv.includes('--quick');
+const sizeFromEnv = (name: string, fallback: number) => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
+  return n;
+};
+const scale = quick ? 0.1 : 1;
+const sizes = {
+  messages: sizeFromEnv('BENCH_MESSAGES', 30_000 * scale),
+  devices: sizeFromEnv('BENCH_DEVICES', 50),
+  baselineMessages: sizeFromEnv('BENCH_BASELINE_MESSAGES', 3_000 * scale),
+  connections: sizeFromEnv('BENCH_CONNECTIONS', 4),
+  window: sizeFromEnv('BENCH_WINDOW', 2_000),
+};
+const brokerKind = process.env.BENCH_BROKER ?? 'aedes';
+if (brokerKind !== 'aedes' && brokerKind !== 'mosquitto')
+  throw new Error('BENCH_BROKER must be aedes or mosquitto');
+const TUNABLES = ['INGEST_BATCH_MAX', 'INGEST_BATCH_MS', 'INGEST_QUEUE_MAX', 'DB_POOL_MAX'] as const;
+const PREFIX = 'chipwatch/v1';
+const TARGET_MSG_PER_S = 5_000;
+
+const started = performance.now();
+const say = (text: string) =>
+  process.stderr.write(
+    `[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${text}\n`,
+  );
+
+const root = mkdtempSync(join(tmpdir(), 'chipwatch-bench-'));
+chmodSync(root, 0o755); // as root, the embedded server runs as `postgres` and must pass through
+const pgDataDir = join(root, 'data', 'pg');
+let running: Running | undefined;
+let baseline: Baseline | undefined;
+const mosquittos: TestBroker[] = [];
+
+async function cleanUp(): Promise<void> {
+  const b = baseline;
+  const r = running;
+  baseline = undefined;
+  running = undefined;
+  if (b) await b.stop().catch((e: Error) => say(`stopping the baseline: ${e.message}`));
+  if (r) {
+    say('stopping chipwatch and its embedded PostgreSQL');
+    await r.stop().catch((e: Error) => say(`stopping chipwatch: ${e.message}`));
+  }
+  for (const m of mosquittos.splice(0))
+    await m.stop().catch((e: Error) => say(`stopping mosquitto: ${e.message}`));
+  rmSync(root, { recursive: true, force: true });
+}
+
+async function mosquitto(): Promise<string> {
+  const m = await startMosquitto();
+  mosquittos.push(m);
+  return m.url;
+}
+
+process.once('SIGINT', () => {
+  say('interrupted; cleaning up');
+  void cleanUp().finally(() => process.exit(130));
+});
+
+async function registerDevices(httpUrl: string, secret: string, devices: BenchDevice[]): Promise<void> {
+  const token = await mintToken(new TextEncoder().encode(secret), {
+    sub: 'bench',
+    role: 'admin',
+    issuer: 'chipwatch',
+    ttlS: 3600,
+  });
+  for (const d of devices) {
+    const res = await fetch(`${httpUrl}/v1/devices`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: d.id, publicKeyJwk: d.key.publicJwk }),
+    });
+    if (res.status !== 201) throw new Error(`registering ${d.id}: HTTP ${res.status} ${await res.text()}`);
+  }
+}
+
+async function chipwatchCounts(pool: Pool): Promise<{ messages: number; records: number; refused: number }> {
+  const res = await pool.query(
+    `SELECT (SELECT count(*) FROM messages) AS m, (SELECT count(*) FROM telemetry) AS t,
+            (SELECT count(*) FROM rejections) AS r`,
+  );
+  const row = res.rows[0] as { m: number; t: number; r: number };
+  return { messages: Number(row.m), records: Number(row.t), refused: Number(row.r) };
+}
+
+/** Signs, publishes from the publisher process, waits for the acks, and checks the database by count. */
+async function scenario(o: {
+  consumer: ScenarioResult['consumer'];
+  mqttUrl: string;
+  devices: BenchDevice[];
+  messages: number;
+  recordsPerMessage: number;
+  counts: () => Promise<{ messages: number; records: number; refused: number }>;
+  /** chipwatch's API, to read its batch and commit metrics; absent for the baseline. */
+  httpUrl?: string;
+}): Promise<ScenarioResult> {
+  const name = scenarioName(o);
+  const file = join(root, `${o.consumer}-${o.recordsPerMessage}.jsonl`);
+  say(`${name}: signing ${o.messages.toLocaleString('en-US')} messages across ${o.devices.length} devices`);
+  const written = writeSignedMessages(file, o.devices, o.messages, o.recordsPerMessage);
+  const before = await o.counts();
+  const metricsBefore = o.httpUrl ? await scrapeIngest(o.httpUrl) : undefined;
+  const cpuBefore = cpuSnapshot(pgDataDir);
+  say(
+    `${name}: publishing (${(written.bytes / written.messages).toFixed(0)} B per message) from a separate process`,
+  );
+  const pub = await runPublisher({
+    file,
+    mqttUrl: o.mqttUrl,
+    label: name,
+    connections: sizes.connections,
+    window: sizes.window,
+  });
+  const cpu = cpuSince(cpuBefore, pgDataDir);
+  const internals =
+    o.httpUrl && metricsBefore
+      ? internalsBetween(metricsBefore, await scrapeIngest(o.httpUrl), pub.durationS)
+      : undefined;
+  const after = await o.counts();
+  const stored = {
+    messages: after.messages - before.messages,
+    records: after.records - before.records,
+    refused: after.refused - before.refused,
+    ok: false,
+  };
+  stored.ok =
+    stored.messages === written.messages && stored.records === written.records && stored.refused === 0;
+  const verdict = `database holds ${stored.messages} messages, ${stored.records} records, ${stored.refused} refused; sent ${written.messages} messages, ${written.records} records`;
+  if (stored.ok) say(`${name}: ${verdict}: as expected`);
+  else say(`ERROR ${name}: ${verdict}: MISMATCH`);
+  say(
+    `${name}: ${Math.round(pub.msgPerS)} msg/s, ${Math.round(pub.recordsPerS)} records/s, p99 ${pub.latencyMs.p99} ms`,
+  );
+  return {
+    consumer: o.consumer,
+    recordsPerMessage: o.recordsPerMessage,
+    pub,
+    stored,
+    cpu: { ...cpu, publisherS: pub.cpuS },
+    ...(internals ? { internals } : {}),
+  };
+}
+
+async function main(): Promise<number> {
+  say(`sizes: ${JSON.stringify(sizes)}${quick ? ' (--quick)' : ''}`);
+  say('Ed25519 verify rate: synchronous loop on one core (~1 s), then the async thread pool (~1 s)');
+  const rates = await measureVerifyRates();
+  say(`Ed25519 verify: sync ${Math.round(rates.syncPerS)}/s, async ${Math.round(rates.asyncPerS)}/s`);
+
+  const secret = randomBytes(32).toString('base64url');
+  const tunables = Object.fromEntries(TUNABLES.flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])));
+  const config = loadConfig({
+    ...tunables,
+    ...(brokerKind === 'mosquitto' ? { MQTT_URL: await mosquitto() } : {}),
+    HTTP_PORT: '0',
+    BIND_HOST: '127.0.0.1',
+    MQTT_PORT: String(await freePort()),
+    EMBEDDED_PG_PORT: String(await freePort()),
+    DATA_DIR: join(root, 'data'),
+    AUTH_JWT_SECRET: secret,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
+    MQTT_CLIENT_ID: `chipwatch-bench-${process.pid}`,
+  });
+  say(
+    `starting chipwatch embedded (PostgreSQL${brokerKind === 'aedes' ? ' + aedes' : '; Mosquitto as its own process'}, in this process); batch ${config.INGEST_BATCH_MAX} msgs / ` +
+      `${config.INGEST_BATCH_MS} ms, queue ${config.INGEST_QUEUE_MAX}, pool ${config.DB_POOL_MAX}`,
+  );
+  running = await startChipwatch(config, createLogger(config.LOG_LEVEL));
+  const cw = running;
+  const devices = makeDevices(sizes.devices);
+  say(`registering ${devices.length} devices through the API`);
+  await registerDevices(cw.httpUrl!, secret, devices);
+
+  const results: ScenarioResult[] = [];
+  const chipwatchRun = (messages: number, recordsPerMessage: number) =>
+    scenario({
+      consumer: 'chipwatch',
+      mqttUrl: cw.mqttUrl,
+      devices,
+      messages,
+      recordsPerMessage,
+      counts: () => chipwatchCounts(cw.pool),
+      httpUrl: cw.httpUrl!,
+    });
+  results.push(await chipwatchRun(sizes.messages, 1));
+  results.push(await chipwatchRun(Math.max(1, Math.round(sizes.messages / 3)), 10));
+
+  say(
+    'starting the naive baseline: fresh database on the same PostgreSQL, its own aedes broker, in this process',
+  );
+  baseline = await startBaseline({
+    adminUrl: cw.databaseUrl,
+    dbName: 'bench_baseline',
+    devices,
+    prefix: PREFIX,
+  });
+  const b = baseline;
+  const baselineRun = (messages: number, recordsPerMessage: number) =>
+    scenario({
+      consumer: 'baseline',
+      mqttUrl: b.mqttUrl,
+      devices,
+      messages,
+      recordsPerMessage,
+      counts: b.counts,
+    });
+  results.push(await baselineRun(sizes.baselineMessages, 1));
+  results.push(await baselineRun(Math.max(1, Math.round(sizes.baselineMessages / 3)), 10));
+
+  process.stdout.write(
+    renderReport({
+      rates,
+      scenarios: results,
+      devices: sizes.devices,
+      broker: brokerKind,
+      tunables: `batch ${config.INGEST_BATCH_MAX} msgs / ${config.INGEST_BATCH_MS} ms, queue ${config.INGEST_QUEUE_MAX}, pool ${config.DB_POOL_MAX}`,
+      connections: sizes.connections,
+      window: sizes.window,
+      targetMsgPerS: TARGET_MSG_PER_S,
+    }),
+  );
+  return results.every((r) => r.stored.ok) ? 0 : 1;
+}
+
+let exitCode = 1;
+try {
+  exitCode = await main();
+} catch (e) {
+  say(`ERROR: ${(e as Error).stack ?? String(e)}`);
+} finally {
+  await cleanUp();
+}
+say(`done (exit code ${exitCode})`);
+process.exit(exitCode);

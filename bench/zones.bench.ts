@@ -1,0 +1,243 @@
+// Zone index figures at 50m and 10m: load and build time, memory, µs per zonesAt / countryAt / nearest /
+// zonesCrossed, the naive turf loop over every country it replaces, and agreement with a spherical
+// reference (d3-geo geoContains). Run: npx tsx bench/zones.bench.ts [--quick] — prints figures, asserts
+// nothing. Progress goes to stderr, figures to stdout. Also exports the spherical reference for the tests.
+import { pathToFileURL } from 'node:url';
+import { booleanPointInPolygon } from '@turf/turf';
+import { geoArea, geoBounds, geoContains } from 'd3-geo';
+import type { Feature, MultiPolygon, Polygon } from 'geojson';
+import countries from 'i18n-iso-countries';
+import { loadCountryZones, loadWorldFeatures, type Resolution } from '../src/geo/countries.ts';
+import { loadPolicy, type Policy } from '../src/geo/policy.ts';
+import { densifyGreatCircle } from '../src/geo/spherical.ts';
+import type { LatLon, Zone, ZoneIndex } from '../src/geo/types.ts';
+import { buildZoneIndex } from '../src/geo/zone-index.ts';
+
+type CountryFeature = Feature<Polygon | MultiPolygon, { name: string }>;
+
+/** Zone ids containing a point, by d3-geo on the raw spherical features: the independent reference. */
+export type SphericalReference = (p: LatLon) => string[];
+
+/**
+ * d3 treats a ring wound the wrong way as covering the rest of the sphere; world-atlas 10m has three such
+ * Maldives rings. The reference rewinds any polygon larger than a hemisphere, then prefilters by geoBounds
+ * (which handles the antimeridian) so a query tests only a few features.
+ */
+export function buildSphericalReference(resolution: Resolution, policy: Policy): SphericalReference {
+  const entries = loadWorldFeatures(resolution).features.map((f) => {
+    const g = rewindInverted(f.geometry);
+    const feature: CountryFeature = { ...f, geometry: g };
+    const [[west, south], [east, north]] = geoBounds(feature);
+    return { feature, id: referenceId(f, policy), west, south, east, north };
+  });
+  return (p) => {
+    const ids: string[] = [];
+    for (const e of entries) {
+      if (p.lat < e.south - 1e-6 || p.lat > e.north + 1e-6) continue;
+      const inLon = e.west <= e.east ? p.lon >= e.west - 1e-6 && p.lon <= e.east + 1e-6 : p.lon >= e.west || p.lon <= e.east;
+      if (inLon && geoContains(e.feature, [p.lon, p.lat]) && !ids.includes(e.id)) ids.push(e.id);
+    }
+    return ids;
+  };
+}
+
+function rewindInverted(g: Polygon | MultiPolygon): Polygon | MultiPolygon {
+  const fix = (rings: number[][][]) =>
+    geoArea({ type: 'Polygon', coordinates: rings }) > 2 * Math.PI ? rings.map((r) => [...r].reverse()) : rings;
+  return g.type === 'Polygon'
+    ? { type: 'Polygon', coordinates: fix(g.coordinates) }
+    : { type: 'MultiPolygon', coordinates: g.coordinates.map(fix) };
+}
+
+function referenceId(f: CountryFeature, policy: Policy): string {
+  if (f.id !== undefined) return countries.numericToAlpha2(f.id) ?? `?${f.id}`;
+  return policy.entitiesByName.get(f.properties.name)?.key ?? `?${f.properties.name}`;
+}
+
+/** Deterministic PRNG (mulberry32), so runs compare. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform on the sphere (not on the lon/lat rectangle). */
+export function randomPoint(rand: () => number): LatLon {
+  return { lat: (Math.asin(2 * rand() - 1) * 180) / Math.PI, lon: rand() * 360 - 180 };
+}
+
+/** Kaohsiung → Singapore → Suez → Rotterdam, waypoints at sea, densified every 10 km. */
+export function seaLanePoints(): LatLon[] {
+  const waypoints: Array<[number, number]> = [
+    [22.4, 120.1], [18.0, 115.0], [10.0, 109.5], [2.0, 105.0], [1.2, 103.8], [2.5, 101.3], [6.0, 97.0],
+    [5.9, 80.5], [12.5, 51.0], [12.6, 43.4], [20.0, 38.5], [27.5, 34.0], [29.9, 32.55], [31.5, 32.3],
+    [33.5, 25.0], [36.0, 11.5], [37.5, 2.0], [36.0, -5.5], [36.5, -9.5], [43.5, -10.0], [48.5, -5.5],
+    [50.0, -1.0], [51.1, 1.6], [51.98, 4.05],
+  ];
+  const out: LatLon[] = [];
+  for (let i = 0; i + 1 < waypoints.length; i++) {
+    const [a, b] = [waypoints[i]!, waypoints[i + 1]!];
+    const leg = densifyGreatCircle({ lat: a[0], lon: a[1] }, { lat: b[0], lon: b[1] }, 10);
+    out.push(...(i === 0 ? leg : leg.slice(1)));
+  }
+  return out;
+}
+
+/** Median of `rounds` timings of fn over all items, µs per item. */
+function timeUs<T>(items: T[], fn: (item: T) => unknown, rounds = 5): number {
+  for (const it of items.slice(0, 200)) fn(it);
+  const per: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t = performance.now();
+    for (const it of items) fn(it);
+    per.push(((performance.now() - t) * 1000) / items.length);
+  }
+  return per.sort((a, b) => a - b)[Math.floor(rounds / 2)]!;
+}
+
+export interface ZonesBenchOptions {
+  resolutions?: Resolution[];
+  /** Random points for the timing runs. */
+  points?: number;
+  /** Points the naive turf loop is timed on (it is slow). */
+  naivePoints?: number;
+  /** Random points compared with the spherical reference. */
+  accuracyPoints?: number;
+  log?: (line: string) => void;
+}
+
+export interface ZonesBenchResult {
+  resolution: Resolution;
+  loadMs: number;
+  buildMs: number;
+  memoryMB: number;
+  edges: number;
+  zonesAtRandomUs: number;
+  zonesAtLaneUs: number;
+  countryAtUs: number;
+  nearestRestricted500KmUs: number;
+  nearestRestricted2000KmUs: number;
+  zonesCrossedUs: number;
+  naiveTurfUs: number;
+  naiveRatio: number;
+  naiveMismatches: { points: number; mismatches: number };
+  accuracy: { points: number; land: number; mismatches: number; examples: string[] };
+}
+
+export async function runZonesBench(opts: ZonesBenchOptions = {}): Promise<ZonesBenchResult[]> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const policy = loadPolicy();
+  const rand = seededRandom(42);
+  const random = Array.from({ length: opts.points ?? 20_000 }, () => randomPoint(rand));
+  const lane = seaLanePoints();
+  const pairs = lane.slice(1).map((b, i) => [lane[i]!, b] as const);
+  const isRestricted = (z: Zone) => z.tier === 'restricted';
+  const results: ZonesBenchResult[] = [];
+
+  for (const resolution of opts.resolutions ?? ['50m', '10m']) {
+    log(`zones ${resolution}: loading world-atlas and building the index`);
+    const before = process.memoryUsage();
+    const t0 = performance.now();
+    const inputs = loadCountryZones(policy, resolution);
+    const t1 = performance.now();
+    const index = buildZoneIndex(inputs);
+    const t2 = performance.now();
+    const after = process.memoryUsage();
+    const memoryMB = (after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / 2 ** 20;
+    const edges = inputs.reduce((n, i) => n + countEdges(i.geometry), 0);
+
+    log(`zones ${resolution}: timing queries on ${random.length} random points and ${lane.length} sea-lane points`);
+    const zonesAtRandomUs = timeUs(random, (p) => index.zonesAt(p));
+    const zonesAtLaneUs = timeUs(lane, (p) => index.zonesAt(p));
+    const countryAtUs = timeUs(random, (p) => index.countryAt(p));
+    const nearestRestricted500KmUs = timeUs(lane, (p) => index.nearest(p, isRestricted, 500), 3);
+    const nearestRestricted2000KmUs = timeUs(lane, (p) => index.nearest(p, isRestricted, 2000), 3);
+    const zonesCrossedUs = timeUs(pairs, ([a, b]) => index.zonesCrossed(a, b, isRestricted));
+
+    log(`zones ${resolution}: naive turf loop over ${opts.naivePoints ?? 300} points`);
+    const raw = loadWorldFeatures(resolution).features;
+    const naivePts = random.slice(0, opts.naivePoints ?? 300);
+    const naive = (p: LatLon) => raw.filter((f) => booleanPointInPolygon([p.lon, p.lat], f)).map((f) => referenceId(f, policy));
+    const naiveTurfUs = timeUs(naivePts, naive, 1);
+
+    log(`zones ${resolution}: comparing with d3-geo on ${opts.accuracyPoints ?? 5000} random points`);
+    const reference = buildSphericalReference(resolution, policy);
+    const accPts = random.slice(0, opts.accuracyPoints ?? 5000);
+    const naiveMismatches = naivePts.filter((p) => !sameIds(naive(p), reference(p))).length;
+    const accuracy = compare(index, reference, accPts);
+    const r: ZonesBenchResult = {
+      resolution,
+      loadMs: t1 - t0,
+      buildMs: t2 - t1,
+      memoryMB,
+      edges,
+      zonesAtRandomUs,
+      zonesAtLaneUs,
+      countryAtUs,
+      nearestRestricted500KmUs,
+      nearestRestricted2000KmUs,
+      zonesCrossedUs,
+      naiveTurfUs,
+      naiveRatio: naiveTurfUs / zonesAtRandomUs,
+      naiveMismatches: { points: naivePts.length, mismatches: naiveMismatches },
+      accuracy,
+    };
+    results.push(r);
+    log(`zones ${resolution}: done`);
+  }
+  return results;
+}
+
+function compare(index: ZoneIndex, reference: SphericalReference, points: LatLon[]) {
+  let land = 0;
+  const examples: string[] = [];
+  let mismatches = 0;
+  for (const p of points) {
+    const want = reference(p);
+    if (want.length > 0) land++;
+    const got = index.zonesAt(p).map((z) => z.id);
+    if (sameIds(got, want)) continue;
+    mismatches++;
+    if (examples.length < 10) examples.push(`${p.lat.toFixed(3)},${p.lon.toFixed(3)} index=[${got}] d3=[${want}]`);
+  }
+  return { points: points.length, land, mismatches, examples };
+}
+
+function sameIds(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+function countEdges(g: Polygon | MultiPolygon): number {
+  const polygons = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
+  return polygons.flat().reduce((n, ring) => n + ring.length - 1, 0);
+}
+
+export function renderZonesBench(results: ZonesBenchResult[]): string {
+  const f = (n: number, d = 2) => n.toFixed(d);
+  const lines = ['zone index (median µs per query; memory = heap + array buffers after build)'];
+  for (const r of results) {
+    lines.push(
+      `  ${r.resolution}: ${r.edges} edges, load ${f(r.loadMs, 0)} ms, build ${f(r.buildMs, 0)} ms, ~${f(r.memoryMB, 0)} MB`,
+      `    zonesAt random ${f(r.zonesAtRandomUs)} µs, sea lane ${f(r.zonesAtLaneUs)} µs; countryAt ${f(r.countryAtUs)} µs`,
+      `    nearest restricted ≤500 km ${f(r.nearestRestricted500KmUs)} µs, ≤2000 km ${f(r.nearestRestricted2000KmUs)} µs`,
+      `    zonesCrossed (10 km lane steps, restricted) ${f(r.zonesCrossedUs)} µs`,
+      `    naive turf loop ${f(r.naiveTurfUs, 0)} µs/point = ${f(r.naiveRatio, 0)}× zonesAt; it disagrees with d3 on ` +
+        `${r.naiveMismatches.mismatches}/${r.naiveMismatches.points} points (antimeridian trap)`,
+      `    vs d3-geo: ${r.accuracy.mismatches} mismatches on ${r.accuracy.points} random points ` +
+        `(${r.accuracy.land} on land, ${f(100 * (1 - r.accuracy.mismatches / Math.max(1, r.accuracy.land)), 3)} % of land agree)`,
+      ...r.accuracy.examples.map((e) => `      ${e}`),
+    );
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const quick = process.argv.includes('--quick');
+  const results = await runZonesBench(quick ? { points: 5000, naivePoints: 100, accuracyPoints: 2000 } : {});
+  process.stdout.write(`${renderZonesBench(results)}\n`);
+}

@@ -1,0 +1,50 @@
+// SIGNAL_LOST is a timer, not a check on arrival: a silent tracker sends nothing to check. Every tick, in-transit
+// shipments silent for 3 report intervals (per-shipment `gapIntervals`) get the alert; the next fix resolves it.
+// Several processes may run the timer: rows are claimed with FOR UPDATE SKIP LOCKED.
+import { applyAlertEvents } from '../db/alerts.ts';
+import { type Pool, isTransientDbError, withTransaction } from '../db/pool.ts';
+import { lockSilentShipments } from '../db/shipments.ts';
+import type { Logger } from '../log.ts';
+
+export async function sweepSilentShipments(pool: Pool, nowMs = Date.now(), intervals = 3): Promise<number> {
+  return withTransaction(pool, async (c) => {
+    const silent = await lockSilentShipments(c, intervals, nowMs);
+    const events = silent.map((s) => {
+      const lastMs = Date.parse(s.lastFix!.ts);
+      return {
+        type: 'SIGNAL_LOST' as const,
+        action: 'raise' as const,
+        at: nowMs,
+        subject: s.id,
+        shipmentId: s.id,
+        deviceId: s.deviceId,
+        details: {
+          lastFix: s.lastFix,
+          silentMinutes: Math.round((nowMs - lastMs) / 60_000),
+          reportIntervalS: s.reportIntervalS,
+          intervals: s.params.gapIntervals ?? intervals,
+        },
+      };
+    });
+    await applyAlertEvents(c, events);
+    return events.length;
+  });
+}
+
+export function startSignalLostTimer(pool: Pool, log: Logger, everyMs: number): () => void {
+  let running = false;
+  const timer = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      const n = await sweepSilentShipments(pool);
+      if (n > 0) log.info({ shipments: n }, 'SIGNAL_LOST raised');
+    } catch (err) {
+      if (!isTransientDbError(err)) log.error({ err }, 'signal-lost sweep failed');
+    } finally {
+      running = false;
+    }
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,195 @@
+// Alerts: one open alert per (type, subject), updated by repeated evidence; every transition audited.
+import type { AlertEvent, AlertType, Severity } from '../checks/types.ts';
+import { SEVERITY } from '../checks/types.ts';
+import type { Pool, PoolClient } from './pool.ts';
+
+type Queryable = Pool | PoolClient;
+
+export interface SubjectEvent extends AlertEvent {
+  subject: string;
+  shipmentId: string | null;
+  deviceId: string | null;
+  siteId?: string | null;
+}
+
+export interface AlertChange {
+  id: number;
+  type: AlertType;
+  action: 'opened' | 'updated' | 'auto_resolved';
+}
+
+interface Raise {
+  e: SubjectEvent;
+  first: number;
+  last: number;
+  count: number;
+}
+
+/** Applies a batch's events in order, merging repeated raises of one alert into one statement. */
+export async function applyAlertEvents(c: PoolClient, events: SubjectEvent[]): Promise<AlertChange[]> {
+  const changes: AlertChange[] = [];
+  const pending = new Map<string, Raise>();
+  const flush = async (key: string) => {
+    const r = pending.get(key);
+    if (!r) return;
+    pending.delete(key);
+    changes.push(await raise(c, r));
+  };
+  for (const e of events) {
+    const key = `${e.type}\0${e.subject}`;
+    if (e.action === 'raise') {
+      const r = pending.get(key);
+      if (r) {
+        r.count++;
+        if (e.at >= r.last) {
+          r.last = e.at;
+          r.e = e;
+        }
+        r.first = Math.min(r.first, e.at);
+      } else {
+        pending.set(key, { e, first: e.at, last: e.at, count: 1 });
+      }
+    } else {
+      await flush(key);
+      const res = await c.query(
+        `UPDATE alerts SET status = 'resolved', resolved_at = now(), resolved_by = 'chipwatch', resolution = $3
+          WHERE type = $1 AND subject = $2 AND status <> 'resolved' RETURNING id`,
+        [e.type, e.subject, String(e.details.reason ?? 'condition cleared')],
+      );
+      for (const row of res.rows) {
+        await audit(c, row.id, 'chipwatch', 'auto_resolved', String(e.details.reason ?? ''), e.details);
+        changes.push({ id: row.id, type: e.type, action: 'auto_resolved' });
+      }
+    }
+  }
+  for (const key of [...pending.keys()]) await flush(key);
+  return changes;
+}
+
+async function raise(c: PoolClient, r: Raise): Promise<AlertChange> {
+  const { e } = r;
+  const res = await c.query(
+    `INSERT INTO alerts (type, severity, subject, shipment_id, device_id, site_id, first_evidence_at, last_evidence_at, count, details)
+     VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7 / 1000.0), to_timestamp($8 / 1000.0), $9, $10)
+     ON CONFLICT (type, subject) WHERE status <> 'resolved'
+     DO UPDATE SET last_seen_at = now(),
+                   last_evidence_at = greatest(alerts.last_evidence_at, EXCLUDED.last_evidence_at),
+                   count = alerts.count + EXCLUDED.count,
+                   details = CASE WHEN EXCLUDED.last_evidence_at >= alerts.last_evidence_at THEN EXCLUDED.details ELSE alerts.details END
+     RETURNING id, (xmax = 0) AS inserted`,
+    [e.type, SEVERITY[e.type], e.subject, e.shipmentId, e.deviceId, e.siteId ?? null, r.first, r.last, r.count, e.details],
+  );
+  const row = res.rows[0] as { id: number; inserted: boolean };
+  if (row.inserted) await audit(c, row.id, 'chipwatch', 'opened', null, e.details);
+  return { id: row.id, type: e.type, action: row.inserted ? 'opened' : 'updated' };
+}
+
+async function audit(c: Queryable, alertId: number, actor: string, action: string, note: string | null, details: unknown) {
+  await c.query('INSERT INTO alert_audit (alert_id, actor, action, note, details) VALUES ($1, $2, $3, $4, $5)', [
+    alertId,
+    actor,
+    action,
+    note,
+    details ?? {},
+  ]);
+}
+
+export interface AlertView {
+  id: string;
+  type: AlertType;
+  severity: Severity;
+  status: 'open' | 'acknowledged' | 'resolved';
+  shipmentId: string | null;
+  deviceId: string | null;
+  siteId: string | null;
+  openedAt: string;
+  lastSeenAt: string;
+  firstEvidenceAt: string | null;
+  lastEvidenceAt: string | null;
+  count: number;
+  details: Record<string, unknown>;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  resolution: string | null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+// biome-ignore lint/suspicious/noExplicitAny: a pg row
+function view(r: any): AlertView {
+  return {
+    id: String(r.id),
+    type: r.type,
+    severity: r.severity,
+    status: r.status,
+    shipmentId: r.shipment_id,
+    deviceId: r.device_id,
+    siteId: r.site_id,
+    openedAt: r.opened_at.toISOString(),
+    lastSeenAt: r.last_seen_at.toISOString(),
+    firstEvidenceAt: iso(r.first_evidence_at),
+    lastEvidenceAt: iso(r.last_evidence_at),
+    count: r.count,
+    details: r.details,
+    resolvedAt: iso(r.resolved_at),
+    resolvedBy: r.resolved_by,
+    resolution: r.resolution,
+  };
+}
+
+export interface AlertQuery {
+  status?: string;
+  type?: string;
+  shipmentId?: string;
+  deviceId?: string;
+  severity?: string;
+  limit: number;
+  beforeId?: number;
+}
+
+export async function listAlerts(db: Queryable, q: AlertQuery): Promise<AlertView[]> {
+  const res = await db.query(
+    `SELECT * FROM alerts
+      WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR type = $2)
+        AND ($3::text IS NULL OR shipment_id = $3) AND ($4::text IS NULL OR device_id = $4)
+        AND ($5::text IS NULL OR severity = $5) AND ($7::bigint IS NULL OR id < $7)
+      ORDER BY id DESC LIMIT $6`,
+    [q.status ?? null, q.type ?? null, q.shipmentId ?? null, q.deviceId ?? null, q.severity ?? null, q.limit, q.beforeId ?? null],
+  );
+  return res.rows.map(view);
+}
+
+export async function getAlert(db: Queryable, id: number): Promise<(AlertView & { audit: unknown[] }) | undefined> {
+  const res = await db.query('SELECT * FROM alerts WHERE id = $1', [id]);
+  if (!res.rows[0]) return undefined;
+  const audits = await db.query('SELECT at, actor, action, note FROM alert_audit WHERE alert_id = $1 ORDER BY id', [id]);
+  return {
+    ...view(res.rows[0]),
+    audit: audits.rows.map((a) => ({ at: a.at.toISOString(), actor: a.actor, action: a.action, note: a.note })),
+  };
+}
+
+/** Acknowledge (open → acknowledged) or resolve (open/acknowledged → resolved); returns the state it was in. */
+export async function transitionAlert(
+  c: PoolClient,
+  id: number,
+  to: 'acknowledged' | 'resolved',
+  actor: string,
+  note: string | null,
+): Promise<'ok' | 'not_found' | 'conflict'> {
+  const cur = await c.query('SELECT status FROM alerts WHERE id = $1 FOR UPDATE', [id]);
+  const status = cur.rows[0]?.status as string | undefined;
+  if (!status) return 'not_found';
+  if (status === 'resolved' || (to === 'acknowledged' && status !== 'open')) return 'conflict';
+  if (to === 'acknowledged') {
+    await c.query("UPDATE alerts SET status = 'acknowledged' WHERE id = $1", [id]);
+  } else {
+    await c.query("UPDATE alerts SET status = 'resolved', resolved_at = now(), resolved_by = $2, resolution = $3 WHERE id = $1", [
+      id,
+      actor,
+      note,
+    ]);
+  }
+  await audit(c, id, actor, to, note, {});
+  return 'ok';
+}

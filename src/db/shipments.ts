@@ -1,0 +1,154 @@
+// Shipments: registration, reads, and the rows the ingest batch locks to run checks.
+import type { CheckParams, Place } from '../checks/types.ts';
+import type { ShipmentState, ShipmentStatus } from '../checks/run.ts';
+import type { PlannedRoute } from '../geo/types.ts';
+import type { Pool, PoolClient } from './pool.ts';
+
+type Queryable = Pool | PoolClient;
+
+export interface ShipmentRecord {
+  id: string;
+  reference: string | null;
+  deviceId: string;
+  mode: 'sea' | 'air' | 'road';
+  origin: Place;
+  destination: Place & { siteId?: string };
+  route: PlannedRoute;
+  corridorKm: number;
+  reportIntervalS: number;
+  chips: string[];
+  restrictedCountries: string[] | null;
+  licenses: { country: string; number: string }[];
+  plannedStops: Place[];
+  params: Partial<CheckParams>;
+  status: ShipmentStatus;
+  checkState: Partial<ShipmentState>;
+  lastFix: { ts: string; lat: number; lon: number } | null;
+  progressKm: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  arrivedAt: string | null;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a pg row
+function record(r: any): ShipmentRecord {
+  return {
+    id: r.id,
+    reference: r.reference,
+    deviceId: r.device_id,
+    mode: r.mode,
+    origin: r.origin,
+    destination: r.destination,
+    route: r.route,
+    corridorKm: r.corridor_km,
+    reportIntervalS: r.report_interval_s,
+    chips: r.chips,
+    restrictedCountries: r.restricted_countries,
+    licenses: r.licenses,
+    plannedStops: r.planned_stops,
+    params: r.params,
+    status: r.status,
+    checkState: r.check_state,
+    lastFix: r.last_fix_ts ? { ts: r.last_fix_ts.toISOString(), lat: r.last_lat, lon: r.last_lon } : null,
+    progressKm: r.progress_km,
+    createdAt: r.created_at.toISOString(),
+    startedAt: r.started_at?.toISOString() ?? null,
+    arrivedAt: r.arrived_at?.toISOString() ?? null,
+  };
+}
+
+export type NewShipment = Omit<ShipmentRecord, 'status' | 'checkState' | 'lastFix' | 'progressKm' | 'createdAt' | 'startedAt' | 'arrivedAt'>;
+
+/** 'ok', or why not: the id is taken, or the tracker already rides with an active shipment. */
+export async function insertShipment(db: Pool, s: NewShipment, by: string): Promise<'ok' | 'id_taken' | 'device_busy'> {
+  try {
+    await db.query(
+      `INSERT INTO shipments (id, reference, device_id, mode, origin, destination, route, route_length_km, corridor_km,
+                              report_interval_s, chips, restricted_countries, licenses, planned_stops, params, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+      [
+        s.id,
+        s.reference,
+        s.deviceId,
+        s.mode,
+        s.origin,
+        s.destination,
+        s.route,
+        s.route.lengthKm,
+        s.corridorKm,
+        s.reportIntervalS,
+        s.chips,
+        s.restrictedCountries,
+        JSON.stringify(s.licenses),
+        JSON.stringify(s.plannedStops),
+        s.params,
+        by,
+      ],
+    );
+    return 'ok';
+  } catch (e) {
+    const err = e as { code?: string; constraint?: string };
+    if (err.code === '23505') return err.constraint === 'shipments_one_active_per_device' ? 'device_busy' : 'id_taken';
+    throw e;
+  }
+}
+
+export async function getShipment(db: Queryable, id: string): Promise<ShipmentRecord | undefined> {
+  const res = await db.query('SELECT * FROM shipments WHERE id = $1', [id]);
+  return res.rows[0] ? record(res.rows[0]) : undefined;
+}
+
+export async function listShipments(db: Queryable, q: { status?: string; limit: number; afterId?: string }): Promise<ShipmentRecord[]> {
+  const res = await db.query(
+    `SELECT * FROM shipments WHERE ($1::text IS NULL OR status = $1) AND ($3::text IS NULL OR id > $3)
+      ORDER BY id LIMIT $2`,
+    [q.status ?? null, q.limit, q.afterId ?? null],
+  );
+  return res.rows.map(record);
+}
+
+/** The active shipment of each device, locked for this batch (id order: no deadlocks between workers). */
+export async function lockActiveShipments(c: PoolClient, deviceIds: string[]): Promise<Map<string, ShipmentRecord>> {
+  if (deviceIds.length === 0) return new Map();
+  const res = await c.query(
+    `SELECT * FROM shipments WHERE device_id = ANY($1::text[]) AND status IN ('planned', 'in_transit')
+      ORDER BY id FOR UPDATE`,
+    [deviceIds],
+  );
+  return new Map(res.rows.map((r) => [r.device_id as string, record(r)]));
+}
+
+export interface ShipmentUpdate {
+  id: string;
+  status: ShipmentStatus;
+  checkState: ShipmentState;
+  lastFix: { ts: number; lat: number; lon: number } | null;
+  progressKm: number | null;
+  startedAt: number | null;
+  arrivedAt: number | null;
+}
+
+export async function saveShipmentRun(c: PoolClient, u: ShipmentUpdate): Promise<void> {
+  await c.query(
+    `UPDATE shipments SET status = $2, check_state = $3,
+            last_fix_ts = coalesce(to_timestamp($4 / 1000.0), last_fix_ts), last_lat = coalesce($5, last_lat),
+            last_lon = coalesce($6, last_lon), progress_km = coalesce($7, progress_km),
+            started_at = coalesce(started_at, to_timestamp($8 / 1000.0)), arrived_at = coalesce(arrived_at, to_timestamp($9 / 1000.0))
+      WHERE id = $1`,
+    [u.id, u.status, u.checkState, u.lastFix?.ts ?? null, u.lastFix?.lat ?? null, u.lastFix?.lon ?? null, u.progressKm, u.startedAt, u.arrivedAt],
+  );
+}
+
+/** In-transit shipments silent for `intervals` report intervals with no open SIGNAL_LOST, locked (skipping rows another worker holds). */
+export async function lockSilentShipments(c: PoolClient, intervals: number, nowMs: number): Promise<ShipmentRecord[]> {
+  const res = await c.query(
+    `SELECT * FROM shipments
+      WHERE status = 'in_transit' AND last_fix_ts IS NOT NULL
+        AND last_fix_ts < to_timestamp($2 / 1000.0)
+                          - make_interval(secs => report_interval_s * coalesce((params->>'gapIntervals')::float8, $1))
+        AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.type = 'SIGNAL_LOST' AND a.subject = shipments.id AND a.status <> 'resolved')
+      ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 500`,
+    [intervals, nowMs],
+  );
+  return res.rows.map(record);
+}

@@ -1,0 +1,69 @@
+// Shared geographic types: zones (countries and custom polygons with a policy tier) and planned routes.
+import type { MultiPolygon, Polygon } from 'geojson';
+
+export interface LatLon {
+  lat: number;
+  lon: number;
+}
+
+/** A GeoJSON position: [lon, lat]. */
+export type Position = [number, number];
+
+export type ZoneTier = 'restricted' | 'licenseRequired' | 'watch' | 'none';
+
+export interface Zone {
+  /** ISO 3166-1 alpha-2 for a country (or a name key such as `XK-Kosovo` for entities without a code); the id for a custom zone. */
+  id: string;
+  name: string;
+  kind: 'country' | 'custom';
+  /** The tier from the policy file (countries) or the zone's own (custom). */
+  tier: ZoneTier;
+  /** ISO alpha-2 of the country (countries), or of the country a custom zone lies in when known. */
+  country?: string;
+}
+
+export interface ZoneInput {
+  zone: Zone;
+  geometry: Polygon | MultiPolygon;
+}
+
+export type ZoneFilter = (zone: Zone) => boolean;
+
+export interface ZoneIndex {
+  /** Every zone containing the point. */
+  zonesAt(p: LatLon): Zone[];
+  /** ISO alpha-2 of the country containing the point, undefined at sea. */
+  countryAt(p: LatLon): string | undefined;
+  /** Zones passing `filter` that the great-circle segment a→b enters (ends included). */
+  zonesCrossed(a: LatLon, b: LatLon, filter: ZoneFilter): Zone[];
+  /** The nearest zone passing `filter` within `maxKm` and the distance to its boundary (0 when inside). */
+  nearest(p: LatLon, filter: ZoneFilter, maxKm: number): { zone: Zone; distanceKm: number } | undefined;
+}
+
+export type TransportMode = 'sea' | 'air' | 'road';
+
+export interface RouteLeg {
+  mode: TransportMode;
+  /** [lon, lat] positions; a leg crossing the antimeridian is stored unwrapped (lon may pass ±180). */
+  coordinates: Position[];
+}
+
+export interface PlannedRoute {
+  legs: RouteLeg[];
+  lengthKm: number;
+}
+
+export interface RouteFix {
+  /** Great-circle distance from the point to the nearest point of the route. */
+  crossTrackKm: number;
+  /** Distance along the route (all legs) to that nearest point. */
+  alongKm: number;
+  legIndex: number;
+  /** Bearing of the route at that point, degrees clockwise from north. */
+  routeBearingDeg: number;
+}
+
+export interface RouteIndex {
+  route: PlannedRoute;
+  locate(p: LatLon): RouteFix;
+}

@@ -1,0 +1,388 @@
+// The zone index: which zones contain a point, which zones a segment between two fixes enters, and how far
+// the nearest zone of interest is, in microseconds, without ever looping over all zones.
+//
+// Every ring of every zone is stored once in flat arrays. A Flatbush over ring bounding boxes finds the
+// candidate rings; a ring with many edges has its own Flatbush over its edges, so a point-in-ring test is a
+// ray query that visits only the edges the ray can meet. Membership is even-odd over all rings of a zone
+// (outers and holes alike), so ring orientation does not matter.
+//
+// Geometry is planar in lon/lat and must not cross ±180° (RFC 7946): cut spherical input first with
+// cutAtAntimeridian() (countries.ts). Edges lying on ±180° or along a pole are cut lines, not borders: they
+// count for containment but never for crossings or distances. Distances are great-circle, to edges taken
+// as great-circle arcs; edge boxes are padded by each ring's largest arc bulge so no candidate is missed.
+import Flatbush from 'flatbush';
+import { arcBulgeDeg, capBox, densifyGreatCircle, EARTH_RADIUS_KM, haversineKm, pointToArcKmVec } from './spherical.ts';
+import type { LatLon, Zone, ZoneFilter, ZoneIndex, ZoneInput } from './types.ts';
+
+/** Rings with at most this many edges are scanned directly: a tree would cost more than it saves. */
+const SMALL_RING_EDGES = 24;
+/** Longer segments are followed along the great circle in steps this long: the planar test then strays < ~2 km. */
+const DENSIFY_STEP_KM = 250;
+/** nearest() searches a ring this far beyond its lower bound first, doubling after: most answers are close. */
+const FIRST_SEARCH_KM = 50;
+const KM_PER_DEG_LAT = 111.19;
+const RAD = Math.PI / 180;
+
+interface RingStore {
+  /** Vertex coordinates; ring r owns vertices start[r]..end[r], closed (the last repeats the first). */
+  xs: Float64Array;
+  ys: Float64Array;
+  /** Vertex unit vectors, so distances need no trigonometry per edge. */
+  ux: Float64Array;
+  uy: Float64Array;
+  uz: Float64Array;
+  /** 1 for edge k (vertex k → k+1) lying on a cut line. */
+  cutLine: Uint8Array;
+  start: Int32Array;
+  end: Int32Array;
+  zone: Int32Array;
+  /** minX, minY, maxX, maxY per ring. */
+  box: Float64Array;
+  /** Largest poleward bulge of an edge's great-circle arc beyond its planar box, degrees. */
+  bulge: Float64Array;
+  edgeTrees: Array<Flatbush | undefined>;
+  ringTree: Flatbush;
+}
+
+function storeRings(inputs: ZoneInput[]): RingStore {
+  const rings: Array<{ zone: number; coords: number[][] }> = [];
+  inputs.forEach((input, zone) => {
+    const g = input.geometry;
+    for (const coords of (g.type === 'Polygon' ? [g.coordinates] : g.coordinates).flat()) {
+      checkPlanar(coords, input.zone.id);
+      if (coords.length >= 3) rings.push({ zone, coords });
+    }
+  });
+  const n = rings.reduce((sum, r) => sum + r.coords.length + 1, 0);
+  const s: RingStore = {
+    xs: new Float64Array(n),
+    ys: new Float64Array(n),
+    ux: new Float64Array(n),
+    uy: new Float64Array(n),
+    uz: new Float64Array(n),
+    cutLine: new Uint8Array(n),
+    start: new Int32Array(rings.length),
+    end: new Int32Array(rings.length),
+    zone: new Int32Array(rings.length),
+    box: new Float64Array(rings.length * 4),
+    bulge: new Float64Array(rings.length),
+    edgeTrees: [],
+    ringTree: new Flatbush(Math.max(1, rings.length)),
+  };
+  let v = 0;
+  rings.forEach(({ zone, coords }, r) => {
+    const first = coords[0]!;
+    const last = coords[coords.length - 1]!;
+    const closed = first[0] === last[0] && first[1] === last[1] ? coords : [...coords, first];
+    s.start[r] = v;
+    s.zone[r] = zone;
+    for (const [x, y] of closed as Array<[number, number]>) {
+      [s.xs[v], s.ys[v]] = [x, y];
+      [s.ux[v], s.uy[v], s.uz[v]] = [Math.cos(y * RAD) * Math.cos(x * RAD), Math.cos(y * RAD) * Math.sin(x * RAD), Math.sin(y * RAD)];
+      v++;
+    }
+    s.end[r] = v - 1;
+    const tree = closed.length - 1 > SMALL_RING_EDGES ? new Flatbush(closed.length - 1) : undefined;
+    let [minX, minY, maxX, maxY, bulge] = [180, 90, -180, -90, 0];
+    for (let k = s.start[r]!; k < s.end[r]!; k++) {
+      const [x1, y1, x2, y2] = [s.xs[k]!, s.ys[k]!, s.xs[k + 1]!, s.ys[k + 1]!];
+      const cut = (x1 === x2 && Math.abs(x1) === 180) || (y1 === y2 && Math.abs(y1) === 90);
+      s.cutLine[k] = +cut;
+      if (!cut) bulge = Math.max(bulge, arcBulgeDeg(y1, x1, y2, x2));
+      tree?.add(Math.min(x1, x2), Math.min(y1, y2), Math.max(x1, x2), Math.max(y1, y2));
+      [minX, minY, maxX, maxY] = [Math.min(minX, x1), Math.min(minY, y1), Math.max(maxX, x1), Math.max(maxY, y1)];
+    }
+    tree?.finish();
+    s.edgeTrees.push(tree);
+    s.box.set([minX, minY, maxX, maxY], r * 4);
+    s.bulge[r] = bulge;
+    s.ringTree.add(minX, minY, maxX, maxY);
+  });
+  if (rings.length === 0) s.ringTree.add(999, 999, 999, 999);
+  s.ringTree.finish();
+  return s;
+}
+
+export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
+  const zones = inputs.map((i) => i.zone);
+  const { xs, ys, ux, uy, uz, cutLine, start, end, zone: ringZone, box, bulge, edgeTrees, ringTree } = storeRings(inputs);
+
+  // Per-call scratch, stamped rather than cleared, so a query never touches every zone.
+  const zoneStamp = new Uint32Array(zones.length);
+  const parity = new Uint8Array(zones.length);
+  const passStamp = new Uint32Array(zones.length);
+  const passValue = new Uint8Array(zones.length);
+  const foundStamp = new Uint32Array(zones.length);
+  let stamp = 0;
+  let call = 0;
+  let callFilter: ZoneFilter = () => false;
+  const beginCall = (filter: ZoneFilter) => {
+    call = (call + 1) >>> 0 || 1;
+    callFilter = filter;
+  };
+  /** The caller's filter, evaluated at most once per zone per call. */
+  const passes = (z: number): boolean => {
+    if (passStamp[z] !== call) {
+      passStamp[z] = call;
+      passValue[z] = +callFilter(zones[z]!);
+    }
+    return passValue[z] === 1;
+  };
+
+  // Ray casting from (qx, qy) toward the nearest side of the ring's box. The half-open rule counts a ray
+  // through a vertex once; every direction gives the same parity, the shortest visits the fewest edges.
+  let [qx, qy, base, crossings] = [0, 0, 0, 0];
+  const right = (i: number) => {
+    const k = base + i;
+    const y1 = ys[k]!;
+    const y2 = ys[k + 1]!;
+    if (y1 > qy !== y2 > qy && xs[k]! + ((qy - y1) * (xs[k + 1]! - xs[k]!)) / (y2 - y1) > qx) crossings++;
+    return false;
+  };
+  const left = (i: number) => {
+    const k = base + i;
+    const y1 = ys[k]!;
+    const y2 = ys[k + 1]!;
+    if (y1 > qy !== y2 > qy && xs[k]! + ((qy - y1) * (xs[k + 1]! - xs[k]!)) / (y2 - y1) < qx) crossings++;
+    return false;
+  };
+  const up = (i: number) => {
+    const k = base + i;
+    const x1 = xs[k]!;
+    const x2 = xs[k + 1]!;
+    if (x1 > qx !== x2 > qx && ys[k]! + ((qx - x1) * (ys[k + 1]! - ys[k]!)) / (x2 - x1) > qy) crossings++;
+    return false;
+  };
+  const down = (i: number) => {
+    const k = base + i;
+    const x1 = xs[k]!;
+    const x2 = xs[k + 1]!;
+    if (x1 > qx !== x2 > qx && ys[k]! + ((qx - x1) * (ys[k + 1]! - ys[k]!)) / (x2 - x1) < qy) crossings++;
+    return false;
+  };
+  const ringContains = (r: number, x: number, y: number): boolean => {
+    qx = x;
+    qy = y;
+    base = start[r]!;
+    crossings = 0;
+    const tree = edgeTrees[r];
+    if (tree === undefined) {
+      for (let i = 0, n = end[r]! - base; i < n; i++) right(i);
+      return (crossings & 1) === 1;
+    }
+    const toRight = box[r * 4 + 2]! - x;
+    const toLeft = x - box[r * 4]!;
+    const toTop = box[r * 4 + 3]! - y;
+    const toBottom = y - box[r * 4 + 1]!;
+    const shortest = Math.min(toRight, toLeft, toTop, toBottom);
+    if (shortest === toRight) tree.search(x, y, x + toRight, y, right);
+    else if (shortest === toLeft) tree.search(x - toLeft, y, x, y, left);
+    else if (shortest === toTop) tree.search(x, y, x, y + toTop, up);
+    else tree.search(x, y - toBottom, x, y, down);
+    return (crossings & 1) === 1;
+  };
+
+  /** Indexes of the zones containing (x, y), written into `out`. */
+  const zonesAtInto = (p: LatLon, out: number[]): number[] => {
+    const [x, y] = [p.lon >= -180 && p.lon <= 180 ? p.lon : wrapLon(p.lon), p.lat];
+    out.length = 0;
+    stamp = (stamp + 1) >>> 0 || 1;
+    for (const r of ringTree.search(x, y, x, y)) {
+      if (!ringContains(r, x, y)) continue;
+      const z = ringZone[r]!;
+      if (zoneStamp[z] !== stamp) {
+        zoneStamp[z] = stamp;
+        parity[z] = 0;
+        out.push(z);
+      }
+      parity[z] = parity[z]! ^ 1;
+    }
+    let kept = 0;
+    for (const z of out) if (parity[z] === 1) out[kept++] = z;
+    out.length = kept;
+    return out;
+  };
+  const scratch: number[] = [];
+
+  // Does a real border edge of ring r meet the segment (sx1, sy1)–(sx2, sy2)?
+  let [sx1, sy1, sx2, sy2] = [0, 0, 0, 0];
+  const edgeMeetsSegment = (i: number) =>
+    cutLine[base + i] === 0 && segmentsMeet(sx1, sy1, sx2, sy2, xs[base + i]!, ys[base + i]!, xs[base + i + 1]!, ys[base + i + 1]!);
+  const ringMeetsSegment = (r: number): boolean => {
+    base = start[r]!;
+    const tree = edgeTrees[r];
+    if (tree !== undefined) {
+      return tree.collides(Math.min(sx1, sx2), Math.min(sy1, sy2), Math.max(sx1, sx2), Math.max(sy1, sy2), edgeMeetsSegment);
+    }
+    for (let i = 0, n = end[r]! - base; i < n; i++) if (edgeMeetsSegment(i)) return true;
+    return false;
+  };
+
+  // Nearest border: distance from the unit vector (px, py, pz) at (pLon, pLat) to real edges. An edge whose
+  // box lies beyond the cap of the best distance so far (reachLat, reachLon degrees) is skipped unmeasured.
+  let [px, py, pz, pLon, pLat, pad, reachLat, reachLon, bestKm, bestZone, curZone] = [0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1];
+  const measureEdge = (i: number, x0?: number, y0?: number, x1?: number, y1?: number) => {
+    const k = base + i;
+    if (cutLine[k] === 1) return false;
+    if (y0 !== undefined && (y0 - pad > pLat + reachLat || y1! + pad < pLat - reachLat)) return false;
+    if (x0 !== undefined && reachLon < 180 && !lonReachable(x0, x1!)) return false;
+    const d = pointToArcKmVec(px, py, pz, ux[k]!, uy[k]!, uz[k]!, ux[k + 1]!, uy[k + 1]!, uz[k + 1]!);
+    if (d < bestKm) {
+      bestKm = d;
+      bestZone = curZone;
+      const cap = capBox({ lat: pLat, lon: 0 }, d);
+      reachLat = d / KM_PER_DEG_LAT;
+      reachLon = cap.lonRanges[0]![0] === -180 ? 360 : cap.lonRanges[0]![1];
+    }
+    return false;
+  };
+  /** Whether the lon interval [x0, x1] meets [pLon − reachLon, pLon + reachLon], modulo 360. */
+  const lonReachable = (x0: number, x1: number) => {
+    const lo = pLon - reachLon;
+    const hi = pLon + reachLon;
+    return (x0 <= hi && x1 >= lo) || (x0 + 360 <= hi && x1 + 360 >= lo) || (x0 - 360 <= hi && x1 - 360 >= lo);
+  };
+  /** Measures the edges of ring r within radiusKm of p. */
+  const measureRing = (r: number, p: LatLon, radiusKm: number) => {
+    curZone = ringZone[r]!;
+    base = start[r]!;
+    pad = bulge[r]!;
+    const tree = edgeTrees[r];
+    if (tree === undefined) {
+      for (let i = 0, n = end[r]! - base; i < n; i++) measureEdge(i);
+      return;
+    }
+    const cap = capBox(p, radiusKm);
+    for (const [lo, hi] of cap.lonRanges) tree.search(lo, cap.minLat - pad, hi, cap.maxLat + pad, measureEdge);
+  };
+  /**
+   * A lower bound of the distance from p to anything in ring r's box (arcs included), km: the latitude gap
+   * along a meridian, or the distance to the meridian at the longitude gap, whichever is larger.
+   */
+  const ringLowerBoundKm = (r: number): number => {
+    const b = r * 4;
+    const latGap = Math.max(0, box[b + 1]! - bulge[r]! - pLat, pLat - box[b + 3]! - bulge[r]!);
+    const inLon = box[b]! <= pLon && pLon <= box[b + 2]!;
+    const lonGap = inLon ? 0 : Math.min((box[b]! - pLon + 360) % 360, (pLon - box[b + 2]! + 360) % 360);
+    const lonKm =
+      lonGap >= 90
+        ? (90 - Math.abs(pLat)) * RAD * EARTH_RADIUS_KM
+        : Math.asin(Math.cos(pLat * RAD) * Math.sin(lonGap * RAD)) * EARTH_RADIUS_KM;
+    return Math.max(latGap * KM_PER_DEG_LAT, lonKm) * 0.9999;
+  };
+  const ringSeen = new Uint32Array(start.length);
+
+  return {
+    zonesAt: (p) => zonesAtInto(p, scratch).map((z) => zones[z]!),
+
+    countryAt(p) {
+      for (const z of zonesAtInto(p, scratch)) if (zones[z]!.kind === 'country') return zones[z]!.country;
+      return undefined;
+    },
+
+    zonesCrossed(a, b, filter) {
+      beginCall(filter);
+      const out: Zone[] = [];
+      const take = (z: number) => {
+        if (foundStamp[z] !== call && passes(z)) {
+          foundStamp[z] = call;
+          out.push(zones[z]!);
+        }
+      };
+      for (const z of zonesAtInto(a, scratch)) take(z);
+      for (const z of zonesAtInto(b, scratch)) take(z);
+      const checkSegment = () => {
+        for (const r of ringTree.search(Math.min(sx1, sx2), Math.min(sy1, sy2), Math.max(sx1, sx2), Math.max(sy1, sy2))) {
+          const z = ringZone[r]!;
+          if (foundStamp[z] !== call && passes(z) && ringMeetsSegment(r)) take(z);
+        }
+      };
+      const points = haversineKm(a, b) > DENSIFY_STEP_KM ? densifyGreatCircle(a, b, DENSIFY_STEP_KM) : [a, b];
+      for (let i = 0; i + 1 < points.length; i++) {
+        const [p, q] = [points[i]!, points[i + 1]!];
+        const x1 = wrapLon(p.lon);
+        // Unwrap across ±180°, then test the part beyond the map's edge again, shifted back onto the map.
+        let x2 = wrapLon(q.lon);
+        if (x2 - x1 > 180) x2 -= 360;
+        else if (x2 - x1 < -180) x2 += 360;
+        [sx1, sy1, sx2, sy2] = [x1, p.lat, x2, q.lat];
+        checkSegment();
+        if (Math.abs(x2) > 180) {
+          const shift = x2 > 180 ? -360 : 360;
+          [sx1, sx2] = [x1 + shift, x2 + shift];
+          checkSegment();
+        }
+      }
+      return out;
+    },
+
+    nearest(where, filter, maxKm) {
+      beginCall(filter);
+      const p = { lat: where.lat, lon: wrapLon(where.lon) };
+      for (const z of zonesAtInto(p, scratch)) if (passes(z)) return { zone: zones[z]!, distanceKm: 0 };
+      const cosLat = Math.cos(p.lat * RAD);
+      [px, py, pz, pLon, pLat] = [cosLat * Math.cos(p.lon * RAD), cosLat * Math.sin(p.lon * RAD), Math.sin(p.lat * RAD), p.lon, p.lat];
+      [bestKm, bestZone, reachLat, reachLon] = [Number.POSITIVE_INFINITY, -1, 180, 360];
+      // Candidate rings nearest-first by a lower bound; each is searched in a widening cap until its best
+      // edge lies inside the cap. A ring whose bound exceeds the best distance found is never opened.
+      const cap = capBox(p, maxKm);
+      const candidates: Array<[number, number]> = [];
+      for (const [lo, hi] of cap.lonRanges) {
+        for (const r of ringTree.search(lo, cap.minLat, hi, cap.maxLat)) {
+          if (ringSeen[r] === call || !passes(ringZone[r]!)) continue;
+          ringSeen[r] = call;
+          candidates.push([ringLowerBoundKm(r), r]);
+        }
+      }
+      candidates.sort((x, y) => x[0] - y[0]);
+      for (const [lowerKm, r] of candidates) {
+        if (lowerKm > Math.min(bestKm, maxKm)) break;
+        for (let radiusKm = Math.max(2 * lowerKm, lowerKm + FIRST_SEARCH_KM); ; radiusKm *= 2) {
+          const limitKm = Math.min(bestKm, maxKm);
+          measureRing(r, p, Math.min(radiusKm, limitKm));
+          if (bestKm <= radiusKm || radiusKm >= limitKm) break;
+        }
+      }
+      return bestZone >= 0 && bestKm <= maxKm ? { zone: zones[bestZone]!, distanceKm: bestKm } : undefined;
+    },
+  };
+}
+
+/** Refuses rings the planar index would get wrong: longitudes beyond ±180° or edges jumping across it. */
+function checkPlanar(ring: number[][], zoneId: string): void {
+  for (let i = 0; i < ring.length; i++) {
+    const [x, y] = [ring[i]![0]!, ring[i]![1]!];
+    const prev = ring[i === 0 ? ring.length - 1 : i - 1]!;
+    // A long edge is fine along a pole: that is how a ring around the pole closes in the plane.
+    const alongPole = Math.abs(y) === 90 && prev[1] === y;
+    if (!(Math.abs(x) <= 180 && Math.abs(y) <= 90) || (Math.abs(x - prev[0]!) > 180 && !alongPole)) {
+      throw new Error(`zone ${zoneId}: a ring crosses ±180° or leaves [-180, 180]; cut it with cutAtAntimeridian()`);
+    }
+  }
+}
+
+/** Planar segment intersection, touching included: a fix on a border has reached the zone. */
+function segmentsMeet(ax: number, ay: number, bx: number, by: number, cx: number, cy: number, dx: number, dy: number) {
+  const d1 = orient(cx, cy, dx, dy, ax, ay);
+  const d2 = orient(cx, cy, dx, dy, bx, by);
+  const d3 = orient(ax, ay, bx, by, cx, cy);
+  const d4 = orient(ax, ay, bx, by, dx, dy);
+  if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) return true;
+  // Collinear or touching: an end of one segment lies on the other.
+  const on = (x1: number, y1: number, x2: number, y2: number, x: number, y: number) =>
+    Math.min(x1, x2) <= x && x <= Math.max(x1, x2) && Math.min(y1, y2) <= y && y <= Math.max(y1, y2);
+  return (
+    (d1 === 0 && on(cx, cy, dx, dy, ax, ay)) ||
+    (d2 === 0 && on(cx, cy, dx, dy, bx, by)) ||
+    (d3 === 0 && on(ax, ay, bx, by, cx, cy)) ||
+    (d4 === 0 && on(ax, ay, bx, by, dx, dy))
+  );
+}
+
+function orient(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): number {
+  return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+}
+
+function wrapLon(lon: number): number {
+  return lon >= -180 && lon <= 180 ? lon : ((((lon + 180) % 360) + 360) % 360) - 180;
+}
