@@ -25,7 +25,10 @@ export function checkZones(prev: LatLon | undefined, fix: Fix, ctx: ShipmentCont
     }));
   }
   if (!prev) return [];
-  return ctx.zones.zonesCrossed(prev, fix, forbidden).map((z) => ({
+  // Leaving a zone the previous fix was already in (on its licensed lane) is not an entry.
+  const before = new Set(ctx.zones.zonesAt(prev).map((z) => z.id));
+  const crossed = ctx.zones.zonesCrossed(prev, fix, forbidden).filter((z) => !before.has(z.id));
+  return crossed.map((z) => ({
     type: 'RESTRICTED_ZONE_ENTERED',
     action: 'raise',
     at: fix.ts,

@@ -197,11 +197,28 @@ export function arcBulgeDeg(aLat: number, aLon: number, bLat: number, bLon: numb
   const vy = -ny * nz;
   const vz = nx * nx + ny * ny;
   const maxLat = Math.acos(Math.min(1, Math.abs(nz) / Math.hypot(nx, ny, nz))) * DEG;
-  const onArc = (sx: number, sy: number, sz: number) =>
-    // v lies on the minor arc a→b when it is on the inner side of both ends: (a×v)·n ≥ 0 and (v×b)·n ≥ 0.
-    (ay * sz - az * sy) * nx + (az * sx - ax * sz) * ny + (ax * sy - ay * sx) * nz >= 0 &&
-    (sy * bz - sz * by) * nx + (sz * bx - sx * bz) * ny + (sx * by - sy * bx) * nz >= 0;
-  const north = onArc(vx, vy, vz) ? maxLat - Math.max(aLat, bLat) : 0;
-  const south = onArc(-vx, -vy, -vz) ? Math.min(aLat, bLat) + maxLat : 0;
+  const north = onArc(ax, ay, az, bx, by, bz, nx, ny, nz, vx, vy, vz) ? maxLat - Math.max(aLat, bLat) : 0;
+  const south = onArc(ax, ay, az, bx, by, bz, nx, ny, nz, -vx, -vy, -vz) ? Math.min(aLat, bLat) + maxLat : 0;
   return Math.max(0, north, south);
+}
+
+/** Whether s lies on the minor arc a→b of the great circle with pole n: (a×s)·n ≥ 0 and (s×b)·n ≥ 0. */
+function onArc(
+  ax: number,
+  ay: number,
+  az: number,
+  bx: number,
+  by: number,
+  bz: number,
+  nx: number,
+  ny: number,
+  nz: number,
+  sx: number,
+  sy: number,
+  sz: number,
+): boolean {
+  return (
+    (ay * sz - az * sy) * nx + (az * sx - ax * sz) * ny + (ax * sy - ay * sx) * nz >= 0 &&
+    (sy * bz - sz * by) * nx + (sz * bx - sx * bz) * ny + (sx * by - sy * bx) * nz >= 0
+  );
 }

@@ -271,6 +271,9 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
     return Math.max(latGap * KM_PER_DEG_LAT, lonKm) * 0.9999;
   };
   const ringSeen = new Uint32Array(start.length);
+  const ringLowerKm = new Float64Array(start.length);
+  const candidates: number[] = [];
+  const byLowerBound = (a: number, b: number) => ringLowerKm[a]! - ringLowerKm[b]!;
 
   return {
     zonesAt: (p) => zonesAtInto(p, scratch).map((z) => zones[z]!),
@@ -326,16 +329,18 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
       // Candidate rings nearest-first by a lower bound; each is searched in a widening cap until its best
       // edge lies inside the cap. A ring whose bound exceeds the best distance found is never opened.
       const cap = capBox(p, maxKm);
-      const candidates: Array<[number, number]> = [];
+      candidates.length = 0;
       for (const [lo, hi] of cap.lonRanges) {
         for (const r of ringTree.search(lo, cap.minLat, hi, cap.maxLat)) {
           if (ringSeen[r] === call || !passes(ringZone[r]!)) continue;
           ringSeen[r] = call;
-          candidates.push([ringLowerBoundKm(r), r]);
+          ringLowerKm[r] = ringLowerBoundKm(r);
+          candidates.push(r);
         }
       }
-      candidates.sort((x, y) => x[0] - y[0]);
-      for (const [lowerKm, r] of candidates) {
+      candidates.sort(byLowerBound);
+      for (const r of candidates) {
+        const lowerKm = ringLowerKm[r]!;
         if (lowerKm > Math.min(bestKm, maxKm)) break;
         for (let radiusKm = Math.max(2 * lowerKm, lowerKm + FIRST_SEARCH_KM); ; radiusKm *= 2) {
           const limitKm = Math.min(bestKm, maxKm);

@@ -6,7 +6,7 @@ import { Tracker } from '../../device-sim/tracker.ts';
 import { sweepSilentShipments } from '../../src/alerts/signal-lost.ts';
 import type { Fix } from '../../src/checks/types.ts';
 import { buildPlannedRoute } from '../../src/geo/routes.ts';
-import { destinationPoint, initialBearingDeg } from '../../src/geo/spherical.ts';
+import { destinationPoint, haversineKm, initialBearingDeg } from '../../src/geo/spherical.ts';
 import { startAedes, type TestBroker } from '../helpers/broker.ts';
 import { startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
 import { alongRoute } from '../helpers/geo.ts';
@@ -95,9 +95,10 @@ describe('sea: Kaohsiung → Rotterdam', () => {
     const turnAt = voyage.findIndex((f) => f.lat < 18.5 && f.lon < 117);
     expect(turnAt).toBeGreaterThan(0);
     const turn = voyage[turnAt]!;
-    const sanya = { lat: 18.2, lon: 109.5 };
+    const sanya = { lat: 18.6, lon: 109.6 }; // inland from Sanya, Hainan
     const diverted: Fix[] = [];
-    for (let i = 1; i <= 40; i++) {
+    // Steaming at 35 km/h until just past the port.
+    for (let i = 1; i <= Math.ceil(haversineKm(turn, sanya) / 35) + 1; i++) {
       const p = destinationPoint(turn, initialBearingDeg(turn, sanya), 35 * i);
       diverted.push({ ts: turn.ts + i * HOUR, lat: p.lat, lon: p.lon, speedKmh: 35 });
     }

@@ -97,6 +97,19 @@ function view(s: ShipmentRecord) {
   };
 }
 
+/** Buffering a long route takes ~0.1–0.3 s and a route never changes: keep recent corridors. */
+const corridors = new Map<string, ReturnType<typeof corridorPolygon>>();
+function corridorOf(s: ShipmentRecord) {
+  const key = `${s.id}:${s.corridorKm}`;
+  let c = corridors.get(key);
+  if (!c) {
+    c = corridorPolygon(s.route, s.corridorKm);
+    if (corridors.size >= 200) corridors.delete(corridors.keys().next().value!);
+    corridors.set(key, c);
+  }
+  return c;
+}
+
 export function shipmentsRouter(db: Pool) {
   const r = new Hono<AppEnv>();
 
@@ -111,6 +124,7 @@ export function shipmentsRouter(db: Pool) {
     try {
       route = buildPlannedRoute({ mode: b.mode, origin: b.origin, destination, route: b.route });
     } catch (e) {
+      if (e instanceof AppError) throw e;
       throw new AppError('VALIDATION_FAILED', `route: ${(e as Error).message}`);
     }
     const outcome = await insertShipment(
@@ -202,7 +216,7 @@ export function shipmentsRouter(db: Pool) {
       type: 'FeatureCollection',
       features: [
         { type: 'Feature', geometry: routeToGeoJSON(s.route), properties: { kind: 'plannedRoute', lengthKm: s.route.lengthKm } },
-        { type: 'Feature', geometry: corridorPolygon(s.route, s.corridorKm), properties: { kind: 'corridor', corridorKm: s.corridorKm } },
+        { type: 'Feature', geometry: corridorOf(s), properties: { kind: 'corridor', corridorKm: s.corridorKm } },
         {
           type: 'Feature',
           // A LineString needs two positions; before that there is nothing to draw.

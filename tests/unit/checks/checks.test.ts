@@ -194,7 +194,9 @@ describe('gaps, tamper, spoofing', () => {
     const last = base.at(-1)!;
     const back = abeam({ ...last, ts: last.ts + 10 * 60 * MIN }, 600);
     const r = feed(lane(), [...base, back]);
-    expect(r.raised('GAP_WITH_DISPLACEMENT')[0]!.details).toMatchObject({ gapHours: 10, reason: 'reappeared off the planned route' });
+    const gap = r.raised('GAP_WITH_DISPLACEMENT')[0]!.details;
+    expect(gap).toMatchObject({ gapHours: 10, movedKm: 600 });
+    expect(gap.crossTrackKm as number).toBeGreaterThan(550);
     expect(r.events.some((e) => e.type === 'SIGNAL_LOST' && e.action === 'resolve')).toBe(true);
   });
 
