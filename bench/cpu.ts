@@ -1,6 +1,7 @@
 // CPU seconds, read from /proc, so each scenario can say where the cores went: this process split into its main
 // thread (event loop) and the rest (libuv thread pool, GC helpers), the PostgreSQL server (postmaster and its
-// backends), and a Mosquitto this process started. Off Linux every figure is NaN.
+// backends), a Mosquitto this process started, and the whole machine (to show what else was running: a shared
+// machine makes every figure noisy). Off Linux every figure is NaN.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -62,6 +63,17 @@ function childrenCpuS(comm: string, all: { pid: number; stat: Stat }[]): number 
   return mine.length === 0 ? Number.NaN : mine.reduce((s, p) => s + p.stat.cpuS, 0);
 }
 
+/** Busy CPU seconds of the whole machine, every core, since boot (/proc/stat: all but idle and iowait). */
+function machineBusyS(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
+    return (user + nice + system + irq + softirq + steal) / TICKS_PER_S;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export interface CpuSnapshot {
   /** This process's main thread: the event loop (chipwatch ingest, pg client, aedes when embedded). */
   mainS: number;
@@ -69,6 +81,7 @@ export interface CpuSnapshot {
   otherThreadsS: number;
   postgresS: number;
   mosquittoS: number;
+  machineS: number;
 }
 
 export function cpuSnapshot(pgDataDir: string): CpuSnapshot {
@@ -81,6 +94,7 @@ export function cpuSnapshot(pgDataDir: string): CpuSnapshot {
     otherThreadsS: selfS - mainS,
     postgresS: postgresCpuS(pgDataDir, all),
     mosquittoS: childrenCpuS('mosquitto', all),
+    machineS: machineBusyS(),
   };
 }
 
@@ -91,5 +105,6 @@ export function cpuSince(before: CpuSnapshot, pgDataDir: string): CpuSnapshot {
     otherThreadsS: now.otherThreadsS - before.otherThreadsS,
     postgresS: now.postgresS - before.postgresS,
     mosquittoS: now.mosquittoS - before.mosquittoS,
+    machineS: now.machineS - before.machineS,
   };
 }

@@ -19,7 +19,7 @@ import { startMosquitto, type TestBroker } from '../tests/helpers/broker.ts';
 import { freePort } from '../tests/helpers/postgres.ts';
 import { type Baseline, startBaseline } from './baseline.ts';
 import { internalsBetween, scrapeIngest } from './chipwatch-metrics.ts';
-import { cpuSince, cpuSnapshot } from './cpu.ts';
+import { type CpuSnapshot, cpuSince, cpuSnapshot } from './cpu.ts';
 import { type BenchDevice, makeDevices, writeSignedMessages } from './messages.ts';
 import { renderReport, type ScenarioResult, scenarioName } from './report.ts';
 import { runPublisher } from './run-publisher.ts';
@@ -130,7 +130,9 @@ async function scenario(o: {
   const written = writeSignedMessages(file, o.devices, o.messages, o.recordsPerMessage);
   const before = await o.counts();
   const metricsBefore = o.httpUrl ? await scrapeIngest(o.httpUrl) : undefined;
-  const cpuBefore = cpuSnapshot(pgDataDir);
+  // CPU is measured from the first publish to the last ack, the interval the rates are computed over.
+  let cpuStart = cpuSnapshot(pgDataDir);
+  let cpu: CpuSnapshot | undefined;
   say(
     `${name}: publishing (${(written.bytes / written.messages).toFixed(0)} B per message) from a separate process`,
   );
@@ -140,8 +142,12 @@ async function scenario(o: {
     label: name,
     connections: sizes.connections,
     window: sizes.window,
+    onPhase: (phase) => {
+      if (phase === 'start') cpuStart = cpuSnapshot(pgDataDir);
+      else cpu = cpuSince(cpuStart, pgDataDir);
+    },
   });
-  const cpu = cpuSince(cpuBefore, pgDataDir);
+  cpu ??= cpuSince(cpuStart, pgDataDir);
   const internals =
     o.httpUrl && metricsBefore
       ? internalsBetween(metricsBefore, await scrapeIngest(o.httpUrl), pub.durationS)

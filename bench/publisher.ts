@@ -1,7 +1,8 @@
 // The load, in its own process: publishes pre-signed messages (JSON lines) at QoS 1 over several mqtt.js
 // connections, as fast as the consumer acknowledges them, with at most `window` unacked messages in flight. Each
 // message's latency is publish → the first application ack of its device with a seq at or above it. Progress goes
-// to stderr; one JSON result line goes to stdout.
+// to stderr; one JSON result line goes to stdout; 'start' and 'done' go to the parent over IPC (when there is a
+// channel) at the first publish and the last ack, so it can measure CPU over exactly that interval.
 // Usage: node --import tsx bench/publisher.ts --file F --url mqtt://… [--connections 4] [--window 2000]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -118,6 +119,7 @@ for (const [i, client] of clients.entries()) {
     );
 }
 
+process.send?.('start');
 const cpuStart = process.cpuUsage();
 say(`${total} messages, ${deviceIds.length} devices, ${connections} connections, window ${window}`);
 const firstPublishAt = performance.now();
@@ -141,6 +143,7 @@ await new Promise<void>((resolve) => {
 });
 
 const cpu = process.cpuUsage(cpuStart);
+process.send?.('done');
 const latencies: number[] = [];
 for (let i = 0; i < total; i++) if (ackedAt[i]! > 0) latencies.push(ackedAt[i]! - publishedAt[i]!);
 const durationS = ((lastAckAt || performance.now()) - firstPublishAt) / 1000;
@@ -164,3 +167,4 @@ const result: PublisherResult = {
 };
 await Promise.all(clients.map((c) => c.endAsync()));
 process.stdout.write(`${JSON.stringify(result)}\n`);
+process.disconnect?.();

@@ -81,6 +81,7 @@ function whereTheCoresWent(r: Report): string {
       'publisher',
       'postgres',
       'mosquitto',
+      'rest of machine',
       'batches',
       'msgs/batch',
       'commit ms',
@@ -96,6 +97,7 @@ function whereTheCoresWent(r: Report): string {
         cores(s.cpu.publisherS),
         cores(s.cpu.postgresS),
         cores(s.cpu.mosquittoS),
+        cores(restOfMachineS(s.cpu)),
         i ? int(i.batches) : '–',
         i ? fixed(i.meanBatchSize) : '–',
         i ? fixed(i.meanCommitMs) : '–',
@@ -103,6 +105,12 @@ function whereTheCoresWent(r: Report): string {
       ];
     }),
   );
+}
+
+/** What other processes used meanwhile: the machine's busy time less everything counted in the row. */
+function restOfMachineS(c: ScenarioResult['cpu']): number {
+  const ours = [c.mainS, c.otherThreadsS, c.publisherS, c.postgresS, c.mosquittoS].filter(Number.isFinite);
+  return Math.max(0, c.machineS - ours.reduce((a, b) => a + b, 0));
 }
 
 export function renderReport(r: Report): string {

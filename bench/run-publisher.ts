@@ -1,5 +1,5 @@
 // Runs bench/publisher.ts as a separate process (its own event loop and core share, like real trackers), relays
-// its progress to stderr and returns the JSON result it prints.
+// its progress to stderr, reports when it starts publishing and gets its last ack, and returns its JSON result.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { PublisherResult } from './publisher.ts';
@@ -12,6 +12,8 @@ export interface PublishOptions {
   label: string;
   connections: number;
   window: number;
+  /** Called at the first publish ('start') and at the last ack ('done'). */
+  onPhase?(phase: 'start' | 'done'): void;
 }
 
 export function runPublisher(o: PublishOptions): Promise<PublisherResult> {
@@ -24,10 +26,13 @@ export function runPublisher(o: PublishOptions): Promise<PublisherResult> {
       ...['--file', o.file, '--url', o.mqttUrl, '--label', o.label],
       ...['--connections', String(o.connections), '--window', String(o.window)],
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
+  child.on('message', (m) => {
+    if (m === 'start' || m === 'done') o.onPhase?.(m);
+  });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => {
+  child.stdout!.on('data', (d: Buffer) => {
     out += d.toString('utf8');
   });
   return new Promise((resolve, reject) => {

@@ -59,7 +59,7 @@ const schema = z.object({
   /** Policy file of restricted, licence-required and watch countries; unset → policy/default-policy.json. */
   CW_POLICY: z.string().min(1).optional(),
   /** Natural Earth resolution of the country polygons. */
-  ZONES_RESOLUTION: z.enum(['50m', '10m']).default('50m'),
+  ZONES_RESOLUTION: z.enum(['50m', '10m']).default('10m'),
   /** How often custom zones added by other processes are picked up, seconds. */
   ZONES_RELOAD_S: positiveInt.default(30),
   /** How often silent in-transit shipments are looked for (SIGNAL_LOST), seconds. */

@@ -19,7 +19,8 @@ export interface DiversionState {
 
 export const initialDiversion: DiversionState = { window: [] };
 
-const SEARCH_KM = 2000;
+/** Borders farther than this do not make a diversion imminent; the course test looks farther for fast craft. */
+const SEARCH_KM = 1000;
 const MAX_STEP_KM = 100;
 
 function angleDiff(a: number, b: number): number {

@@ -25,6 +25,8 @@ export function checkStop(s: StopState, fix: Fix, ctx: ShipmentContext): CheckRe
   const anchor = s.anchor;
   const minutes = (fix.ts - anchor.since) / 60_000;
   const events: AlertEvent[] = [];
+  // Most fixes are of a moving shipment or a short stop: look up zones only once a threshold is in reach.
+  if (minutes < Math.min(p.stopMinutes, p.stopMinutesWatch, p.destinationMismatchHours * 60)) return { state: s, events };
   const atDestination = within(anchor, ctx.destination);
   const exempt = atDestination || within(anchor, ctx.origin) || ctx.plannedStops.some((stop) => within(anchor, stop));
   const hub = ctx.zones.zonesAt(anchor).find(ctx.isWatch);

@@ -25,9 +25,12 @@ export function checkZones(prev: LatLon | undefined, fix: Fix, ctx: ShipmentCont
     }));
   }
   if (!prev) return [];
-  // Leaving a zone the previous fix was already in (on its licensed lane) is not an entry.
-  const before = new Set(ctx.zones.zonesAt(prev).map((z) => z.id));
-  const crossed = ctx.zones.zonesCrossed(prev, fix, forbidden).filter((z) => !before.has(z.id));
+  let crossed = ctx.zones.zonesCrossed(prev, fix, forbidden);
+  if (crossed.length > 0) {
+    // Leaving a zone the previous fix was already in (on its licensed lane) is not an entry.
+    const before = new Set(ctx.zones.zonesAt(prev).map((z) => z.id));
+    crossed = crossed.filter((z) => !before.has(z.id));
+  }
   return crossed.map((z) => ({
     type: 'RESTRICTED_ZONE_ENTERED',
     action: 'raise',

@@ -1,13 +1,17 @@
 // Country zones from Natural Earth (npm world-atlas): one zone per ISO alpha-2 code, with the policy's tier,
 // rings cut at the antimeridian so planar point-in-polygon is right everywhere.
 //
-// Default resolution: 50m. Measured on this 2-core machine (bench/zones.bench.ts): 50m loads and indexes in
-// ~0.3 s (98k edges), 10m in ~1.5 s (541k edges) with several times the memory; queries run at similar
-// speed on both, as the index touches only the edges near a point. Against a spherical reference (d3-geo)
-// at the same resolution both agree on ≥ 99.9 % of random land points, and 50m borders lie within a few
-// kilometres of 10m ones: less than a tracker's report interval at sea speed. 10m adds the small entities
-// (Baikonur, the Spratlys, Sovereign Base Areas) and fine coastlines; choose it with ZONES_RESOLUTION=10m
-// when those matter more than start-up time.
+// Default resolution: 10m. Measured with bench/zones.bench.ts on this 2-core machine (medians, noisy):
+//   50m:  98k edges, load + build ≈ 0.25 s, 15 MB retained (8 MB the index alone), zonesAt ≈ 1.2–1.7 µs,
+//         nearest restricted within 2000 km ≈ 24 µs;
+//   10m: 541k edges, load + build ≈ 0.75 s, 73 MB retained (27 MB the index alone), zonesAt ≈ 1.1–2.2 µs,
+//         nearest restricted within 2000 km ≈ 74 µs.
+// Both agree with d3-geo on every random land point tried at their own resolution, so speed is no reason to
+// choose. Coastlines are: shipments end in ports, and the 50m Macau polygon lies ~3 km off the real one (a
+// fix in Macau falls in no zone at all); of 32 restricted-country ports, 50m misses the restricted zone by
+// up to 4.6 km, 10m by at most 2 km (Yangshan, an island port missing from both, aside). 10m also has the
+// small entities (Baikonur, the Spratlys). Half a second and ~60 MB per process buy that; 50m remains a
+// choice (ZONES_RESOLUTION=50m) for tests and small machines.
 //
 // The trap this file exists to avoid: world-atlas rings are spherical. Russia's, Fiji's and Antarctica's
 // cross ±180° with 360° jump edges, so a planar test puts northern Finland in Russia and Murmansk outside
@@ -28,7 +32,9 @@ export type Resolution = '50m' | '10m';
 const require = createRequire(import.meta.url);
 
 /** The raw world-atlas country features (spherical rings, not cut), with numeric `id` and `properties.name`. */
-export function loadWorldFeatures(resolution: Resolution): FeatureCollection<Polygon | MultiPolygon, { name: string }> {
+export function loadWorldFeatures(
+  resolution: Resolution,
+): FeatureCollection<Polygon | MultiPolygon, { name: string }> {
   const path = require.resolve(`world-atlas/countries-${resolution}.json`);
   const topology = JSON.parse(readFileSync(path, 'utf8')) as Topology;
   const object = topology.objects.countries;
@@ -43,7 +49,7 @@ export function loadWorldFeatures(resolution: Resolution): FeatureCollection<Pol
  * `XK-Kosovo`), tier from the policy. A feature with neither an ISO id nor a policy entry is an error:
  * every piece of land gets a tier someone decided.
  */
-export function loadCountryZones(policy: Policy, resolution: Resolution = '50m'): ZoneInput[] {
+export function loadCountryZones(policy: Policy, resolution: Resolution = '10m'): ZoneInput[] {
   const byId = new Map<string, { zone: Zone; polygons: Position[][][] }>();
   for (const f of loadWorldFeatures(resolution).features) {
     const zone = zoneFor(f, policy);
@@ -70,7 +76,11 @@ function zoneFor(f: Feature<Polygon | MultiPolygon, { name: string }>, policy: P
     return { id: alpha2, name, kind: 'country', tier: policy.tierOf(alpha2), country: alpha2 };
   }
   const entity = policy.entitiesByName.get(name);
-  if (!entity) throw new Error(`world-atlas feature '${name}' has no ISO id and no entry in the policy's entitiesWithoutCode`);
+  if (!entity) {
+    throw new Error(
+      `world-atlas feature '${name}' has neither an ISO id nor a policy entitiesWithoutCode entry`,
+    );
+  }
   const zone: Zone = { id: entity.key, name, kind: 'country', tier: entity.tier };
   if (entity.country !== undefined) zone.country = entity.country;
   return zone;
@@ -93,7 +103,9 @@ export function cutAtAntimeridian(geometry: Polygon | MultiPolygon): Polygon | M
     const pieces = polygon.filter((ring) => !isPoleCap(ring)).flatMap(cutRing);
     out.push(...groupOutersAndHoles(pieces));
   }
-  return out.length === 1 && out[0] ? { type: 'Polygon', coordinates: out[0] } : { type: 'MultiPolygon', coordinates: out };
+  return out.length === 1 && out[0]
+    ? { type: 'Polygon', coordinates: out[0] }
+    : { type: 'MultiPolygon', coordinates: out };
 }
 
 function needsCut(polygon: Position[][]): boolean {
@@ -160,7 +172,8 @@ function rotateToMeridian(u: Array<[number, number]>, dir: number): Array<[numbe
   const x0 = u[0]![0];
   const target = 180 + 360 * (dir > 0 ? Math.ceil((x0 - 180) / 360) : Math.floor((x0 - 180) / 360));
   const back = (dir > 0 ? -180 : 180) - target;
-  const shift = (points: Array<[number, number]>, by: number) => points.map(([x, y]): [number, number] => [x + by, y]);
+  const shift = (points: Array<[number, number]>, by: number) =>
+    points.map(([x, y]): [number, number] => [x + by, y]);
   if (x0 === target) return shift(u, back);
   for (let j = 0; j + 1 < u.length; j++) {
     const [ax, ay] = u[j]!;
@@ -208,7 +221,9 @@ function groupOutersAndHoles(pieces: Position[][]): Position[][][] {
   pieces.forEach((piece, i) => {
     if (depth[i]! % 2 === 0) return;
     const probe = piece.find((p) => Math.abs(p[0]!) < 180) ?? piece[0]!;
-    const outer = [...polygons.keys()].find((j) => depth[j] === depth[i]! - 1 && ringContains(pieces[j]!, probe));
+    const outer = [...polygons.keys()].find(
+      (j) => depth[j] === depth[i]! - 1 && ringContains(pieces[j]!, probe),
+    );
     if (outer !== undefined) polygons.get(outer)!.push(piece);
   });
   return [...polygons.values()];

@@ -7,7 +7,9 @@ import { z } from 'zod';
 import type { ZoneTier } from './types.ts';
 
 /** The policy shipped with chipwatch. */
-export const DEFAULT_POLICY_PATH = fileURLToPath(new URL('../../policy/default-policy.json', import.meta.url));
+export const DEFAULT_POLICY_PATH = fileURLToPath(
+  new URL('../../policy/default-policy.json', import.meta.url),
+);
 
 /** A Natural Earth entity without an ISO 3166-1 code, with the tier the policy gives it. */
 export interface EntityPolicy {
@@ -95,7 +97,9 @@ export function parsePolicy(raw: unknown, origin = 'policy'): Policy {
   const watch = new Set(file.tiers.watch.countries);
   // The tiers are meant to be disjoint where the rules say so; an overlap means a hand edit went wrong.
   const overlaps = [
-    ...[...licenseRequired].filter((c) => restricted.has(c)).map((c) => `${c} is both restricted and licenseRequired`),
+    ...[...licenseRequired]
+      .filter((c) => restricted.has(c))
+      .map((c) => `${c} is both restricted and licenseRequired`),
     ...[...watch].filter((c) => restricted.has(c)).map((c) => `${c} is both restricted and watch`),
   ];
   if (overlaps.length > 0) throw new PolicyError(`policy file ${origin}: ${overlaps.join('; ')}`);

@@ -1,7 +1,7 @@
 // The geography a process checks against: the policy, the country polygons and the custom zones, indexed once and
 // re-indexed when an admin adds a zone (here, or seen on the periodic reload when another process added it).
 import type { Pool } from '../db/pool.ts';
-import { loadCountryZones } from './countries.ts';
+import { cutAtAntimeridian, loadCountryZones } from './countries.ts';
 import { loadPolicy, type Policy } from './policy.ts';
 import type { ZoneIndex, ZoneInput, ZoneTier } from './types.ts';
 import { buildZoneIndex } from './zone-index.ts';
@@ -15,7 +15,7 @@ export interface GeoRuntime {
 
 export function createGeoRuntime(opts: { policyPath?: string; resolution?: '50m' | '10m' } = {}): GeoRuntime {
   const policy = loadPolicy(opts.policyPath);
-  const countries = loadCountryZones(policy, opts.resolution ?? '50m');
+  const countries = loadCountryZones(policy, opts.resolution ?? '10m');
   let index = buildZoneIndex(countries);
   let version = '';
   return {
@@ -29,7 +29,8 @@ export function createGeoRuntime(opts: { policyPath?: string; resolution?: '50m'
       if (next === version) return;
       const custom: ZoneInput[] = res.rows.map((r) => ({
         zone: { id: r.id, name: r.name, kind: 'custom', tier: r.tier as ZoneTier, ...(r.country ? { country: r.country } : {}) },
-        geometry: r.geometry,
+        // Rings drawn across ±180 are split there, like the country rings.
+        geometry: cutAtAntimeridian(r.geometry),
       }));
       index = buildZoneIndex([...countries, ...custom]);
       version = next;

@@ -34,7 +34,8 @@ export function destinationPoint(p: LatLon, bearingDeg: number, distanceKm: numb
   const φ1 = p.lat * RAD;
   const sinφ2 = Math.sin(φ1) * Math.cos(δ) + Math.cos(φ1) * Math.sin(δ) * Math.cos(θ);
   const φ2 = Math.asin(Math.max(-1, Math.min(1, sinφ2)));
-  const λ2 = p.lon * RAD + Math.atan2(Math.sin(θ) * Math.sin(δ) * Math.cos(φ1), Math.cos(δ) - Math.sin(φ1) * sinφ2);
+  const λ2 =
+    p.lon * RAD + Math.atan2(Math.sin(θ) * Math.sin(δ) * Math.cos(φ1), Math.cos(δ) - Math.sin(φ1) * sinφ2);
   const lon = λ2 * DEG;
   return { lat: φ2 * DEG, lon: ((((lon + 180) % 360) + 360) % 360) - 180 };
 }
@@ -45,7 +46,14 @@ export function pointToSegmentKm(p: LatLon, a: LatLon, b: LatLon): number {
 }
 
 /** Same as pointToSegmentKm on bare degrees, for hot loops that read coordinates from typed arrays. */
-export function pointToArcKm(pLat: number, pLon: number, aLat: number, aLon: number, bLat: number, bLon: number) {
+export function pointToArcKm(
+  pLat: number,
+  pLon: number,
+  aLat: number,
+  aLon: number,
+  bLat: number,
+  bLon: number,
+) {
   const cp = Math.cos(pLat * RAD);
   const ca = Math.cos(aLat * RAD);
   const cb = Math.cos(bLat * RAD);

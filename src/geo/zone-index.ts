@@ -11,7 +11,14 @@
 // count for containment but never for crossings or distances. Distances are great-circle, to edges taken
 // as great-circle arcs; edge boxes are padded by each ring's largest arc bulge so no candidate is missed.
 import Flatbush from 'flatbush';
-import { arcBulgeDeg, capBox, densifyGreatCircle, EARTH_RADIUS_KM, haversineKm, pointToArcKmVec } from './spherical.ts';
+import {
+  arcBulgeDeg,
+  capBox,
+  densifyGreatCircle,
+  EARTH_RADIUS_KM,
+  haversineKm,
+  pointToArcKmVec,
+} from './spherical.ts';
 import type { LatLon, Zone, ZoneFilter, ZoneIndex, ZoneInput } from './types.ts';
 
 /** Rings with at most this many edges are scanned directly: a tree would cost more than it saves. */
@@ -20,7 +27,9 @@ const SMALL_RING_EDGES = 24;
 const DENSIFY_STEP_KM = 250;
 /** nearest() searches a ring this far beyond its lower bound first, doubling after: most answers are close. */
 const FIRST_SEARCH_KM = 50;
+/** Slightly under the true 111.195 km, so latitude gaps converted with it stay lower bounds. */
 const KM_PER_DEG_LAT = 111.19;
+const HALF_CIRCUMFERENCE_KM = Math.PI * EARTH_RADIUS_KM;
 const RAD = Math.PI / 180;
 
 interface RingStore {
@@ -71,26 +80,35 @@ function storeRings(inputs: ZoneInput[]): RingStore {
   };
   let v = 0;
   rings.forEach(({ zone, coords }, r) => {
-    const first = coords[0]!;
-    const last = coords[coords.length - 1]!;
-    const closed = first[0] === last[0] && first[1] === last[1] ? coords : [...coords, first];
     s.start[r] = v;
     s.zone[r] = zone;
-    for (const [x, y] of closed as Array<[number, number]>) {
-      [s.xs[v], s.ys[v]] = [x, y];
-      [s.ux[v], s.uy[v], s.uz[v]] = [Math.cos(y * RAD) * Math.cos(x * RAD), Math.cos(y * RAD) * Math.sin(x * RAD), Math.sin(y * RAD)];
-      v++;
+    for (const [x, y] of coords as Array<[number, number]>) {
+      s.xs[v] = x;
+      s.ys[v] = y;
+      s.ux[v] = Math.cos(y * RAD) * Math.cos(x * RAD);
+      s.uy[v] = Math.cos(y * RAD) * Math.sin(x * RAD);
+      s.uz[v++] = Math.sin(y * RAD);
     }
+    // Close the ring if its input did not repeat the first vertex.
+    if (s.xs[v - 1] !== s.xs[s.start[r]!] || s.ys[v - 1] !== s.ys[s.start[r]!])
+      copyVertex(s, s.start[r]!, v++);
     s.end[r] = v - 1;
-    const tree = closed.length - 1 > SMALL_RING_EDGES ? new Flatbush(closed.length - 1) : undefined;
+    const edges = s.end[r]! - s.start[r]!;
+    const tree = edges > SMALL_RING_EDGES ? new Flatbush(edges) : undefined;
     let [minX, minY, maxX, maxY, bulge] = [180, 90, -180, -90, 0];
     for (let k = s.start[r]!; k < s.end[r]!; k++) {
-      const [x1, y1, x2, y2] = [s.xs[k]!, s.ys[k]!, s.xs[k + 1]!, s.ys[k + 1]!];
+      const x1 = s.xs[k]!;
+      const y1 = s.ys[k]!;
+      const x2 = s.xs[k + 1]!;
+      const y2 = s.ys[k + 1]!;
       const cut = (x1 === x2 && Math.abs(x1) === 180) || (y1 === y2 && Math.abs(y1) === 90);
       s.cutLine[k] = +cut;
       if (!cut) bulge = Math.max(bulge, arcBulgeDeg(y1, x1, y2, x2));
       tree?.add(Math.min(x1, x2), Math.min(y1, y2), Math.max(x1, x2), Math.max(y1, y2));
-      [minX, minY, maxX, maxY] = [Math.min(minX, x1), Math.min(minY, y1), Math.max(maxX, x1), Math.max(maxY, y1)];
+      minX = Math.min(minX, x1);
+      minY = Math.min(minY, y1);
+      maxX = Math.max(maxX, x1);
+      maxY = Math.max(maxY, y1);
     }
     tree?.finish();
     s.edgeTrees.push(tree);
@@ -105,9 +123,12 @@ function storeRings(inputs: ZoneInput[]): RingStore {
 
 export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
   const zones = inputs.map((i) => i.zone);
-  const { xs, ys, ux, uy, uz, cutLine, start, end, zone: ringZone, box, bulge, edgeTrees, ringTree } = storeRings(inputs);
+  const store = storeRings(inputs);
+  const { xs, ys, ux, uy, uz, cutLine, start, end, box, bulge, edgeTrees, ringTree } = store;
+  const ringZone = store.zone;
 
-  // Per-call scratch, stamped rather than cleared, so a query never touches every zone.
+  // Per-call scratch, stamped rather than cleared, so a query never touches every zone. Queries share it,
+  // so a filter must not call back into the same index.
   const zoneStamp = new Uint32Array(zones.length);
   const parity = new Uint8Array(zones.length);
   const passStamp = new Uint32Array(zones.length);
@@ -205,22 +226,31 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
   const scratch: number[] = [];
 
   // Does a real border edge of ring r meet the segment (sx1, sy1)–(sx2, sy2)?
-  let [sx1, sy1, sx2, sy2] = [0, 0, 0, 0];
+  let [sx1, sy1, sx2, sy2, segMinX, segMinY, segMaxX, segMaxY] = [0, 0, 0, 0, 0, 0, 0, 0];
+  const setSegment = (x1: number, y1: number, x2: number, y2: number) => {
+    [sx1, sy1, sx2, sy2] = [x1, y1, x2, y2];
+    [segMinX, segMinY, segMaxX, segMaxY] = [
+      Math.min(x1, x2),
+      Math.min(y1, y2),
+      Math.max(x1, x2),
+      Math.max(y1, y2),
+    ];
+  };
   const edgeMeetsSegment = (i: number) =>
-    cutLine[base + i] === 0 && segmentsMeet(sx1, sy1, sx2, sy2, xs[base + i]!, ys[base + i]!, xs[base + i + 1]!, ys[base + i + 1]!);
+    cutLine[base + i] === 0 &&
+    segmentsMeet(sx1, sy1, sx2, sy2, xs[base + i]!, ys[base + i]!, xs[base + i + 1]!, ys[base + i + 1]!);
   const ringMeetsSegment = (r: number): boolean => {
     base = start[r]!;
     const tree = edgeTrees[r];
-    if (tree !== undefined) {
-      return tree.collides(Math.min(sx1, sx2), Math.min(sy1, sy2), Math.max(sx1, sx2), Math.max(sy1, sy2), edgeMeetsSegment);
-    }
+    if (tree !== undefined) return tree.collides(segMinX, segMinY, segMaxX, segMaxY, edgeMeetsSegment);
     for (let i = 0, n = end[r]! - base; i < n; i++) if (edgeMeetsSegment(i)) return true;
     return false;
   };
 
   // Nearest border: distance from the unit vector (px, py, pz) at (pLon, pLat) to real edges. An edge whose
   // box lies beyond the cap of the best distance so far (reachLat, reachLon degrees) is skipped unmeasured.
-  let [px, py, pz, pLon, pLat, pad, reachLat, reachLon, bestKm, bestZone, curZone] = [0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1];
+  let [px, py, pz, pLon, pLat, pad] = [0, 0, 0, 0, 0, 0];
+  let [reachLat, reachLon, bestKm, bestZone, curZone] = [0, 0, 0, -1, -1];
   const measureEdge = (i: number, x0?: number, y0?: number, x1?: number, y1?: number) => {
     const k = base + i;
     if (cutLine[k] === 1) return false;
@@ -253,7 +283,9 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
       return;
     }
     const cap = capBox(p, radiusKm);
-    for (const [lo, hi] of cap.lonRanges) tree.search(lo, cap.minLat - pad, hi, cap.maxLat + pad, measureEdge);
+    for (const [lo, hi] of cap.lonRanges) {
+      tree.search(lo, cap.minLat - pad, hi, cap.maxLat + pad, measureEdge);
+    }
   };
   /**
    * A lower bound of the distance from p to anything in ring r's box (arcs included), km: the latitude gap
@@ -272,6 +304,7 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
   };
   const ringSeen = new Uint32Array(start.length);
   const ringLowerKm = new Float64Array(start.length);
+  const maxBulge = bulge.reduce((m, b) => Math.max(m, b), 0);
   const candidates: number[] = [];
   const byLowerBound = (a: number, b: number) => ringLowerKm[a]! - ringLowerKm[b]!;
 
@@ -295,7 +328,7 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
       for (const z of zonesAtInto(a, scratch)) take(z);
       for (const z of zonesAtInto(b, scratch)) take(z);
       const checkSegment = () => {
-        for (const r of ringTree.search(Math.min(sx1, sx2), Math.min(sy1, sy2), Math.max(sx1, sx2), Math.max(sy1, sy2))) {
+        for (const r of ringTree.search(segMinX, segMinY, segMaxX, segMaxY)) {
           const z = ringZone[r]!;
           if (foundStamp[z] !== call && passes(z) && ringMeetsSegment(r)) take(z);
         }
@@ -308,11 +341,11 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
         let x2 = wrapLon(q.lon);
         if (x2 - x1 > 180) x2 -= 360;
         else if (x2 - x1 < -180) x2 += 360;
-        [sx1, sy1, sx2, sy2] = [x1, p.lat, x2, q.lat];
+        setSegment(x1, p.lat, x2, q.lat);
         checkSegment();
         if (Math.abs(x2) > 180) {
           const shift = x2 > 180 ? -360 : 360;
-          [sx1, sx2] = [x1 + shift, x2 + shift];
+          setSegment(x1 + shift, p.lat, x2 + shift, q.lat);
           checkSegment();
         }
       }
@@ -323,15 +356,19 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
       beginCall(filter);
       const p = { lat: where.lat, lon: wrapLon(where.lon) };
       for (const z of zonesAtInto(p, scratch)) if (passes(z)) return { zone: zones[z]!, distanceKm: 0 };
-      const cosLat = Math.cos(p.lat * RAD);
-      [px, py, pz, pLon, pLat] = [cosLat * Math.cos(p.lon * RAD), cosLat * Math.sin(p.lon * RAD), Math.sin(p.lat * RAD), p.lon, p.lat];
+      [pLon, pLat] = [p.lon, p.lat];
+      [px, py, pz] = [
+        Math.cos(pLat * RAD) * Math.cos(pLon * RAD),
+        Math.cos(pLat * RAD) * Math.sin(pLon * RAD),
+        Math.sin(pLat * RAD),
+      ];
       [bestKm, bestZone, reachLat, reachLon] = [Number.POSITIVE_INFINITY, -1, 180, 360];
       // Candidate rings nearest-first by a lower bound; each is searched in a widening cap until its best
       // edge lies inside the cap. A ring whose bound exceeds the best distance found is never opened.
       const cap = capBox(p, maxKm);
       candidates.length = 0;
       for (const [lo, hi] of cap.lonRanges) {
-        for (const r of ringTree.search(lo, cap.minLat, hi, cap.maxLat)) {
+        for (const r of ringTree.search(lo, cap.minLat - maxBulge, hi, cap.maxLat + maxBulge)) {
           if (ringSeen[r] === call || !passes(ringZone[r]!)) continue;
           ringSeen[r] = call;
           ringLowerKm[r] = ringLowerBoundKm(r);
@@ -345,7 +382,8 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
         for (let radiusKm = Math.max(2 * lowerKm, lowerKm + FIRST_SEARCH_KM); ; radiusKm *= 2) {
           const limitKm = Math.min(bestKm, maxKm);
           measureRing(r, p, Math.min(radiusKm, limitKm));
-          if (bestKm <= radiusKm || radiusKm >= limitKm) break;
+          // (A ring of cut lines only has nothing to measure: stop once the cap covers the globe.)
+          if (bestKm <= radiusKm || radiusKm >= limitKm || radiusKm >= HALF_CIRCUMFERENCE_KM) break;
         }
       }
       return bestZone >= 0 && bestKm <= maxKm ? { zone: zones[bestZone]!, distanceKm: bestKm } : undefined;
@@ -354,6 +392,10 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
 }
 
 /** Refuses rings the planar index would get wrong: longitudes beyond ±180° or edges jumping across it. */
+function copyVertex(s: RingStore, from: number, to: number): void {
+  for (const a of [s.xs, s.ys, s.ux, s.uy, s.uz]) a[to] = a[from]!;
+}
+
 function checkPlanar(ring: number[][], zoneId: string): void {
   for (let i = 0; i < ring.length; i++) {
     const [x, y] = [ring[i]![0]!, ring[i]![1]!];
@@ -361,27 +403,40 @@ function checkPlanar(ring: number[][], zoneId: string): void {
     // A long edge is fine along a pole: that is how a ring around the pole closes in the plane.
     const alongPole = Math.abs(y) === 90 && prev[1] === y;
     if (!(Math.abs(x) <= 180 && Math.abs(y) <= 90) || (Math.abs(x - prev[0]!) > 180 && !alongPole)) {
-      throw new Error(`zone ${zoneId}: a ring crosses ±180° or leaves [-180, 180]; cut it with cutAtAntimeridian()`);
+      throw new Error(
+        `zone ${zoneId}: a ring crosses ±180° or leaves the map; cut it with cutAtAntimeridian()`,
+      );
     }
   }
 }
 
-/** Planar segment intersection, touching included: a fix on a border has reached the zone. */
-function segmentsMeet(ax: number, ay: number, bx: number, by: number, cx: number, cy: number, dx: number, dy: number) {
+/** Planar intersection of segments a–b and c–d, touching included: a fix on a border has reached the zone. */
+function segmentsMeet(
+  ax: number,
+  ay: number,
+  bx: number,
+  by: number,
+  cx: number,
+  cy: number,
+  dx: number,
+  dy: number,
+) {
   const d1 = orient(cx, cy, dx, dy, ax, ay);
   const d2 = orient(cx, cy, dx, dy, bx, by);
   const d3 = orient(ax, ay, bx, by, cx, cy);
   const d4 = orient(ax, ay, bx, by, dx, dy);
-  if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) return true;
+  if (d1 * d2 < 0 && d3 * d4 < 0) return true;
   // Collinear or touching: an end of one segment lies on the other.
-  const on = (x1: number, y1: number, x2: number, y2: number, x: number, y: number) =>
-    Math.min(x1, x2) <= x && x <= Math.max(x1, x2) && Math.min(y1, y2) <= y && y <= Math.max(y1, y2);
   return (
-    (d1 === 0 && on(cx, cy, dx, dy, ax, ay)) ||
-    (d2 === 0 && on(cx, cy, dx, dy, bx, by)) ||
-    (d3 === 0 && on(ax, ay, bx, by, cx, cy)) ||
-    (d4 === 0 && on(ax, ay, bx, by, dx, dy))
+    (d1 === 0 && inBox(cx, cy, dx, dy, ax, ay)) ||
+    (d2 === 0 && inBox(cx, cy, dx, dy, bx, by)) ||
+    (d3 === 0 && inBox(ax, ay, bx, by, cx, cy)) ||
+    (d4 === 0 && inBox(ax, ay, bx, by, dx, dy))
   );
+}
+
+function inBox(x1: number, y1: number, x2: number, y2: number, x: number, y: number): boolean {
+  return Math.min(x1, x2) <= x && x <= Math.max(x1, x2) && Math.min(y1, y2) <= y && y <= Math.max(y1, y2);
 }
 
 function orient(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): number {
