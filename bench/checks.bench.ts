@@ -48,7 +48,9 @@ export async function runChecksBench(log: (s: string) => void = (s) => process.s
   });
   const out: ChecksFigures[] = [];
   for (const resolution of ['10m', '50m'] as const) {
-    log(`checks: loading ${resolution} zones and the Kaohsiung → Rotterdam lane (${voyage.length} hourly fixes)…`);
+    log(
+      `checks: loading ${resolution} zones and the Kaohsiung → Rotterdam lane (${voyage.length} hourly fixes)…`,
+    );
     const geo = createGeoRuntime({ resolution });
     const ctx: ShipmentContext = {
       shipmentId: 'bench',
@@ -66,7 +68,9 @@ export async function runChecksBench(log: (s: string) => void = (s) => process.s
     const onLaneUsPerFix = timePerFix(ctx, voyage);
     const divertedUsPerFix = timePerFix(ctx, [...voyage.slice(0, turnAt + 1), ...diverted].slice(-80));
     out.push({ resolution, onLaneUsPerFix, divertedUsPerFix });
-    log(`checks ${resolution}: ${onLaneUsPerFix.toFixed(2)} µs/fix on the lane, ${divertedUsPerFix.toFixed(2)} µs/fix diverted`);
+    log(
+      `checks ${resolution}: ${onLaneUsPerFix.toFixed(2)} µs/fix on the lane, ${divertedUsPerFix.toFixed(2)} µs/fix diverted`,
+    );
   }
   log('checks: measuring one Ed25519 verification for comparison…');
   const verify = await measureVerifyRates(1000);
@@ -74,7 +78,9 @@ export async function runChecksBench(log: (s: string) => void = (s) => process.s
 }
 
 export function renderChecksBench(r: Awaited<ReturnType<typeof runChecksBench>>): string {
-  const lines = [`All checks per fix (target: under a tenth of one Ed25519 verify = ${(r.verifyUs / 10).toFixed(1)} µs)`];
+  const lines = [
+    `All checks per fix (target: under a tenth of one Ed25519 verify = ${(r.verifyUs / 10).toFixed(1)} µs)`,
+  ];
   for (const f of r.figures) {
     lines.push(
       `  ${f.resolution}: on the lane ${f.onLaneUsPerFix.toFixed(2)} µs/fix (${((100 * f.onLaneUsPerFix) / r.verifyUs).toFixed(1)} % of a verify, ` +

@@ -3,7 +3,7 @@
 // Run: npx tsx bench/routes.bench.ts — prints figures, asserts nothing.
 import { pathToFileURL } from 'node:url';
 import * as turf from '@turf/turf';
-import { densifyGreatCircle } from '../src/geo/great-circle.ts';
+import { densifyUnwrapped } from '../src/geo/great-circle.ts';
 import { indexRoute } from '../src/geo/route-index.ts';
 import { buildPlannedRoute, corridorPolygon } from '../src/geo/routes.ts';
 import { loadSeaNetwork } from '../src/geo/sea-route.ts';
@@ -114,7 +114,7 @@ function densified(route: PlannedRoute): PlannedRoute {
     coordinates: leg.coordinates.flatMap((p, i): Position[] => {
       const prev = leg.coordinates[i - 1];
       if (!prev) return [p];
-      return densifyGreatCircle({ lon: prev[0], lat: prev[1] }, { lon: p[0], lat: p[1] }, 10)
+      return densifyUnwrapped({ lon: prev[0], lat: prev[1] }, { lon: p[0], lat: p[1] }, 10)
         .slice(1)
         .map((q): Position => [q.lon, q.lat]);
     }),

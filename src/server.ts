@@ -2,6 +2,7 @@
 // ingest, API — and stops them in the reverse order: stop reading, commit the in-flight batch, then close.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { startSignalLostTimer } from './alerts/signal-lost.ts';
 import { createApp } from './api/app.ts';
 import { createTokenVerifier, resolveJwtSecret } from './auth.ts';
 import type { Config } from './config.ts';
@@ -9,11 +10,10 @@ import { migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded/broker.ts';
 import { type EmbeddedPg, startEmbeddedPostgres } from './embedded/postgres.ts';
+import { createGeoRuntime } from './geo/runtime.ts';
 import { type Ingest, startIngest } from './ingest/ingest.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
-import { createGeoRuntime } from './geo/runtime.ts';
-import { startSignalLostTimer } from './alerts/signal-lost.ts';
 
 export interface Running {
   databaseUrl: string;
@@ -62,14 +62,21 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
     const metrics = createMetrics();
     const geo = createGeoRuntime({ policyPath: config.CW_POLICY, resolution: config.ZONES_RESOLUTION });
     await geo.reloadCustomZones(pool);
-    const reload = setInterval(() => geo.reloadCustomZones(pool).catch(() => {}), config.ZONES_RELOAD_S * 1000);
+    const reload = setInterval(
+      () => geo.reloadCustomZones(pool).catch(() => {}),
+      config.ZONES_RELOAD_S * 1000,
+    );
     reload.unref();
     stops.push(async () => clearInterval(reload));
 
     let ingest: Ingest | undefined;
     if (parts.has('ingest')) {
       ingest = await startIngest({ config, pool, mqttUrl, log: log.child({ part: 'ingest' }), metrics, geo });
-      const stopTimer = startSignalLostTimer(pool, log.child({ part: 'signal-lost' }), config.SIGNAL_LOST_SWEEP_S * 1000);
+      const stopTimer = startSignalLostTimer(
+        pool,
+        log.child({ part: 'signal-lost' }),
+        config.SIGNAL_LOST_SWEEP_S * 1000,
+      );
       stops.push(async () => stopTimer());
       stops.push(() => ingest!.stop());
       log.info(

@@ -2,7 +2,7 @@
 // shipments silent for 3 report intervals (per-shipment `gapIntervals`) get the alert; the next fix resolves it.
 // Several processes may run the timer: rows are claimed with FOR UPDATE SKIP LOCKED.
 import { applyAlertEvents } from '../db/alerts.ts';
-import { type Pool, isTransientDbError, withTransaction } from '../db/pool.ts';
+import { isTransientDbError, type Pool, withTransaction } from '../db/pool.ts';
 import { lockSilentShipments } from '../db/shipments.ts';
 import type { Logger } from '../log.ts';
 

@@ -5,16 +5,16 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { TokenVerifier } from '../auth.ts';
 import type { Pool } from '../db/pool.ts';
+import type { GeoRuntime } from '../geo/runtime.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { type AppEnv, authenticate } from './auth.ts';
 import { errorBody, onError } from './errors.ts';
+import { alertsRouter } from './routes/alerts.ts';
 import { devicesRouter } from './routes/devices.ts';
 import { rejectionsRouter } from './routes/rejections.ts';
-import { alertsRouter } from './routes/alerts.ts';
 import { shipmentsRouter } from './routes/shipments.ts';
 import { zonesRouter } from './routes/zones.ts';
-import type { GeoRuntime } from '../geo/runtime.ts';
 
 export interface Health {
   /** Database answers a query now. */

@@ -17,16 +17,26 @@ export interface ZoneFilters {
  * A shipment's own `restrictedCountries` replaces the policy's restricted tier; a policy-restricted country it
  * leaves out is downgraded to licence-required, not allowed. Licences lift licence-required countries.
  */
-export function zoneFilters(policy: Policy, restrictedCountries: string[] | null, licensedCountries: string[]): ZoneFilters {
+export function zoneFilters(
+  policy: Policy,
+  restrictedCountries: string[] | null,
+  licensedCountries: string[],
+): ZoneFilters {
   const restricted = new Set(restrictedCountries ?? policy.restricted);
   const licensed = new Set(licensedCountries);
   const needsLicence = (c: string | undefined) =>
-    c !== undefined && !licensed.has(c) && (policy.licenseRequired.has(c) || (policy.restricted.has(c) && !restricted.has(c)));
+    c !== undefined &&
+    !licensed.has(c) &&
+    (policy.licenseRequired.has(c) || (policy.restricted.has(c) && !restricted.has(c)));
   return {
-    isRestricted: (z: Zone) => (z.kind === 'custom' ? z.tier === 'restricted' : z.country !== undefined && restricted.has(z.country)),
+    isRestricted: (z: Zone) =>
+      z.kind === 'custom' ? z.tier === 'restricted' : z.country !== undefined && restricted.has(z.country),
     isUnlicensed: (z: Zone) =>
-      z.kind === 'custom' ? z.tier === 'licenseRequired' && !(z.country && licensed.has(z.country)) : needsLicence(z.country),
-    isWatch: (z: Zone) => (z.kind === 'custom' ? z.tier === 'watch' : z.country !== undefined && policy.watch.has(z.country)),
+      z.kind === 'custom'
+        ? z.tier === 'licenseRequired' && !(z.country && licensed.has(z.country))
+        : needsLicence(z.country),
+    isWatch: (z: Zone) =>
+      z.kind === 'custom' ? z.tier === 'watch' : z.country !== undefined && policy.watch.has(z.country),
   };
 }
 
@@ -49,7 +59,11 @@ export function shipmentContext(s: ShipmentRecord, policy: Policy, zones: ZoneIn
     reportIntervalS: s.reportIntervalS,
     route,
     zones,
-    ...zoneFilters(policy, s.restrictedCountries, s.licenses.map((l) => l.country)),
+    ...zoneFilters(
+      policy,
+      s.restrictedCountries,
+      s.licenses.map((l) => l.country),
+    ),
     params: defaultParams(s.mode, s.params),
   };
 }

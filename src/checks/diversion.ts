@@ -2,7 +2,7 @@
 // restricted zone within the horizon at the current speed, or (b) the distance to the nearest restricted border
 // has shrunk steadily over those fixes. Judging the course over several fixes (not one noisy heading) and only
 // off the corridor keeps ships silent that pass a restricted coast on their planned lane (Taiwan Strait, Hormuz).
-import { initialBearingDeg, destinationPoint, haversineKm } from '../geo/spherical.ts';
+import { destinationPoint, haversineKm, initialBearingDeg } from '../geo/spherical.ts';
 import type { LatLon, Zone } from '../geo/types.ts';
 import type { AlertEvent, CheckResult, Fix, ShipmentContext } from './types.ts';
 import { round } from './zone.ts';
@@ -43,12 +43,18 @@ export function heldCourse(window: LatLon[], maxSpreadDeg: number): number | und
   return course;
 }
 
-export function checkDiversion(s: DiversionState, fix: Fix, crossTrackKm: number, ctx: ShipmentContext): CheckResult<DiversionState> {
+export function checkDiversion(
+  s: DiversionState,
+  fix: Fix,
+  crossTrackKm: number,
+  ctx: ShipmentContext,
+): CheckResult<DiversionState> {
   const p = ctx.params;
   const offCorridor = crossTrackKm > ctx.corridorKm;
   const forbidden = (z: Zone) => ctx.isRestricted(z) || ctx.isUnlicensed(z);
   const entry: WindowFix = { ts: fix.ts, lat: fix.lat, lon: fix.lon };
-  if (offCorridor) entry.borderKm = ctx.zones.nearest(fix, forbidden, SEARCH_KM)?.distanceKm ?? Number.POSITIVE_INFINITY;
+  if (offCorridor)
+    entry.borderKm = ctx.zones.nearest(fix, forbidden, SEARCH_KM)?.distanceKm ?? Number.POSITIVE_INFINITY;
   const window = [...s.window, entry].slice(-p.diversionWindowFixes);
   const state = { window };
   if (!offCorridor || window.length < p.diversionWindowFixes) return { state, events: [] };
@@ -58,7 +64,11 @@ export function checkDiversion(s: DiversionState, fix: Fix, crossTrackKm: number
   if (hours <= 0) return { state, events: [] };
   const travelled = window.slice(1).reduce((sum, w, i) => sum + haversineKm(window[i]!, w), 0);
   const speedKmh = travelled / hours;
-  const base = { crossTrackKm: round(crossTrackKm), speedKmh: round(speedKmh), fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon } };
+  const base = {
+    crossTrackKm: round(crossTrackKm),
+    speedKmh: round(speedKmh),
+    fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon },
+  };
 
   // (a) Where the held course leads within the horizon.
   const course = heldCourse(window, p.diversionMaxCourseSpreadDeg);

@@ -5,12 +5,22 @@ import { haversineKm } from '../geo/spherical.ts';
 import type { AlertEvent, Fix, ShipmentContext } from './types.ts';
 import { round } from './zone.ts';
 
-export function checkGap(prev: Fix | undefined, fix: Fix, crossTrackKm: number, ctx: ShipmentContext): AlertEvent[] {
+export function checkGap(
+  prev: Fix | undefined,
+  fix: Fix,
+  crossTrackKm: number,
+  ctx: ShipmentContext,
+): AlertEvent[] {
   if (!prev) return [];
   const gapS = (fix.ts - prev.ts) / 1000;
   if (gapS < ctx.params.gapIntervals * ctx.reportIntervalS) return [];
   const events: AlertEvent[] = [
-    { type: 'SIGNAL_LOST', action: 'resolve', at: fix.ts, details: { reason: `telemetry resumed after ${round(gapS / 3600, 2)} h` } },
+    {
+      type: 'SIGNAL_LOST',
+      action: 'resolve',
+      at: fix.ts,
+      details: { reason: `telemetry resumed after ${round(gapS / 3600, 2)} h` },
+    },
   ];
   const movedKm = haversineKm(prev, fix);
   const reachableKm = (ctx.params.maxSpeedKmh * gapS) / 3600;
@@ -26,7 +36,8 @@ export function checkGap(prev: Fix | undefined, fix: Fix, crossTrackKm: number, 
         reachableKm: round(reachableKm),
         crossTrackKm: round(crossTrackKm),
         corridorKm: ctx.corridorKm,
-        reason: movedKm > reachableKm ? 'farther than the top speed allows' : 'reappeared off the planned route',
+        reason:
+          movedKm > reachableKm ? 'farther than the top speed allows' : 'reappeared off the planned route',
         before: { ts: new Date(prev.ts).toISOString(), lat: prev.lat, lon: prev.lon },
         after: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon },
       },

@@ -37,6 +37,9 @@ const BY_MODE: Record<'sea' | 'air' | 'road', Pick<CheckParams, 'stopMinutes' | 
   road: { stopMinutes: 12 * 60, maxSpeedKmh: 160 },
 };
 
-export function defaultParams(mode: 'sea' | 'air' | 'road', overrides: Partial<CheckParams> = {}): CheckParams {
+export function defaultParams(
+  mode: 'sea' | 'air' | 'road',
+  overrides: Partial<CheckParams> = {},
+): CheckParams {
   return { ...COMMON, ...BY_MODE[mode], ...overrides };
 }

@@ -12,9 +12,20 @@ export interface DeviationState {
   open: boolean;
 }
 
-export const initialDeviation: DeviationState = { outsideFixes: 0, outsideSince: null, insideSince: null, maxCrossTrackKm: 0, open: false };
+export const initialDeviation: DeviationState = {
+  outsideFixes: 0,
+  outsideSince: null,
+  insideSince: null,
+  maxCrossTrackKm: 0,
+  open: false,
+};
 
-export function checkDeviation(s: DeviationState, fix: Fix, crossTrackKm: number, ctx: ShipmentContext): CheckResult<DeviationState> {
+export function checkDeviation(
+  s: DeviationState,
+  fix: Fix,
+  crossTrackKm: number,
+  ctx: ShipmentContext,
+): CheckResult<DeviationState> {
   const p = ctx.params;
   const events: AlertEvent[] = [];
   if (crossTrackKm > ctx.corridorKm) {
@@ -50,9 +61,20 @@ export function checkDeviation(s: DeviationState, fix: Fix, crossTrackKm: number
       type: 'ROUTE_DEVIATION',
       action: 'resolve',
       at: fix.ts,
-      details: { reason: `back inside the ${ctx.corridorKm} km corridor since ${new Date(insideSince).toISOString()}` },
+      details: {
+        reason: `back inside the ${ctx.corridorKm} km corridor since ${new Date(insideSince).toISOString()}`,
+      },
     });
     return { state: { ...initialDeviation }, events };
   }
-  return { state: { ...s, outsideFixes: 0, outsideSince: null, insideSince, maxCrossTrackKm: s.open ? s.maxCrossTrackKm : 0 }, events };
+  return {
+    state: {
+      ...s,
+      outsideFixes: 0,
+      outsideSince: null,
+      insideSince,
+      maxCrossTrackKm: s.open ? s.maxCrossTrackKm : 0,
+    },
+    events,
+  };
 }

@@ -3,9 +3,9 @@
 // never moves a state machine backwards.
 import { haversineKm } from '../geo/spherical.ts';
 import type { ZoneFilter, ZoneIndex } from '../geo/types.ts';
-import { checkDeviation, type DeviationState, initialDeviation } from './route-deviation.ts';
 import { checkDiversion, type DiversionState, initialDiversion } from './diversion.ts';
 import { checkGap } from './gap.ts';
+import { checkDeviation, type DeviationState, initialDeviation } from './route-deviation.ts';
 import { checkSpoofing, initialSpoof, type SpoofState } from './spoofing.ts';
 import { checkStop, initialStop, type StopState } from './stop.ts';
 import { checkTamper } from './tamper.ts';
@@ -78,8 +78,18 @@ export function runShipmentChecks(
         run.arrivedAt = fix.ts;
         run.progressKm = ctx.route.route.lengthKm;
         run.events.push(
-          { type: 'SIGNAL_LOST', action: 'resolve', at: fix.ts, details: { reason: 'arrived at the destination' } },
-          { type: 'ROUTE_DEVIATION', action: 'resolve', at: fix.ts, details: { reason: 'arrived at the destination' } },
+          {
+            type: 'SIGNAL_LOST',
+            action: 'resolve',
+            at: fix.ts,
+            details: { reason: 'arrived at the destination' },
+          },
+          {
+            type: 'ROUTE_DEVIATION',
+            action: 'resolve',
+            at: fix.ts,
+            details: { reason: 'arrived at the destination' },
+          },
         );
       }
     }
@@ -100,7 +110,14 @@ export function runUnboundChecks(fixes: Fix[], zones: ZoneIndex, isRestricted: Z
           type: 'RESTRICTED_ZONE_ENTERED',
           action: 'raise',
           at: fix.ts,
-          details: { zoneId: z.id, zoneName: z.name, tier: z.tier, via: 'fix', unbound: true, fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon } },
+          details: {
+            zoneId: z.id,
+            zoneName: z.name,
+            tier: z.tier,
+            via: 'fix',
+            unbound: true,
+            fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon },
+          },
         }),
       ),
   );

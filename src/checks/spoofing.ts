@@ -14,9 +14,16 @@ export const initialSpoof: SpoofState = { repeats: 0 };
 /** GNSS noise makes short hops between close fixes look fast; below this, speed says nothing. */
 const MIN_JUMP_KM = 5;
 
-export function checkSpoofing(s: SpoofState, prev: Fix | undefined, fix: Fix, ctx: ShipmentContext): CheckResult<SpoofState> {
+export function checkSpoofing(
+  s: SpoofState,
+  prev: Fix | undefined,
+  fix: Fix,
+  ctx: ShipmentContext,
+): CheckResult<SpoofState> {
   const flags: string[] = [];
-  const details: Record<string, unknown> = { fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon } };
+  const details: Record<string, unknown> = {
+    fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon },
+  };
   let repeats = 0;
   if (prev) {
     const km = haversineKm(prev, fix);
@@ -24,7 +31,11 @@ export function checkSpoofing(s: SpoofState, prev: Fix | undefined, fix: Fix, ct
     const speed = km / hours;
     if (km > MIN_JUMP_KM && speed > ctx.params.maxSpeedKmh) {
       flags.push('SPEED_IMPOSSIBLE');
-      Object.assign(details, { impliedSpeedKmh: round(speed), maxSpeedKmh: ctx.params.maxSpeedKmh, jumpKm: round(km) });
+      Object.assign(details, {
+        impliedSpeedKmh: round(speed),
+        maxSpeedKmh: ctx.params.maxSpeedKmh,
+        jumpKm: round(km),
+      });
     }
     const same = prev.lat === fix.lat && prev.lon === fix.lon;
     repeats = same && (fix.speedKmh ?? 0) > 5 ? s.repeats + 1 : 0;
@@ -38,6 +49,15 @@ export function checkSpoofing(s: SpoofState, prev: Fix | undefined, fix: Fix, ct
     Object.assign(details, { satellites: fix.satellites ?? null, hdop: fix.hdop ?? null });
   }
   const events =
-    flags.length > 0 ? [{ type: 'SPOOFING_SUSPECTED' as const, action: 'raise' as const, at: fix.ts, details: { ...details, flags } }] : [];
+    flags.length > 0
+      ? [
+          {
+            type: 'SPOOFING_SUSPECTED' as const,
+            action: 'raise' as const,
+            at: fix.ts,
+            details: { ...details, flags },
+          },
+        ]
+      : [];
   return { state: { repeats }, events, flags };
 }

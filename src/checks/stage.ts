@@ -22,10 +22,17 @@ export interface StageResult {
   alerts: AlertChange[];
 }
 
-export async function runCheckStage(c: PoolClient, geo: GeoRuntime, batch: DeviceFixes[]): Promise<StageResult> {
+export async function runCheckStage(
+  c: PoolClient,
+  geo: GeoRuntime,
+  batch: DeviceFixes[],
+): Promise<StageResult> {
   const result: StageResult = { shipmentOf: new Map(), flags: new Map(), alerts: [] };
   if (batch.length === 0) return result;
-  const shipments = await lockActiveShipments(c, batch.map((b) => b.deviceId));
+  const shipments = await lockActiveShipments(
+    c,
+    batch.map((b) => b.deviceId),
+  );
   const zones = geo.zones();
   const unbound = zoneFilters(geo.policy, null, []);
   const events: SubjectEvent[] = [];

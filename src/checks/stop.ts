@@ -20,15 +20,20 @@ export function checkStop(s: StopState, fix: Fix, ctx: ShipmentContext): CheckRe
   const p = ctx.params;
   if (!s.anchor || haversineKm(s.anchor, fix) > p.stopRadiusKm) {
     // Moving: the next stop starts here.
-    return { state: { anchor: { lat: fix.lat, lon: fix.lon, since: fix.ts }, raised: false, mismatchRaised: false }, events: [] };
+    return {
+      state: { anchor: { lat: fix.lat, lon: fix.lon, since: fix.ts }, raised: false, mismatchRaised: false },
+      events: [],
+    };
   }
   const anchor = s.anchor;
   const minutes = (fix.ts - anchor.since) / 60_000;
   const events: AlertEvent[] = [];
   // Most fixes are of a moving shipment or a short stop: look up zones only once a threshold is in reach.
-  if (minutes < Math.min(p.stopMinutes, p.stopMinutesWatch, p.destinationMismatchHours * 60)) return { state: s, events };
+  if (minutes < Math.min(p.stopMinutes, p.stopMinutesWatch, p.destinationMismatchHours * 60))
+    return { state: s, events };
   const atDestination = within(anchor, ctx.destination);
-  const exempt = atDestination || within(anchor, ctx.origin) || ctx.plannedStops.some((stop) => within(anchor, stop));
+  const exempt =
+    atDestination || within(anchor, ctx.origin) || ctx.plannedStops.some((stop) => within(anchor, stop));
   const hub = ctx.zones.zonesAt(anchor).find(ctx.isWatch);
   const threshold = hub ? p.stopMinutesWatch : p.stopMinutes;
   const state = { ...s };

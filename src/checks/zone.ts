@@ -11,7 +11,12 @@ function zoneDetails(z: Zone) {
 }
 
 /** `prev` is the previous fix in device time (undefined for the first or for a late fix). */
-export function checkZones(prev: LatLon | undefined, fix: Fix, ctx: ShipmentContext, crossTrackKm: number): AlertEvent[] {
+export function checkZones(
+  prev: LatLon | undefined,
+  fix: Fix,
+  ctx: ShipmentContext,
+  crossTrackKm: number,
+): AlertEvent[] {
   const offCorridor = crossTrackKm > ctx.corridorKm;
   const forbidden = (z: Zone) => ctx.isRestricted(z) || (offCorridor && ctx.isUnlicensed(z));
   const inside = ctx.zones.zonesAt(fix).filter(forbidden);

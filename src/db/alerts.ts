@@ -77,21 +77,36 @@ async function raise(c: PoolClient, r: Raise): Promise<AlertChange> {
                    count = alerts.count + EXCLUDED.count,
                    details = CASE WHEN EXCLUDED.last_evidence_at >= alerts.last_evidence_at THEN EXCLUDED.details ELSE alerts.details END
      RETURNING id, (xmax = 0) AS inserted`,
-    [e.type, SEVERITY[e.type], e.subject, e.shipmentId, e.deviceId, e.siteId ?? null, r.first, r.last, r.count, e.details],
+    [
+      e.type,
+      SEVERITY[e.type],
+      e.subject,
+      e.shipmentId,
+      e.deviceId,
+      e.siteId ?? null,
+      r.first,
+      r.last,
+      r.count,
+      e.details,
+    ],
   );
   const row = res.rows[0] as { id: number; inserted: boolean };
   if (row.inserted) await audit(c, row.id, 'chipwatch', 'opened', null, e.details);
   return { id: row.id, type: e.type, action: row.inserted ? 'opened' : 'updated' };
 }
 
-async function audit(c: Queryable, alertId: number, actor: string, action: string, note: string | null, details: unknown) {
-  await c.query('INSERT INTO alert_audit (alert_id, actor, action, note, details) VALUES ($1, $2, $3, $4, $5)', [
-    alertId,
-    actor,
-    action,
-    note,
-    details ?? {},
-  ]);
+async function audit(
+  c: Queryable,
+  alertId: number,
+  actor: string,
+  action: string,
+  note: string | null,
+  details: unknown,
+) {
+  await c.query(
+    'INSERT INTO alert_audit (alert_id, actor, action, note, details) VALUES ($1, $2, $3, $4, $5)',
+    [alertId, actor, action, note, details ?? {}],
+  );
 }
 
 export interface AlertView {
@@ -154,18 +169,37 @@ export async function listAlerts(db: Queryable, q: AlertQuery): Promise<AlertVie
         AND ($3::text IS NULL OR shipment_id = $3) AND ($4::text IS NULL OR device_id = $4)
         AND ($5::text IS NULL OR severity = $5) AND ($7::bigint IS NULL OR id < $7)
       ORDER BY id DESC LIMIT $6`,
-    [q.status ?? null, q.type ?? null, q.shipmentId ?? null, q.deviceId ?? null, q.severity ?? null, q.limit, q.beforeId ?? null],
+    [
+      q.status ?? null,
+      q.type ?? null,
+      q.shipmentId ?? null,
+      q.deviceId ?? null,
+      q.severity ?? null,
+      q.limit,
+      q.beforeId ?? null,
+    ],
   );
   return res.rows.map(view);
 }
 
-export async function getAlert(db: Queryable, id: number): Promise<(AlertView & { audit: unknown[] }) | undefined> {
+export async function getAlert(
+  db: Queryable,
+  id: number,
+): Promise<(AlertView & { audit: unknown[] }) | undefined> {
   const res = await db.query('SELECT * FROM alerts WHERE id = $1', [id]);
   if (!res.rows[0]) return undefined;
-  const audits = await db.query('SELECT at, actor, action, note FROM alert_audit WHERE alert_id = $1 ORDER BY id', [id]);
+  const audits = await db.query(
+    'SELECT at, actor, action, note FROM alert_audit WHERE alert_id = $1 ORDER BY id',
+    [id],
+  );
   return {
     ...view(res.rows[0]),
-    audit: audits.rows.map((a) => ({ at: a.at.toISOString(), actor: a.actor, action: a.action, note: a.note })),
+    audit: audits.rows.map((a) => ({
+      at: a.at.toISOString(),
+      actor: a.actor,
+      action: a.action,
+      note: a.note,
+    })),
   };
 }
 
@@ -184,11 +218,10 @@ export async function transitionAlert(
   if (to === 'acknowledged') {
     await c.query("UPDATE alerts SET status = 'acknowledged' WHERE id = $1", [id]);
   } else {
-    await c.query("UPDATE alerts SET status = 'resolved', resolved_at = now(), resolved_by = $2, resolution = $3 WHERE id = $1", [
-      id,
-      actor,
-      note,
-    ]);
+    await c.query(
+      "UPDATE alerts SET status = 'resolved', resolved_at = now(), resolved_by = $2, resolution = $3 WHERE id = $1",
+      [id, actor, note],
+    );
   }
   await audit(c, id, actor, to, note, {});
   return 'ok';

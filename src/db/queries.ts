@@ -56,7 +56,8 @@ export async function listPositions(db: Pool, q: PositionQuery) {
   }));
 }
 
-export const shipmentPositions = (db: Pool, q: Omit<PositionQuery, 'deviceId'> & { shipmentId: string }) => listPositions(db, q);
+export const shipmentPositions = (db: Pool, q: Omit<PositionQuery, 'deviceId'> & { shipmentId: string }) =>
+  listPositions(db, q);
 
 /** A shipment's track for display: at most `maxPoints` fixes, evenly thinned, in time order. */
 export async function shipmentTrack(db: Pool, shipmentId: string, maxPoints: number) {
@@ -66,7 +67,11 @@ export async function shipmentTrack(db: Pool, shipmentId: string, maxPoints: num
      SELECT ts, lat, lon FROM t WHERE total <= $2 OR n % ceil(total::float8 / $2)::bigint = 0 OR n = total ORDER BY ts`,
     [shipmentId, maxPoints],
   );
-  return res.rows.map((r) => ({ ts: (r.ts as Date).toISOString(), lat: r.lat as number, lon: r.lon as number }));
+  return res.rows.map((r) => ({
+    ts: (r.ts as Date).toISOString(),
+    lat: r.lat as number,
+    lon: r.lon as number,
+  }));
 }
 
 export interface RejectionQuery {

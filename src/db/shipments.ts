@@ -1,6 +1,7 @@
 // Shipments: registration, reads, and the rows the ingest batch locks to run checks.
-import type { CheckParams, Place } from '../checks/types.ts';
+
 import type { ShipmentState, ShipmentStatus } from '../checks/run.ts';
+import type { CheckParams, Place } from '../checks/types.ts';
 import type { PlannedRoute } from '../geo/types.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
@@ -57,10 +58,17 @@ function record(r: any): ShipmentRecord {
   };
 }
 
-export type NewShipment = Omit<ShipmentRecord, 'status' | 'checkState' | 'lastFix' | 'progressKm' | 'createdAt' | 'startedAt' | 'arrivedAt'>;
+export type NewShipment = Omit<
+  ShipmentRecord,
+  'status' | 'checkState' | 'lastFix' | 'progressKm' | 'createdAt' | 'startedAt' | 'arrivedAt'
+>;
 
 /** 'ok', or why not: the id is taken, or the tracker already rides with an active shipment. */
-export async function insertShipment(db: Pool, s: NewShipment, by: string): Promise<'ok' | 'id_taken' | 'device_busy'> {
+export async function insertShipment(
+  db: Pool,
+  s: NewShipment,
+  by: string,
+): Promise<'ok' | 'id_taken' | 'device_busy'> {
   try {
     await db.query(
       `INSERT INTO shipments (id, reference, device_id, mode, origin, destination, route, route_length_km, corridor_km,
@@ -88,7 +96,8 @@ export async function insertShipment(db: Pool, s: NewShipment, by: string): Prom
     return 'ok';
   } catch (e) {
     const err = e as { code?: string; constraint?: string };
-    if (err.code === '23505') return err.constraint === 'shipments_one_active_per_device' ? 'device_busy' : 'id_taken';
+    if (err.code === '23505')
+      return err.constraint === 'shipments_one_active_per_device' ? 'device_busy' : 'id_taken';
     throw e;
   }
 }
@@ -98,7 +107,10 @@ export async function getShipment(db: Queryable, id: string): Promise<ShipmentRe
   return res.rows[0] ? record(res.rows[0]) : undefined;
 }
 
-export async function listShipments(db: Queryable, q: { status?: string; limit: number; afterId?: string }): Promise<ShipmentRecord[]> {
+export async function listShipments(
+  db: Queryable,
+  q: { status?: string; limit: number; afterId?: string },
+): Promise<ShipmentRecord[]> {
   const res = await db.query(
     `SELECT * FROM shipments WHERE ($1::text IS NULL OR status = $1) AND ($3::text IS NULL OR id > $3)
       ORDER BY id LIMIT $2`,
@@ -108,7 +120,10 @@ export async function listShipments(db: Queryable, q: { status?: string; limit: 
 }
 
 /** The active shipment of each device, locked for this batch (id order: no deadlocks between workers). */
-export async function lockActiveShipments(c: PoolClient, deviceIds: string[]): Promise<Map<string, ShipmentRecord>> {
+export async function lockActiveShipments(
+  c: PoolClient,
+  deviceIds: string[],
+): Promise<Map<string, ShipmentRecord>> {
   if (deviceIds.length === 0) return new Map();
   const res = await c.query(
     `SELECT * FROM shipments WHERE device_id = ANY($1::text[]) AND status IN ('planned', 'in_transit')
@@ -135,12 +150,26 @@ export async function saveShipmentRun(c: PoolClient, u: ShipmentUpdate): Promise
             last_lon = coalesce($6, last_lon), progress_km = coalesce($7, progress_km),
             started_at = coalesce(started_at, to_timestamp($8 / 1000.0)), arrived_at = coalesce(arrived_at, to_timestamp($9 / 1000.0))
       WHERE id = $1`,
-    [u.id, u.status, u.checkState, u.lastFix?.ts ?? null, u.lastFix?.lat ?? null, u.lastFix?.lon ?? null, u.progressKm, u.startedAt, u.arrivedAt],
+    [
+      u.id,
+      u.status,
+      u.checkState,
+      u.lastFix?.ts ?? null,
+      u.lastFix?.lat ?? null,
+      u.lastFix?.lon ?? null,
+      u.progressKm,
+      u.startedAt,
+      u.arrivedAt,
+    ],
   );
 }
 
 /** In-transit shipments silent for `intervals` report intervals with no open SIGNAL_LOST, locked (skipping rows another worker holds). */
-export async function lockSilentShipments(c: PoolClient, intervals: number, nowMs: number): Promise<ShipmentRecord[]> {
+export async function lockSilentShipments(
+  c: PoolClient,
+  intervals: number,
+  nowMs: number,
+): Promise<ShipmentRecord[]> {
   const res = await c.query(
     `SELECT * FROM shipments
       WHERE status = 'in_transit' AND last_fix_ts IS NOT NULL

@@ -1,29 +1,15 @@
 // Great-circle helpers for planned routes: distances, bearings, interpolation, segment projection, longitude unwrapping.
 // Segments are minor great-circle arcs (as turf's geodesic nearest-point-on-line treats them), computed on unit
 // vectors so that unwrapped longitudes (beyond ±180) need no special case.
+
+// Distances and bearings are the shared ones; interpolation here keeps longitudes unwrapped for route legs.
+import { EARTH_RADIUS_KM, haversineKm, initialBearingDeg } from './spherical.ts';
 import type { LatLon, Position } from './types.ts';
 
-/** Mean Earth radius (IUGG), the same turf uses, so our figures agree with turf's. */
-export const EARTH_RADIUS_KM = 6371.0088;
+export { EARTH_RADIUS_KM, haversineKm, initialBearingDeg };
+
 const RAD = Math.PI / 180;
 const DEG = 180 / Math.PI;
-
-export function haversineKm(a: LatLon, b: LatLon): number {
-  const dLat = (b.lat - a.lat) * RAD;
-  const dLon = (b.lon - a.lon) * RAD;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
-}
-
-/** Initial bearing from a toward b, degrees clockwise from north in [0, 360). */
-export function initialBearingDeg(a: LatLon, b: LatLon): number {
-  const φ1 = a.lat * RAD;
-  const φ2 = b.lat * RAD;
-  const dλ = (b.lon - a.lon) * RAD;
-  const y = Math.sin(dλ) * Math.cos(φ2);
-  const x = Math.cos(φ1) * Math.sin(φ2) - Math.sin(φ1) * Math.cos(φ2) * Math.cos(dλ);
-  return (Math.atan2(y, x) * DEG + 360) % 360;
-}
 
 /** Longitude moved into [-180, 180]; ±180 stay as given. */
 export function normalizeLon(lon: number): number {
@@ -71,7 +57,7 @@ function toLatLon(v: Vec3): LatLon {
 }
 
 /** The point a `fraction` (0..1) of the way from a to b along the great circle (slerp); lon unwrapped next to a's. */
-export function interpolateGreatCircle(a: LatLon, b: LatLon, fraction: number): LatLon {
+export function interpolateUnwrapped(a: LatLon, b: LatLon, fraction: number): LatLon {
   const va = toVec3(a.lat, a.lon);
   const vb = toVec3(b.lat, b.lon);
   const ω = 2 * Math.asin(Math.min(1, Math.hypot(vb[0] - va[0], vb[1] - va[1], vb[2] - va[2]) / 2));
@@ -84,11 +70,11 @@ export function interpolateGreatCircle(a: LatLon, b: LatLon, fraction: number): 
 }
 
 /** a, b and points between them on the great circle, consecutive points at most `maxStepKm` apart; lon unwrapped. */
-export function densifyGreatCircle(a: LatLon, b: LatLon, maxStepKm: number): LatLon[] {
+export function densifyUnwrapped(a: LatLon, b: LatLon, maxStepKm: number): LatLon[] {
   const n = Math.max(1, Math.ceil(haversineKm(a, b) / maxStepKm));
   const end = { lat: b.lat, lon: unwrapLon(a.lon, b.lon) };
   const out: LatLon[] = [{ lat: a.lat, lon: a.lon }];
-  for (let i = 1; i < n; i++) out.push(interpolateGreatCircle(a, end, i / n));
+  for (let i = 1; i < n; i++) out.push(interpolateUnwrapped(a, end, i / n));
   out.push(end);
   return out;
 }

@@ -6,7 +6,7 @@ import type { Feature, LineString, MultiLineString, MultiPolygon, Polygon } from
 import { AppError } from '../domain/errors.ts';
 import {
   cutAtAntimeridian,
-  densifyGreatCircle,
+  densifyUnwrapped,
   pathLengthKm,
   unwrapLon,
   unwrapPositions,
@@ -109,7 +109,7 @@ function computedLeg(mode: TransportMode, origin: LatLon, destination: LatLon): 
   if (mode === 'air') {
     return {
       mode,
-      coordinates: densifyGreatCircle(origin, destination, AIR_DENSIFY_KM).map((p) => [p.lon, p.lat]),
+      coordinates: densifyUnwrapped(origin, destination, AIR_DENSIFY_KM).map((p) => [p.lon, p.lat]),
     };
   }
   return invalid('a road route must be given');
@@ -152,7 +152,7 @@ function densifyPath(coords: readonly Position[], stepKm: number): Position[] {
   for (let i = 1; i < coords.length; i++) {
     const [aLon, aLat] = coords[i - 1]!;
     const [bLon, bLat] = coords[i]!;
-    const pts = densifyGreatCircle({ lon: aLon, lat: aLat }, { lon: bLon, lat: bLat }, stepKm);
+    const pts = densifyUnwrapped({ lon: aLon, lat: aLat }, { lon: bLon, lat: bLat }, stepKm);
     for (const p of i === 1 ? pts : pts.slice(1)) out.push([p.lon, p.lat]);
   }
   return out;

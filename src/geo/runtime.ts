@@ -23,12 +23,18 @@ export function createGeoRuntime(opts: { policyPath?: string; resolution?: '50m'
     zones: () => index,
     reloadCustomZones: async (db) => {
       const res = await db.query(
-        "SELECT id, name, tier, country, geometry, created_at FROM zones ORDER BY id",
+        'SELECT id, name, tier, country, geometry, created_at FROM zones ORDER BY id',
       );
       const next = res.rows.map((r) => `${r.id}@${(r.created_at as Date).getTime()}`).join(',');
       if (next === version) return;
       const custom: ZoneInput[] = res.rows.map((r) => ({
-        zone: { id: r.id, name: r.name, kind: 'custom', tier: r.tier as ZoneTier, ...(r.country ? { country: r.country } : {}) },
+        zone: {
+          id: r.id,
+          name: r.name,
+          kind: 'custom',
+          tier: r.tier as ZoneTier,
+          ...(r.country ? { country: r.country } : {}),
+        },
         // Rings drawn across ±180 are split there, like the country rings.
         geometry: cutAtAntimeridian(r.geometry),
       }));

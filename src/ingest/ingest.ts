@@ -1,8 +1,8 @@
 // Ingest, wired: the MQTT session feeds the batcher, each batch goes through the pipeline, and only after its
 // commit are the broker (PUBACK) and the devices (application ack) told.
 import type { Config } from '../config.ts';
-import type { GeoRuntime } from '../geo/runtime.ts';
 import type { Pool } from '../db/pool.ts';
+import type { GeoRuntime } from '../geo/runtime.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { BatchProcessor } from './batch-processor.ts';

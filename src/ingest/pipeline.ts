@@ -3,6 +3,8 @@
 // other stage takes values and returns values. Errors are caught here, per message: a refused message becomes a
 // stored rejection and the batch goes on.
 import { createHash, type KeyObject } from 'node:crypto';
+import { runCheckStage } from '../checks/stage.ts';
+import type { Fix } from '../checks/types.ts';
 import type { Config } from '../config.ts';
 import { findKeys, type KeyRecord } from '../db/devices.ts';
 import {
@@ -18,10 +20,8 @@ import {
   updateDeviceStates,
 } from '../db/ingest-store.ts';
 import { type Pool, type PoolClient, withTransaction } from '../db/pool.ts';
-import { runCheckStage } from '../checks/stage.ts';
-import type { Fix } from '../checks/types.ts';
-import type { GeoRuntime } from '../geo/runtime.ts';
 import { Rejection, type RejectionCode } from '../domain/errors.ts';
+import type { GeoRuntime } from '../geo/runtime.ts';
 import { type ParsedJws, parseCompactJws, TELEMETRY_TYP, verifySignature } from '../verify/jws.ts';
 import { type SigningAlg, toKeyObject } from '../verify/keys.ts';
 import type { ReplayWindow } from '../verify/replay-window.ts';
@@ -129,7 +129,8 @@ export class IngestPipeline {
     private readonly pool: Pool,
     private readonly opts: PipelineOptions,
     /** Public keys by kid; the database by default, a list in unit tests. */
-    private readonly lookupKeys: (kids: string[]) => Promise<KeyRecord[]> = (kids) => findKeys(this.pool, kids),
+    private readonly lookupKeys: (kids: string[]) => Promise<KeyRecord[]> = (kids) =>
+      findKeys(this.pool, kids),
     /** The geography the checks need; without it telemetry is stored unchecked (unit tests of screening). */
     private readonly geo?: GeoRuntime,
   ) {

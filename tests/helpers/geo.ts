@@ -1,12 +1,17 @@
 // Real geography for check tests: the default policy and Natural Earth zones (loaded once), routes built like the API does.
 import { zoneFilters } from '../../src/checks/context.ts';
 import { defaultParams } from '../../src/checks/params.ts';
-import { initialShipmentState, runShipmentChecks, type ShipmentState, type ShipmentStatus } from '../../src/checks/run.ts';
+import {
+  initialShipmentState,
+  runShipmentChecks,
+  type ShipmentState,
+  type ShipmentStatus,
+} from '../../src/checks/run.ts';
 import type { AlertEvent, CheckParams, Fix, Place, ShipmentContext } from '../../src/checks/types.ts';
 import { indexRoute } from '../../src/geo/route-index.ts';
 import { buildPlannedRoute } from '../../src/geo/routes.ts';
 import { createGeoRuntime, type GeoRuntime } from '../../src/geo/runtime.ts';
-import { initialBearingDeg, destinationPoint, haversineKm } from '../../src/geo/spherical.ts';
+import { destinationPoint, haversineKm, initialBearingDeg } from '../../src/geo/spherical.ts';
 import type { LatLon, Position, TransportMode } from '../../src/geo/types.ts';
 
 let runtime: GeoRuntime | undefined;
@@ -50,16 +55,33 @@ export function context(opts: {
 }
 
 /** Fixes every `everyMin` minutes moving from `from` on `bearingDeg` at `speedKmh`. */
-export function leg(from: LatLon & { ts: number }, bearingDeg: number, speedKmh: number, count: number, everyMin: number): Fix[] {
+export function leg(
+  from: LatLon & { ts: number },
+  bearingDeg: number,
+  speedKmh: number,
+  count: number,
+  everyMin: number,
+): Fix[] {
   return Array.from({ length: count }, (_, i) => {
     const km = (speedKmh * everyMin * (i + 1)) / 60;
     const p = destinationPoint(from, bearingDeg, km);
-    return { ts: from.ts + (i + 1) * everyMin * 60_000, lat: p.lat, lon: p.lon, speedKmh, satellites: 9, hdop: 0.9 };
+    return {
+      ts: from.ts + (i + 1) * everyMin * 60_000,
+      lat: p.lat,
+      lon: p.lon,
+      speedKmh,
+      satellites: 9,
+      hdop: 0.9,
+    };
   });
 }
 
 /** Feeds fixes one by one, as separate messages would arrive; returns every event with the index of its fix. */
-export function feed(ctx: ShipmentContext, fixes: Fix[], start: { state?: ShipmentState; status?: ShipmentStatus } = {}) {
+export function feed(
+  ctx: ShipmentContext,
+  fixes: Fix[],
+  start: { state?: ShipmentState; status?: ShipmentStatus } = {},
+) {
   let state = start.state ?? initialShipmentState();
   let status: ShipmentStatus = start.status ?? 'planned';
   const events: (AlertEvent & { fixIndex: number })[] = [];
@@ -71,7 +93,13 @@ export function feed(ctx: ShipmentContext, fixes: Fix[], start: { state?: Shipme
     events.push(...run.events.map((e) => ({ ...e, fixIndex: i })));
     flags.push(run.flags.get(0) ?? []);
   });
-  return { state, status, events, flags, raised: (type: string) => events.filter((e) => e.type === type && e.action === 'raise') };
+  return {
+    state,
+    status,
+    events,
+    flags,
+    raised: (type: string) => events.filter((e) => e.type === type && e.action === 'raise'),
+  };
 }
 
 /** Fixes along a polyline ([lon, lat], unwrapped) at `speedKmh`, one every `everyMin`, starting at `startTs`. */
@@ -87,7 +115,14 @@ export function alongRoute(coords: Position[], speedKmh: number, everyMin: numbe
     let at = carry;
     while (at <= segKm) {
       const p = segKm === 0 ? a : destinationPoint(a, initialBearingDeg(a, b), at);
-      out.push({ ts, lat: p.lat, lon: ((((p.lon + 180) % 360) + 360) % 360) - 180, speedKmh, satellites: 10, hdop: 0.8 });
+      out.push({
+        ts,
+        lat: p.lat,
+        lon: ((((p.lon + 180) % 360) + 360) % 360) - 180,
+        speedKmh,
+        satellites: 10,
+        hdop: 0.8,
+      });
       ts += everyMin * 60_000;
       at += stepKm;
     }

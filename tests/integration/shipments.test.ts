@@ -37,7 +37,9 @@ const ROTTERDAM = { name: 'Rotterdam', lat: 51.9, lon: 4.4, radiusKm: 30 };
 async function shipment(id: string, body: Record<string, unknown>) {
   const key = generateDeviceKey();
   const deviceId = `trk-${id}`;
-  expect((await cw.api('POST', '/v1/devices', { body: { id: deviceId, publicKeyJwk: key.publicJwk } })).status).toBe(201);
+  expect(
+    (await cw.api('POST', '/v1/devices', { body: { id: deviceId, publicKeyJwk: key.publicJwk } })).status,
+  ).toBe(201);
   const res = await cw.api('POST', '/v1/shipments', { role: 'logistics', body: { id, deviceId, ...body } });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   const tracker = new Tracker({ deviceId, key, mqttUrl: broker.url, clientId: `sim-${id}` });
@@ -77,20 +79,35 @@ describe('sea: Kaohsiung → Rotterdam', () => {
   const voyage = alongRoute(route.legs[0]!.coordinates, 35, 60, 0);
 
   it('raises nothing for a voyage on its lane, and arrives', { timeout: 120_000 }, async () => {
-    const s = await shipment('shp-clean', { mode: 'sea', origin: KAOHSIUNG, destination: ROTTERDAM, corridorKm: 50, reportIntervalS: 3600 });
+    const s = await shipment('shp-clean', {
+      mode: 'sea',
+      origin: KAOHSIUNG,
+      destination: ROTTERDAM,
+      corridorKm: 50,
+      reportIntervalS: 3600,
+    });
     expect(s.res.body.routeLengthKm).toBeGreaterThan(15_000);
-    await s.send(backdate([...voyage, { ...voyage.at(-1)!, ts: voyage.at(-1)!.ts + HOUR, lat: 51.91, lon: 4.41 }]), 100);
+    await s.send(
+      backdate([...voyage, { ...voyage.at(-1)!, ts: voyage.at(-1)!.ts + HOUR, lat: 51.91, lon: 4.41 }]),
+      100,
+    );
     expect(await alerts('shp-clean')).toEqual([]);
     const got = (await cw.api('GET', '/v1/shipments/shp-clean', { role: 'logistics' })).body;
     expect(got.status).toBe('arrived');
     expect(got.progress.percent).toBe(100);
     expect(got.openAlerts).toEqual([]);
     const track = (await cw.api('GET', '/v1/shipments/shp-clean/track', { role: 'logistics' })).body;
-    expect(track.features.map((f: { properties: { kind: string } }) => f.properties.kind)).toEqual(['plannedRoute', 'corridor', 'actualTrack']);
+    expect(track.features.map((f: { properties: { kind: string } }) => f.properties.kind)).toEqual([
+      'plannedRoute',
+      'corridor',
+      'actualTrack',
+    ]);
     expect(track.features[2].geometry.coordinates.length).toBe(voyage.length + 1);
   });
 
-  it('raises ROUTE_DEVIATION, then DIVERSION_TOWARD_RESTRICTED before RESTRICTED_ZONE_ENTERED when the ship turns toward Hainan', { timeout: 120_000 }, async () => {
+  it('raises ROUTE_DEVIATION, then DIVERSION_TOWARD_RESTRICTED before RESTRICTED_ZONE_ENTERED when the ship turns toward Hainan', {
+    timeout: 120_000,
+  }, async () => {
     // The first fix of the voyage south of 18.5°N in the South China Sea: from there, steer for Sanya.
     const turnAt = voyage.findIndex((f) => f.lat < 18.5 && f.lon < 117);
     expect(turnAt).toBeGreaterThan(0);
@@ -102,27 +119,45 @@ describe('sea: Kaohsiung → Rotterdam', () => {
       const p = destinationPoint(turn, initialBearingDeg(turn, sanya), 35 * i);
       diverted.push({ ts: turn.ts + i * HOUR, lat: p.lat, lon: p.lon, speedKmh: 35 });
     }
-    const s = await shipment('shp-divert', { mode: 'sea', origin: KAOHSIUNG, destination: ROTTERDAM, corridorKm: 50, reportIntervalS: 3600 });
+    const s = await shipment('shp-divert', {
+      mode: 'sea',
+      origin: KAOHSIUNG,
+      destination: ROTTERDAM,
+      corridorKm: 50,
+      reportIntervalS: 3600,
+    });
     await s.send(backdate([...voyage.slice(0, turnAt + 1), ...diverted]), 6);
     const list = await alerts('shp-divert');
     const deviation = firstEvidence(list, 'ROUTE_DEVIATION');
     const diversion = firstEvidence(list, 'DIVERSION_TOWARD_RESTRICTED');
     const entered = firstEvidence(list, 'RESTRICTED_ZONE_ENTERED');
-    expect([deviation, diversion, entered].every((t) => t !== undefined), JSON.stringify(list.map((a) => a.type))).toBe(true);
+    expect(
+      [deviation, diversion, entered].every((t) => t !== undefined),
+      JSON.stringify(list.map((a) => a.type)),
+    ).toBe(true);
     expect(deviation!).toBeLessThanOrEqual(diversion!);
     expect(diversion!).toBeLessThan(entered!);
     expect(list.find((a) => a.type === 'RESTRICTED_ZONE_ENTERED')!.details.country).toBe('CN');
     // The suspect positions are stored with the shipment.
-    const positions = (await cw.api('GET', '/v1/shipments/shp-divert/positions?limit=10000', { role: 'logistics' })).body.items;
+    const positions = (
+      await cw.api('GET', '/v1/shipments/shp-divert/positions?limit=10000', { role: 'logistics' })
+    ).body.items;
     expect(positions).toHaveLength(turnAt + 1 + diverted.length);
     expect(positions.every((p: { shipmentId: string }) => p.shipmentId === 'shp-divert')).toBe(true);
   });
 
-  it('raises GAP_WITH_DISPLACEMENT for a tracker dark for 10 hours that reappears 600 km off the route', { timeout: 60_000 }, async () => {
+  it('raises GAP_WITH_DISPLACEMENT for a tracker dark for 10 hours that reappears 600 km off the route', {
+    timeout: 60_000,
+  }, async () => {
     const part = voyage.slice(0, 120);
     const last = part.at(-1)!;
     const off = destinationPoint(last, initialBearingDeg(last, part.at(-2)!) + 90, 600);
-    const s = await shipment('shp-dark', { mode: 'sea', origin: KAOHSIUNG, destination: ROTTERDAM, reportIntervalS: 3600 });
+    const s = await shipment('shp-dark', {
+      mode: 'sea',
+      origin: KAOHSIUNG,
+      destination: ROTTERDAM,
+      reportIntervalS: 3600,
+    });
     await s.send(backdate([...part, { ts: last.ts + 10 * HOUR, lat: off.lat, lon: off.lon, speedKmh: 30 }]));
     const gap = (await alerts('shp-dark')).find((a) => a.type === 'GAP_WITH_DISPLACEMENT');
     expect(gap?.details).toMatchObject({ gapHours: 10 });
@@ -131,9 +166,20 @@ describe('sea: Kaohsiung → Rotterdam', () => {
 
 describe('air: Taipei → Amsterdam', () => {
   const waypoints: [number, number][] = [
-    [121.23, 25.08], [114.5, 20.5], [103.9, 1.35], [79.9, 6.9], [72.9, 19.1], [58.4, 23.6], [39.2, 21.5], [31.2, 30.0], [23.7, 37.9], [4.76, 52.31],
+    [121.23, 25.08],
+    [114.5, 20.5],
+    [103.9, 1.35],
+    [79.9, 6.9],
+    [72.9, 19.1],
+    [58.4, 23.6],
+    [39.2, 21.5],
+    [31.2, 30.0],
+    [23.7, 37.9],
+    [4.76, 52.31],
   ];
-  it('raises DIVERSION_TOWARD_RESTRICTED before RESTRICTED_ZONE_ENTERED when the aircraft turns for Moscow', { timeout: 60_000 }, async () => {
+  it('raises DIVERSION_TOWARD_RESTRICTED before RESTRICTED_ZONE_ENTERED when the aircraft turns for Moscow', {
+    timeout: 60_000,
+  }, async () => {
     const route = buildPlannedRoute({
       mode: 'air',
       origin: { lat: 25.08, lon: 121.23 },
@@ -168,8 +214,15 @@ describe('air: Taipei → Amsterdam', () => {
 });
 
 describe('road and lifecycle', () => {
-  it('raises UNPLANNED_STOP for a truck stopped 8 hours in a watch-country free-trade zone; the alert is acknowledged and resolved with an audit trail', { timeout: 60_000 }, async () => {
-    const roadRoute: [number, number][] = [[103.85, 1.29], [101.39, 3.0], [101.69, 3.14], [100.5, 13.75]];
+  it('raises UNPLANNED_STOP for a truck stopped 8 hours in a watch-country free-trade zone; the alert is acknowledged and resolved with an audit trail', {
+    timeout: 60_000,
+  }, async () => {
+    const roadRoute: [number, number][] = [
+      [103.85, 1.29],
+      [101.39, 3.0],
+      [101.69, 3.14],
+      [100.5, 13.75],
+    ];
     const s = await shipment('shp-truck', {
       mode: 'road',
       origin: { name: 'Singapore', lat: 1.29, lon: 103.85, radiusKm: 20 },
@@ -179,22 +232,54 @@ describe('road and lifecycle', () => {
     });
     const drive = alongRoute(roadRoute.slice(0, 2), 60, 15, 0);
     const stopAt = drive.at(-1)!;
-    const parked = Array.from({ length: 32 }, (_, i) => ({ ts: stopAt.ts + (i + 1) * 15 * 60_000, lat: stopAt.lat + ((i % 2) - 0.5) * 0.0004, lon: stopAt.lon, speedKmh: 0 }));
+    const parked = Array.from({ length: 32 }, (_, i) => ({
+      ts: stopAt.ts + (i + 1) * 15 * 60_000,
+      lat: stopAt.lat + ((i % 2) - 0.5) * 0.0004,
+      lon: stopAt.lon,
+      speedKmh: 0,
+    }));
     await s.send(backdate([...drive, ...parked], 0.1), 8);
     const stop = (await alerts('shp-truck')).find((a) => a.type === 'UNPLANNED_STOP');
     expect(stop?.details).toMatchObject({ country: 'MY', thresholdMinutes: 120 });
 
     expect((await cw.api('POST', `/v1/alerts/${stop!.id}/ack`, { role: 'logistics' })).status).toBe(403);
-    expect((await cw.api('POST', `/v1/alerts/${stop!.id}/ack`, { role: 'compliance', body: { note: 'calling the carrier' } })).body.status).toBe('acknowledged');
-    expect((await cw.api('POST', `/v1/alerts/${stop!.id}/resolve`, { role: 'compliance', body: {} })).status).toBe(422);
-    const resolved = await cw.api('POST', `/v1/alerts/${stop!.id}/resolve`, { role: 'compliance', body: { note: 'customs inspection, documented' } });
-    expect(resolved.body).toMatchObject({ status: 'resolved', resolution: 'customs inspection, documented', resolvedBy: 'test-compliance' });
-    expect(resolved.body.audit.map((a: { action: string }) => a.action)).toEqual(['opened', 'acknowledged', 'resolved']);
+    expect(
+      (
+        await cw.api('POST', `/v1/alerts/${stop!.id}/ack`, {
+          role: 'compliance',
+          body: { note: 'calling the carrier' },
+        })
+      ).body.status,
+    ).toBe('acknowledged');
+    expect(
+      (await cw.api('POST', `/v1/alerts/${stop!.id}/resolve`, { role: 'compliance', body: {} })).status,
+    ).toBe(422);
+    const resolved = await cw.api('POST', `/v1/alerts/${stop!.id}/resolve`, {
+      role: 'compliance',
+      body: { note: 'customs inspection, documented' },
+    });
+    expect(resolved.body).toMatchObject({
+      status: 'resolved',
+      resolution: 'customs inspection, documented',
+      resolvedBy: 'test-compliance',
+    });
+    expect(resolved.body.audit.map((a: { action: string }) => a.action)).toEqual([
+      'opened',
+      'acknowledged',
+      'resolved',
+    ]);
     expect((await cw.api('POST', `/v1/alerts/${stop!.id}/ack`, { role: 'compliance' })).status).toBe(409);
   });
 
-  it('raises SIGNAL_LOST from the timer for a silent shipment, and resolves it when telemetry resumes', { timeout: 60_000 }, async () => {
-    const s = await shipment('shp-silent', { mode: 'sea', origin: KAOHSIUNG, destination: ROTTERDAM, reportIntervalS: 600 });
+  it('raises SIGNAL_LOST from the timer for a silent shipment, and resolves it when telemetry resumes', {
+    timeout: 60_000,
+  }, async () => {
+    const s = await shipment('shp-silent', {
+      mode: 'sea',
+      origin: KAOHSIUNG,
+      destination: ROTTERDAM,
+      reportIntervalS: 600,
+    });
     const now = Date.now();
     await s.send([{ ts: now - 2 * HOUR, lat: 22.0, lon: 119.9 }]);
     expect(await sweepSilentShipments(cw.pool, now)).toBeGreaterThanOrEqual(1);
@@ -205,23 +290,86 @@ describe('road and lifecycle', () => {
   });
 
   it('checks a custom restricted zone as soon as an admin adds it, and refuses bad shipments', async () => {
-    const donetsk = { type: 'Polygon', coordinates: [[[37.0, 47.5], [39.5, 47.5], [39.5, 49.0], [37.0, 49.0], [37.0, 47.5]]] };
-    expect((await cw.api('POST', '/v1/zones', { role: 'logistics', body: { id: 'ua-dnr', tier: 'restricted', geometry: donetsk } })).status).toBe(403);
-    expect((await cw.api('POST', '/v1/zones', { body: { id: 'ua-dnr', name: 'Donetsk (occupied)', tier: 'restricted', country: 'UA', geometry: donetsk } })).status).toBe(201);
+    const donetsk = {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [37.0, 47.5],
+          [39.5, 47.5],
+          [39.5, 49.0],
+          [37.0, 49.0],
+          [37.0, 47.5],
+        ],
+      ],
+    };
+    expect(
+      (
+        await cw.api('POST', '/v1/zones', {
+          role: 'logistics',
+          body: { id: 'ua-dnr', tier: 'restricted', geometry: donetsk },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await cw.api('POST', '/v1/zones', {
+          body: {
+            id: 'ua-dnr',
+            name: 'Donetsk (occupied)',
+            tier: 'restricted',
+            country: 'UA',
+            geometry: donetsk,
+          },
+        })
+      ).status,
+    ).toBe(201);
     const s = await shipment('shp-zone', {
       mode: 'road',
       origin: { lat: 50.45, lon: 30.52, radiusKm: 20 },
       destination: { lat: 49.99, lon: 36.23, radiusKm: 20 },
-      route: { type: 'LineString', coordinates: [[30.52, 50.45], [36.23, 49.99]] },
+      route: {
+        type: 'LineString',
+        coordinates: [
+          [30.52, 50.45],
+          [36.23, 49.99],
+        ],
+      },
     });
     await s.send([{ ts: Date.now() - 60_000, lat: 48.0, lon: 37.8 }]);
-    expect((await alerts('shp-zone')).find((a) => a.type === 'RESTRICTED_ZONE_ENTERED')?.details).toMatchObject({ zoneId: 'ua-dnr', kind: 'custom' });
+    expect(
+      (await alerts('shp-zone')).find((a) => a.type === 'RESTRICTED_ZONE_ENTERED')?.details,
+    ).toMatchObject({ zoneId: 'ua-dnr', kind: 'custom' });
 
-    const bad = (body: Record<string, unknown>) => cw.api('POST', '/v1/shipments', { role: 'logistics', body: { id: 'shp-bad', deviceId: 'trk-shp-zone', mode: 'sea', origin: KAOHSIUNG, destination: ROTTERDAM, ...body } });
+    const bad = (body: Record<string, unknown>) =>
+      cw.api('POST', '/v1/shipments', {
+        role: 'logistics',
+        body: {
+          id: 'shp-bad',
+          deviceId: 'trk-shp-zone',
+          mode: 'sea',
+          origin: KAOHSIUNG,
+          destination: ROTTERDAM,
+          ...body,
+        },
+      });
     expect((await bad({ mode: 'road' })).status).toBe(422);
     expect((await bad({ deviceId: 'no-such-device' })).status).toBe(422);
-    expect((await bad({ route: { type: 'LineString', coordinates: [[0, 95], [1, 1]] } })).status).toBe(422);
+    expect(
+      (
+        await bad({
+          route: {
+            type: 'LineString',
+            coordinates: [
+              [0, 95],
+              [1, 1],
+            ],
+          },
+        })
+      ).status,
+    ).toBe(422);
     expect((await bad({})).status).toBe(409); // trk-shp-zone already rides with shp-zone
-    expect((await cw.api('GET', '/v1/shipments?status=in_transit', { role: 'logistics' })).body.items.length).toBeGreaterThan(0);
+    expect(
+      (await cw.api('GET', '/v1/shipments?status=in_transit', { role: 'logistics' })).body.items.length,
+    ).toBeGreaterThan(0);
   });
 });

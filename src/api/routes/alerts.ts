@@ -10,7 +10,10 @@ import { jsonBody, query } from '../validate.ts';
 
 const alertsQuery = z.object({
   status: z.enum(['open', 'acknowledged', 'resolved']).optional(),
-  type: z.string().regex(/^[A-Z_]{3,64}$/).optional(),
+  type: z
+    .string()
+    .regex(/^[A-Z_]{3,64}$/)
+    .optional(),
   severity: z.enum(['info', 'warning', 'critical']).optional(),
   shipmentId: z.string().max(128).optional(),
   deviceId: z.string().max(128).optional(),
@@ -31,7 +34,10 @@ export function alertsRouter(db: Pool) {
     const before = decodeCursor(q.cursor, 1)?.[0] as number | undefined;
     const items = await listAlerts(db, { ...q, beforeId: before });
     const last = items.at(-1);
-    return c.json({ items, nextCursor: items.length === q.limit && last ? encodeCursor([Number(last.id)]) : null });
+    return c.json({
+      items,
+      nextCursor: items.length === q.limit && last ? encodeCursor([Number(last.id)]) : null,
+    });
   });
 
   r.get('/:id', requireRole('compliance'), async (c) => {
@@ -57,14 +63,18 @@ export function alertsRouter(db: Pool) {
 
   r.post('/:id/resolve', requireRole('compliance'), async (c) => {
     const id = alertId(c.req.param('id'));
-    const { note } = await jsonBody(c, z.object({ note: z.string().trim().min(1, 'a note saying why is required').max(2000) }));
+    const { note } = await jsonBody(
+      c,
+      z.object({ note: z.string().trim().min(1, 'a note saying why is required').max(2000) }),
+    );
     return finish(c.get('principal').sub, id, 'resolved', note);
   });
 
   async function finish(actor: string, id: number, to: 'acknowledged' | 'resolved', note: string | null) {
     const outcome = await withTransaction(db, (tx) => transitionAlert(tx, id, to, actor, note));
     if (outcome === 'not_found') throw new AppError('NOT_FOUND', `no alert ${id}`);
-    if (outcome === 'conflict') throw new AppError('CONFLICT', `alert ${id} cannot become ${to} from its current status`);
+    if (outcome === 'conflict')
+      throw new AppError('CONFLICT', `alert ${id} cannot become ${to} from its current status`);
     return Response.json(await getAlert(db, id));
   }
 

@@ -4,13 +4,14 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { listAlerts } from '../../db/alerts.ts';
 import type { Pool } from '../../db/pool.ts';
+import { shipmentPositions, shipmentTrack } from '../../db/queries.ts';
 import { getShipment, insertShipment, listShipments, type ShipmentRecord } from '../../db/shipments.ts';
 import { AppError } from '../../domain/errors.ts';
 import { buildPlannedRoute, corridorPolygon, routeToGeoJSON } from '../../geo/routes.ts';
+import type { PlannedRoute } from '../../geo/types.ts';
 import { type AppEnv, requireRole } from '../auth.ts';
 import { decodeCursor, encodeCursor } from '../pagination.ts';
 import { jsonBody, query } from '../validate.ts';
-import { shipmentPositions, shipmentTrack } from '../../db/queries.ts';
 import { timeRange } from './shared.ts';
 
 const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'ids are 1–128 of A–Z a–z 0–9 . _ : -');
@@ -18,7 +19,12 @@ const lat = z.number().min(-90).max(90);
 const lon = z.number().min(-180).max(180);
 const iso2 = z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2, e.g. CN');
 const place = (radiusKm: number) =>
-  z.object({ name: z.string().max(200).optional(), lat, lon, radiusKm: z.number().positive().max(2000).default(radiusKm) });
+  z.object({
+    name: z.string().max(200).optional(),
+    lat,
+    lon,
+    radiusKm: z.number().positive().max(2000).default(radiusKm),
+  });
 const position = z.tuple([z.number(), z.number()]);
 const mode = z.enum(['sea', 'air', 'road']);
 
@@ -116,11 +122,15 @@ export function shipmentsRouter(db: Pool) {
   r.post('/', requireRole('logistics'), async (c) => {
     const b = await jsonBody(c, shipmentBody);
     if ('siteId' in b.destination) {
-      throw new AppError('VALIDATION_FAILED', 'destination.siteId: the site registry is not available yet; give {name, lat, lon, radiusKm}');
+      throw new AppError(
+        'VALIDATION_FAILED',
+        'destination.siteId: the site registry is not available yet; give {name, lat, lon, radiusKm}',
+      );
     }
     const destination = b.destination;
-    if (b.mode === 'road' && !b.route) throw new AppError('VALIDATION_FAILED', 'route: a road shipment needs its route');
-    let route;
+    if (b.mode === 'road' && !b.route)
+      throw new AppError('VALIDATION_FAILED', 'route: a road shipment needs its route');
+    let route: PlannedRoute;
     try {
       route = buildPlannedRoute({ mode: b.mode, origin: b.origin, destination, route: b.route });
     } catch (e) {
@@ -147,11 +157,13 @@ export function shipmentsRouter(db: Pool) {
       },
       c.get('principal').sub,
     ).catch((e: { code?: string }) => {
-      if (e.code === '23503') throw new AppError('VALIDATION_FAILED', `deviceId: no registered device ${b.deviceId}`);
+      if (e.code === '23503')
+        throw new AppError('VALIDATION_FAILED', `deviceId: no registered device ${b.deviceId}`);
       throw e;
     });
     if (outcome === 'id_taken') throw new AppError('CONFLICT', `shipment ${b.id} exists`);
-    if (outcome === 'device_busy') throw new AppError('CONFLICT', `device ${b.deviceId} already rides with an active shipment`);
+    if (outcome === 'device_busy')
+      throw new AppError('CONFLICT', `device ${b.deviceId} already rides with an active shipment`);
     return c.json(view((await getShipment(db, b.id))!), 201, { Location: `/v1/shipments/${b.id}` });
   });
 
@@ -167,7 +179,10 @@ export function shipmentsRouter(db: Pool) {
     const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
     const rows = await listShipments(db, { status: q.status, limit: q.limit, afterId: after });
     const last = rows.at(-1);
-    return c.json({ items: rows.map(view), nextCursor: rows.length === q.limit && last ? encodeCursor([last.id]) : null });
+    return c.json({
+      items: rows.map(view),
+      nextCursor: rows.length === q.limit && last ? encodeCursor([last.id]) : null,
+    });
   });
 
   const load = async (shipmentId: string) => {
@@ -187,9 +202,21 @@ export function shipmentsRouter(db: Pool) {
 
   r.get('/:id/positions', requireRole('logistics', 'compliance'), async (c) => {
     const s = await load(c.req.param('id'));
-    const q = query(c, timeRange.extend({ limit: z.coerce.number().int().min(1).max(10_000).default(1000), cursor: z.string().optional() }));
+    const q = query(
+      c,
+      timeRange.extend({
+        limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+        cursor: z.string().optional(),
+      }),
+    );
     const after = decodeCursor(q.cursor, 3) as [number, number, number] | undefined;
-    const rows = await shipmentPositions(db, { shipmentId: s.id, fromMs: q.from, toMs: q.to, limit: q.limit, after });
+    const rows = await shipmentPositions(db, {
+      shipmentId: s.id,
+      fromMs: q.from,
+      toMs: q.to,
+      limit: q.limit,
+      after,
+    });
     const last = rows.at(-1);
     return c.json({
       items: rows.map((p) => p.position),
@@ -202,25 +229,43 @@ export function shipmentsRouter(db: Pool) {
     const track = await shipmentTrack(db, s.id, 5000);
     const alerts = await listAlerts(db, { shipmentId: s.id, limit: 500 });
     const alertPoints = alerts.flatMap((a) => {
-      const fix = (a.details.fix ?? a.details.after) as { lat?: number; lon?: number; ts?: string } | undefined;
+      const fix = (a.details.fix ?? a.details.after) as
+        | { lat?: number; lon?: number; ts?: string }
+        | undefined;
       if (typeof fix?.lat !== 'number' || typeof fix.lon !== 'number') return [];
       return [
         {
           type: 'Feature' as const,
           geometry: { type: 'Point' as const, coordinates: [fix.lon, fix.lat] },
-          properties: { kind: 'alert', alertId: a.id, type: a.type, severity: a.severity, status: a.status, ts: fix.ts ?? a.lastEvidenceAt },
+          properties: {
+            kind: 'alert',
+            alertId: a.id,
+            type: a.type,
+            severity: a.severity,
+            status: a.status,
+            ts: fix.ts ?? a.lastEvidenceAt,
+          },
         },
       ];
     });
     return c.json({
       type: 'FeatureCollection',
       features: [
-        { type: 'Feature', geometry: routeToGeoJSON(s.route), properties: { kind: 'plannedRoute', lengthKm: s.route.lengthKm } },
-        { type: 'Feature', geometry: corridorOf(s), properties: { kind: 'corridor', corridorKm: s.corridorKm } },
+        {
+          type: 'Feature',
+          geometry: routeToGeoJSON(s.route),
+          properties: { kind: 'plannedRoute', lengthKm: s.route.lengthKm },
+        },
+        {
+          type: 'Feature',
+          geometry: corridorOf(s),
+          properties: { kind: 'corridor', corridorKm: s.corridorKm },
+        },
         {
           type: 'Feature',
           // A LineString needs two positions; before that there is nothing to draw.
-          geometry: track.length >= 2 ? { type: 'LineString', coordinates: track.map((p) => [p.lon, p.lat]) } : null,
+          geometry:
+            track.length >= 2 ? { type: 'LineString', coordinates: track.map((p) => [p.lon, p.lat]) } : null,
           properties: { kind: 'actualTrack', times: track.map((p) => p.ts), points: track.length },
         },
         ...alertPoints,

@@ -11,7 +11,10 @@ const position = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max
 const ring = z
   .array(position)
   .min(4, 'a linear ring has at least 4 positions')
-  .refine((r) => r[0]![0] === r.at(-1)![0] && r[0]![1] === r.at(-1)![1], 'a linear ring is closed (first position = last)');
+  .refine(
+    (r) => r[0]![0] === r.at(-1)![0] && r[0]![1] === r.at(-1)![1],
+    'a linear ring is closed (first position = last)',
+  );
 const geometry = z.union([
   z.object({ type: z.literal('Polygon'), coordinates: z.array(ring).min(1) }),
   z.object({ type: z.literal('MultiPolygon'), coordinates: z.array(z.array(ring).min(1)).min(1) }),
@@ -20,7 +23,10 @@ const zoneBody = z.object({
   id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
   name: z.string().min(1).max(200).optional(),
   tier: z.enum(['restricted', 'licenseRequired', 'watch']),
-  country: z.string().regex(/^[A-Z]{2}$/).optional(),
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .optional(),
   geometry,
 });
 
@@ -37,13 +43,23 @@ export function zonesRouter(db: Pool, geo: GeoRuntime) {
     if (res.rowCount === 0) throw new AppError('CONFLICT', `zone ${b.id} exists`);
     // This process checks against the new zone at once; other processes on their next reload.
     await geo.reloadCustomZones(db);
-    return c.json({ ...b, name: b.name ?? b.id, createdAt: (res.rows[0].created_at as Date).toISOString() }, 201);
+    return c.json(
+      { ...b, name: b.name ?? b.id, createdAt: (res.rows[0].created_at as Date).toISOString() },
+      201,
+    );
   });
 
   r.get('/', requireRole('logistics', 'compliance'), async (c) => {
     const res = await db.query('SELECT id, name, tier, country, geometry, created_at FROM zones ORDER BY id');
     return c.json({
-      items: res.rows.map((z) => ({ id: z.id, name: z.name, tier: z.tier, country: z.country, geometry: z.geometry, createdAt: z.created_at.toISOString() })),
+      items: res.rows.map((z) => ({
+        id: z.id,
+        name: z.name,
+        tier: z.tier,
+        country: z.country,
+        geometry: z.geometry,
+        createdAt: z.created_at.toISOString(),
+      })),
       nextCursor: null,
     });
   });

@@ -2,7 +2,7 @@
 // stays silent when it should not, debounces, clears.
 import { describe, expect, it } from 'vitest';
 import type { Fix } from '../../../src/checks/types.ts';
-import { initialBearingDeg, destinationPoint } from '../../../src/geo/spherical.ts';
+import { destinationPoint, initialBearingDeg } from '../../../src/geo/spherical.ts';
 import { context, feed, leg } from '../../helpers/geo.ts';
 
 const T0 = Date.UTC(2026, 9, 1, 0, 0, 0);
@@ -10,7 +10,17 @@ const MIN = 60_000;
 // Open Indian Ocean, far from any land: a plain great-circle lane for the corridor checks.
 const A = { lat: -20, lon: 70, radiusKm: 25 };
 const B = { lat: -20, lon: 100, radiusKm: 25 };
-const lane = () => context({ mode: 'sea', origin: A, destination: B, route: [[A.lon, A.lat], [B.lon, B.lat]], corridorKm: 50 });
+const lane = () =>
+  context({
+    mode: 'sea',
+    origin: A,
+    destination: B,
+    route: [
+      [A.lon, A.lat],
+      [B.lon, B.lat],
+    ],
+    corridorKm: 50,
+  });
 const course = initialBearingDeg(A, B);
 
 /** On-lane fixes every 30 min from 200 km after A. */
@@ -18,7 +28,11 @@ function onLane(n: number, fromTs = T0) {
   const start = destinationPoint(A, course, 200);
   return leg({ ...start, ts: fromTs }, initialBearingDeg(start, B), 35, n, 30);
 }
-const abeam = (f: Fix, km: number, ts = f.ts): Fix => ({ ...f, ...destinationPoint(f, initialBearingDeg(f, B) + 90, km), ts });
+const abeam = (f: Fix, km: number, ts = f.ts): Fix => ({
+  ...f,
+  ...destinationPoint(f, initialBearingDeg(f, B) + 90, km),
+  ts,
+});
 
 describe('ROUTE_DEVIATION', () => {
   it('raises only after 3 fixes outside the corridor spanning at least 15 minutes', () => {
@@ -65,14 +79,24 @@ describe('RESTRICTED_ZONE_ENTERED', () => {
     });
 
   it('fires for a fix inside a restricted country', () => {
-    const ctx = air([[116.4, 39.9], [121.5, 31.2]]);
+    const ctx = air([
+      [116.4, 39.9],
+      [121.5, 31.2],
+    ]);
     const r = feed(ctx, [{ ts: T0, lat: 39.9, lon: 116.4 }]);
-    expect(r.raised('RESTRICTED_ZONE_ENTERED')[0]!.details).toMatchObject({ country: 'CN', tier: 'restricted', via: 'fix' });
+    expect(r.raised('RESTRICTED_ZONE_ENTERED')[0]!.details).toMatchObject({
+      country: 'CN',
+      tier: 'restricted',
+      via: 'fix',
+    });
   });
 
   it('fires when the segment between two fixes crosses a restricted country though neither fix lies in it', () => {
     // Almaty (KZ) to Ulaanbaatar (MN): both licence-required, on the corridor; China lies between them.
-    const ctx = air([[76.89, 43.24], [106.9, 47.9]]);
+    const ctx = air([
+      [76.89, 43.24],
+      [106.9, 47.9],
+    ]);
     const r = feed(ctx, [
       { ts: T0, lat: 43.24, lon: 76.89 },
       { ts: T0 + 180 * MIN, lat: 47.9, lon: 106.9 },
@@ -82,7 +106,10 @@ describe('RESTRICTED_ZONE_ENTERED', () => {
   });
 
   it('fires for a late fix inside the zone, even after newer fixes', () => {
-    const ctx = air([[116.4, 39.9], [37.6, 55.75]]);
+    const ctx = air([
+      [116.4, 39.9],
+      [37.6, 55.75],
+    ]);
     const r = feed(ctx, [
       { ts: T0 + 60 * MIN, lat: 47.9, lon: 106.9 },
       { ts: T0, lat: 39.9, lon: 116.4 },
@@ -92,7 +119,11 @@ describe('RESTRICTED_ZONE_ENTERED', () => {
 
   it('lets a licence-required country pass on the planned corridor, alerts off it, and honours a licence', () => {
     // Dubai (AE: licence-required) as a leg of the planned route.
-    const route: [number, number][] = [[51.5, 25.3], [55.3, 25.25], [58.4, 23.6]];
+    const route: [number, number][] = [
+      [51.5, 25.3],
+      [55.3, 25.25],
+      [58.4, 23.6],
+    ];
     const dubai = { ts: T0, lat: 25.25, lon: 55.3 };
     expect(feed(air(route), [dubai]).raised('RESTRICTED_ZONE_ENTERED')).toEqual([]);
     const inland = { ts: T0, lat: 24.2, lon: 55.7 }; // Al Ain, ~100 km off the route
@@ -101,8 +132,16 @@ describe('RESTRICTED_ZONE_ENTERED', () => {
   });
 
   it("uses the shipment's own restricted list instead of the policy's", () => {
-    const ctx = air([[31.2, 30.0], [39.2, 21.5]], { restrictedCountries: ['EG'] });
-    expect(feed(ctx, [{ ts: T0, lat: 30.0, lon: 31.2 }]).raised('RESTRICTED_ZONE_ENTERED')[0]!.details.country).toBe('EG');
+    const ctx = air(
+      [
+        [31.2, 30.0],
+        [39.2, 21.5],
+      ],
+      { restrictedCountries: ['EG'] },
+    );
+    expect(
+      feed(ctx, [{ ts: T0, lat: 30.0, lon: 31.2 }]).raised('RESTRICTED_ZONE_ENTERED')[0]!.details.country,
+    ).toBe('EG');
   });
 });
 
@@ -110,7 +149,17 @@ describe('DIVERSION_TOWARD_RESTRICTED', () => {
   // A Bay of Bengal lane, north of Aceh to Colombo; Myanmar (restricted) lies to the north-east.
   const from = { lat: 5.8, lon: 94.5, radiusKm: 25 };
   const to = { lat: 6.9, lon: 79.9, radiusKm: 25 };
-  const bay = () => context({ mode: 'sea', origin: from, destination: to, route: [[from.lon, from.lat], [to.lon, to.lat]], corridorKm: 50 });
+  const bay = () =>
+    context({
+      mode: 'sea',
+      origin: from,
+      destination: to,
+      route: [
+        [from.lon, from.lat],
+        [to.lon, to.lat],
+      ],
+      corridorKm: 50,
+    });
 
   it('fires before the ship enters Myanmar when it turns off the lane and holds course toward it', () => {
     const onLaneFixes = leg({ ...from, ts: T0 }, initialBearingDeg(from, to), 35, 6, 60);
@@ -131,8 +180,20 @@ describe('DIVERSION_TOWARD_RESTRICTED', () => {
   it('stays silent for a ship on its planned lane close to a restricted coast (Taiwan Strait)', () => {
     const s = { lat: 22.3, lon: 119.9, radiusKm: 25 };
     const e = { lat: 25.6, lon: 120.6, radiusKm: 25 };
-    const ctx = context({ mode: 'sea', origin: s, destination: e, route: [[s.lon, s.lat], [e.lon, e.lat]], corridorKm: 30 });
-    const fixes = leg({ ...s, ts: T0 }, initialBearingDeg(s, e), 30, 12, 60).map((f, i) => ({ ...f, headingDeg: (i * 137) % 360 }));
+    const ctx = context({
+      mode: 'sea',
+      origin: s,
+      destination: e,
+      route: [
+        [s.lon, s.lat],
+        [e.lon, e.lat],
+      ],
+      corridorKm: 30,
+    });
+    const fixes = leg({ ...s, ts: T0 }, initialBearingDeg(s, e), 30, 12, 60).map((f, i) => ({
+      ...f,
+      headingDeg: (i * 137) % 360,
+    }));
     const r = feed(ctx, fixes);
     expect(r.events.filter((x) => x.action === 'raise')).toEqual([]);
   });
@@ -151,9 +212,25 @@ describe('UNPLANNED_STOP and DESTINATION_MISMATCH', () => {
   const sg = { lat: 1.29, lon: 103.85, radiusKm: 20 };
   const bkk = { lat: 13.75, lon: 100.5, radiusKm: 20 };
   const truck = () =>
-    context({ mode: 'road', origin: sg, destination: bkk, route: [[103.85, 1.29], [101.39, 3.0], [101.69, 3.14], [100.5, 13.75]], reportIntervalS: 900 });
+    context({
+      mode: 'road',
+      origin: sg,
+      destination: bkk,
+      route: [
+        [103.85, 1.29],
+        [101.39, 3.0],
+        [101.69, 3.14],
+        [100.5, 13.75],
+      ],
+      reportIntervalS: 900,
+    });
   const parked = (p: { lat: number; lon: number }, fromTs: number, hours: number): Fix[] =>
-    Array.from({ length: hours * 2 + 1 }, (_, i) => ({ ts: fromTs + i * 30 * MIN, lat: p.lat + ((i % 3) - 1) * 0.0005, lon: p.lon, speedKmh: 0 }));
+    Array.from({ length: hours * 2 + 1 }, (_, i) => ({
+      ts: fromTs + i * 30 * MIN,
+      lat: p.lat + ((i % 3) - 1) * 0.0005,
+      lon: p.lon,
+      speedKmh: 0,
+    }));
 
   it('fires after 2 hours stopped in a transshipment hub (Port Klang free-trade zone, Malaysia)', () => {
     const r = feed(truck(), parked({ lat: 3.0, lon: 101.39 }, T0, 8));
@@ -165,11 +242,27 @@ describe('UNPLANNED_STOP and DESTINATION_MISMATCH', () => {
 
   it('tolerates the same 8-hour stop outside a hub (a driver rests), at the origin, and at a planned stop', () => {
     const nl = { lat: 52.1, lon: 5.1, radiusKm: 20 };
-    const ctxNl = context({ mode: 'road', origin: { lat: 51.9, lon: 4.4, radiusKm: 20 }, destination: { lat: 52.4, lon: 13.4, radiusKm: 20 }, route: [[4.4, 51.9], [5.1, 52.1], [13.4, 52.4]] });
+    const ctxNl = context({
+      mode: 'road',
+      origin: { lat: 51.9, lon: 4.4, radiusKm: 20 },
+      destination: { lat: 52.4, lon: 13.4, radiusKm: 20 },
+      route: [
+        [4.4, 51.9],
+        [5.1, 52.1],
+        [13.4, 52.4],
+      ],
+    });
     expect(feed(ctxNl, parked(nl, T0, 8)).raised('UNPLANNED_STOP')).toEqual([]);
     expect(feed(truck(), parked(sg, T0, 8)).raised('UNPLANNED_STOP')).toEqual([]);
     const withStop = context({
-      mode: 'road', origin: sg, destination: bkk, route: [[103.85, 1.29], [101.39, 3.0], [100.5, 13.75]],
+      mode: 'road',
+      origin: sg,
+      destination: bkk,
+      route: [
+        [103.85, 1.29],
+        [101.39, 3.0],
+        [100.5, 13.75],
+      ],
       plannedStops: [{ name: 'Port Klang', lat: 3.0, lon: 101.39, radiusKm: 10 }],
     });
     expect(feed(withStop, parked({ lat: 3.0, lon: 101.39 }, T0, 8)).raised('UNPLANNED_STOP')).toEqual([]);
