@@ -41,6 +41,12 @@ export function createMetrics() {
       help: 'Batch attempts that failed and were retried (database unavailable)',
       registers: r,
     }),
+    alerts: new Counter({
+      name: 'chipwatch_alerts_total',
+      help: 'Alert changes committed by ingest, by type and action (opened, updated, auto_resolved)',
+      labelNames: ['type', 'action'] as const,
+      registers: r,
+    }),
     queueDepth: new Gauge({
       name: 'chipwatch_ingest_queue_depth',
       help: 'Messages waiting for a batch',

@@ -66,7 +66,7 @@ export class BatchProcessor {
   }
 
   private async oneByOne(batch: Inbound[]): Promise<BatchOutcome | undefined> {
-    const outcome: BatchOutcome = { verdicts: [], acks: new Map() };
+    const outcome: BatchOutcome = { verdicts: [], acks: new Map(), alerts: [] };
     for (const msg of batch) {
       const single = await this.retrying(async () => {
         try {
@@ -82,6 +82,7 @@ export class BatchProcessor {
       }, 'commit one');
       if (!single) return undefined;
       outcome.verdicts.push(...single.verdicts);
+      outcome.alerts.push(...single.alerts);
       for (const [d, s] of single.acks) outcome.acks.set(d, Math.max(outcome.acks.get(d) ?? -1, s));
     }
     return outcome;

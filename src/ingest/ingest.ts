@@ -66,6 +66,7 @@ export async function startIngest(deps: {
       for (const [deviceId, seq] of outcome.acks) {
         session.publish(deviceAckTopic(config.MQTT_TOPIC_PREFIX, deviceId), JSON.stringify({ seq }));
       }
+      for (const a of outcome.alerts) metrics.alerts.inc({ type: a.type, action: a.action });
       for (const v of outcome.verdicts) {
         metrics.messages.inc({ outcome: v.kind });
         if (v.kind === 'accepted') metrics.records.inc(v.records);

@@ -6,6 +6,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { runCheckStage } from '../checks/stage.ts';
 import type { Fix } from '../checks/types.ts';
 import type { Config } from '../config.ts';
+import type { AlertChange } from '../db/alerts.ts';
 import { findKeys, type KeyRecord } from '../db/devices.ts';
 import {
   insertMessages,
@@ -53,6 +54,8 @@ export interface BatchOutcome {
   verdicts: Verdict[];
   /** Device → seq to acknowledge (every message up to it is committed or finally rejected). */
   acks: Map<string, number>;
+  /** Alerts this batch opened, updated or resolved (committed with it). */
+  alerts: AlertChange[];
 }
 
 interface KeyEntry {
@@ -122,8 +125,6 @@ function refuse(
 export class IngestPipeline {
   private readonly keys = new Map<string, KeyEntry>();
   private readonly now: () => number;
-  /** Alerts opened, updated or resolved so far (for metrics). */
-  alertsChanged = 0;
 
   constructor(
     private readonly pool: Pool,
@@ -330,7 +331,7 @@ export class IngestPipeline {
         verdictOf.set(v, { kind: 'accepted', deviceId: v.deviceId, seq, records: v.payload.records.length });
       });
 
-      if (this.geo) await this.check(c, telemetry);
+      const alerts = this.geo ? await this.check(c, telemetry) : [];
       await insertMessages(c, messages);
       await insertTelemetry(c, telemetry);
       await insertRejections(c, rejections);
@@ -345,12 +346,12 @@ export class IngestPipeline {
       );
 
       const verdicts = screened.map((s) => verdictOf.get(s)!);
-      return { verdicts, acks: acksFor(verdicts, decided.windows) };
+      return { verdicts, acks: acksFor(verdicts, decided.windows), alerts };
     });
   }
 
   /** Runs the shipment checks over the batch's new fixes and marks each row with its shipment and flags. */
-  private async check(c: PoolClient, telemetry: TelemetryRow[]): Promise<void> {
+  private async check(c: PoolClient, telemetry: TelemetryRow[]): Promise<AlertChange[]> {
     const byDevice = new Map<string, TelemetryRow[]>();
     for (const row of telemetry) {
       const rows = byDevice.get(row.deviceId);
@@ -370,7 +371,7 @@ export class IngestPipeline {
         row.flags = flags?.get(i) ?? [];
       });
     }
-    this.alertsChanged += stage.alerts.length;
+    return stage.alerts;
   }
 
   private rejectionRow(r: Refused): RejectionRow {
@@ -411,6 +412,7 @@ export class IngestPipeline {
         },
       ],
       acks: new Map(),
+      alerts: [],
     };
   }
 }

@@ -241,6 +241,8 @@ describe('road and lifecycle', () => {
     await s.send(backdate([...drive, ...parked], 0.1), 8);
     const stop = (await alerts('shp-truck')).find((a) => a.type === 'UNPLANNED_STOP');
     expect(stop?.details).toMatchObject({ country: 'MY', thresholdMinutes: 120 });
+    const metrics = await (await fetch(`${cw.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/chipwatch_alerts_total\{type="UNPLANNED_STOP",action="opened"\} 1/);
 
     expect((await cw.api('POST', `/v1/alerts/${stop!.id}/ack`, { role: 'logistics' })).status).toBe(403);
     expect(
