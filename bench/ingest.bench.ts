@@ -1,7 +1,7 @@
-// End-to-end ingest benchmark (`npm run bench [-- --quick]`): the Ed25519 verify limit, then chipwatch started
-// embedded in this process fed by a separate publisher process, then a naive one-transaction-per-message consumer
-// fed the same way. Progress goes to stderr, the table of figures to stdout. Nothing here asserts a time; the exit
-// code is 1 only when the database does not hold exactly what was sent.
+// End-to-end ingest benchmark (`npx tsx bench/ingest.bench.ts [--quick]`, first of `npm run bench`): the Ed25519
+// verify limit, then chipwatch started embedded in this process fed by a separate publisher process, then a naive
+// one-transaction-per-message consumer fed the same way. Progress goes to stderr, the figures to stdout. Nothing
+// here asserts a time; the exit code is 1 only when the database does not hold exactly what was sent.
 // Sizes: BENCH_MESSAGES (1-record scenario; the 10-record one sends a third as many), BENCH_DEVICES,
 // BENCH_BASELINE_MESSAGES (same split), BENCH_CONNECTIONS, BENCH_WINDOW; --quick divides the defaults by 10.
 // BENCH_BROKER=mosquitto runs both consumers on their own Mosquitto instead of aedes (the production shape), and
@@ -23,7 +23,7 @@ import { type CpuSnapshot, cpuSince, cpuSnapshot } from './cpu.ts';
 import { type BenchDevice, makeDevices, writeSignedMessages } from './messages.ts';
 import { renderReport, type ScenarioResult, scenarioName } from './report.ts';
 import { runPublisher } from './run-publisher.ts';
-import { measureVerifyRates } from './verify-rate.ts';
+import { measureSyncRate, measureVerifyRates } from './verify-rate.ts';
 
 const quick = process.argv.includes('--quick');
 const sizeFromEnv = (name: string, fallback: number) => {
@@ -61,7 +61,15 @@ let running: Running | undefined;
 let baseline: Baseline | undefined;
 const mosquittos: TestBroker[] = [];
 
-async function cleanUp(): Promise<void> {
+let cleaning: Promise<void> | undefined;
+
+/** Stops everything once; an interrupt and the error path both wait for the same stop. */
+function cleanUp(): Promise<void> {
+  cleaning ??= stopAll();
+  return cleaning;
+}
+
+async function stopAll(): Promise<void> {
   const b = baseline;
   const r = running;
   baseline = undefined;
@@ -78,6 +86,10 @@ async function cleanUp(): Promise<void> {
 
 async function mosquitto(): Promise<string> {
   const m = await startMosquitto();
+  if (cleaning) {
+    await m.stop();
+    throw new Error('interrupted');
+  }
   mosquittos.push(m);
   return m.url;
 }
@@ -197,12 +209,18 @@ async function main(): Promise<number> {
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
     MQTT_CLIENT_ID: `chipwatch-bench-${process.pid}`,
   });
-  say(
-    `starting chipwatch embedded (PostgreSQL${brokerKind === 'aedes' ? ' + aedes' : '; Mosquitto as its own process'}, in this process); batch ${config.INGEST_BATCH_MAX} msgs / ` +
-      `${config.INGEST_BATCH_MS} ms, queue ${config.INGEST_QUEUE_MAX}, pool ${config.DB_POOL_MAX}`,
-  );
-  running = await startChipwatch(config, createLogger(config.LOG_LEVEL));
-  const cw = running;
+  const tunablesLine =
+    `batch ${config.INGEST_BATCH_MAX} msgs / ${config.INGEST_BATCH_MS} ms, ` +
+    `queue ${config.INGEST_QUEUE_MAX}, pool ${config.DB_POOL_MAX}`;
+  const brokerLine = brokerKind === 'aedes' ? 'embedded aedes' : 'Mosquitto in its own process';
+  say(`starting chipwatch in this process: embedded PostgreSQL, ${brokerLine}; ${tunablesLine}`);
+  const cw = await startChipwatch(config, createLogger(config.LOG_LEVEL));
+  running = cw;
+  if (cleaning) {
+    // Interrupted while starting: the clean-up ran before there was anything to stop.
+    await cw.stop();
+    throw new Error('interrupted');
+  }
   const devices = makeDevices(sizes.devices);
   say(`registering ${devices.length} devices through the API`);
   await registerDevices(cw.httpUrl!, secret, devices);
@@ -222,13 +240,14 @@ async function main(): Promise<number> {
   results.push(await chipwatchRun(Math.max(1, Math.round(sizes.messages / 3)), 10));
 
   say(
-    'starting the naive baseline: fresh database on the same PostgreSQL, its own aedes broker, in this process',
+    `starting the naive baseline: fresh database on the same PostgreSQL, its own ${brokerKind}, in this process`,
   );
   baseline = await startBaseline({
     adminUrl: cw.databaseUrl,
     dbName: 'bench_baseline',
     devices,
     prefix: PREFIX,
+    ...(brokerKind === 'mosquitto' ? { mqttUrl: await mosquitto() } : {}),
   });
   const b = baseline;
   const baselineRun = (messages: number, recordsPerMessage: number) =>
@@ -242,14 +261,17 @@ async function main(): Promise<number> {
     });
   results.push(await baselineRun(sizes.baselineMessages, 1));
   results.push(await baselineRun(Math.max(1, Math.round(sizes.baselineMessages / 3)), 10));
+  say('Ed25519 verify rate again, synchronous (~1 s): the machine speed drifts between start and end');
+  const syncEndPerS = measureSyncRate();
 
   process.stdout.write(
     renderReport({
       rates,
+      syncEndPerS,
       scenarios: results,
       devices: sizes.devices,
       broker: brokerKind,
-      tunables: `batch ${config.INGEST_BATCH_MAX} msgs / ${config.INGEST_BATCH_MS} ms, queue ${config.INGEST_QUEUE_MAX}, pool ${config.DB_POOL_MAX}`,
+      tunables: tunablesLine,
       connections: sizes.connections,
       window: sizes.window,
       targetMsgPerS: TARGET_MSG_PER_S,

@@ -89,6 +89,11 @@ export function measureAsync(s: Sample, durationMs: number, inFlight: number): P
   });
 }
 
+/** The synchronous rate alone, measured again at the end of a run: a shared machine's speed drifts. */
+export function measureSyncRate(durationMs = 1000): number {
+  return measureSync(sample(), durationMs);
+}
+
 export async function measureVerifyRates(durationMs = 1000): Promise<VerifyRates> {
   const s = sample();
   const inFlight = 256;

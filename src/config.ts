@@ -45,11 +45,11 @@ const schema = z.object({
     .regex(/^[^/#+]+$/)
     .optional(),
   /** Micro-batch: flush after this many messages. */
-  INGEST_BATCH_MAX: positiveInt.default(500),
+  INGEST_BATCH_MAX: positiveInt.default(1000),
   /** Micro-batch: flush after this many milliseconds. */
   INGEST_BATCH_MS: positiveInt.default(20),
   /** Messages held in memory before chipwatch stops reading from the broker (backpressure). */
-  INGEST_QUEUE_MAX: positiveInt.default(4000),
+  INGEST_QUEUE_MAX: positiveInt.default(6000),
   /** Largest accepted message, bytes. */
   INGEST_MAX_MESSAGE_BYTES: positiveInt.default(64 * 1024),
   /** Raw bytes of a rejected message kept as evidence, bytes. */

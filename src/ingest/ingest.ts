@@ -62,10 +62,12 @@ export async function startIngest(deps: {
       metrics.queueDepth.set(batcher.depth);
       const outcome = await processor.process(items);
       if (!outcome) return;
-      for (const item of items) item.ack();
-      for (const [deviceId, seq] of outcome.acks) {
-        session.publish(deviceAckTopic(config.MQTT_TOPIC_PREFIX, deviceId), JSON.stringify({ seq }));
-      }
+      session.batchWrites(() => {
+        for (const item of items) item.ack();
+        for (const [deviceId, seq] of outcome.acks) {
+          session.publish(deviceAckTopic(config.MQTT_TOPIC_PREFIX, deviceId), JSON.stringify({ seq }));
+        }
+      });
       for (const a of outcome.alerts) metrics.alerts.inc({ type: a.type, action: a.action });
       for (const v of outcome.verdicts) {
         metrics.messages.inc({ outcome: v.kind });

@@ -63,6 +63,17 @@ export class MqttSession extends EventEmitter {
     this.socket?.resume();
   }
 
+  /** Runs `fn` with the socket corked, so the PUBACKs and acks of one batch leave in one write. */
+  batchWrites(fn: () => void): void {
+    const s = this.socket;
+    s?.cork();
+    try {
+      fn();
+    } finally {
+      if (s) process.nextTick(() => s.uncork());
+    }
+  }
+
   /** Publishes at QoS 1 when connected. Acks to devices are best effort: a lost one only causes a resend. */
   publish(topic: string, payload: string | Buffer): boolean {
     if (!this.connectedFlag || !this.socket) return false;

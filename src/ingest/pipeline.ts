@@ -172,7 +172,8 @@ export class IngestPipeline {
   }
 
   private async authenticate(msg: Inbound, deviceId: string, jws: ParsedJws): Promise<Screened> {
-    const ctx = { deviceId, kid: jws.kid, seq: peekSeq(jws.payload) ?? null };
+    // The seq only matters for a refusal: parse it there, not for every accepted message.
+    const ctx = () => ({ deviceId, kid: jws.kid, seq: peekSeq(jws.payload) ?? null });
     const entry = this.keys.get(jws.kid);
     try {
       if (!entry) throw new Rejection('UNKNOWN_KEY', `no registered key with kid "${jws.kid.slice(0, 128)}"`);
@@ -187,7 +188,7 @@ export class IngestPipeline {
       if (!(await verifySignature(jws, entry.key)))
         throw new Rejection('SIGNATURE_INVALID', 'the signature does not verify');
     } catch (e) {
-      return refuse(msg, e, ctx);
+      return refuse(msg, e, ctx());
     }
     try {
       const payload = parseTelemetry(jws.payload, this.now(), this.opts.maxClockSkewMs);
@@ -200,7 +201,7 @@ export class IngestPipeline {
       const payloadSha256 = createHash('sha256').update(jws.payload).digest();
       return { kind: 'verified', msg, deviceId, kid: jws.kid, jws, payload, payloadSha256 };
     } catch (e) {
-      return refuse(msg, e, { ...ctx, authenticated: true });
+      return refuse(msg, e, { ...ctx(), authenticated: true });
     }
   }
 
