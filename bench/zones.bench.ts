@@ -2,6 +2,7 @@
 // zonesCrossed, the naive turf loop over every country it replaces, and agreement with a spherical
 // reference (d3-geo geoContains). Run: npx tsx bench/zones.bench.ts [--quick] — prints figures, asserts
 // nothing. Progress goes to stderr, figures to stdout. Also exports the spherical reference for the tests.
+
 import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -9,6 +10,7 @@ import { booleanPointInPolygon } from '@turf/turf';
 import { geoArea, geoBounds, geoContains } from 'd3-geo';
 import type { Feature, MultiPolygon, Polygon } from 'geojson';
 import countries from 'i18n-iso-countries';
+import { seededRandom } from '../device-sim/route.ts';
 import { loadCountryZones, loadWorldFeatures, type Resolution } from '../src/geo/countries.ts';
 import { loadPolicy, type Policy } from '../src/geo/policy.ts';
 import { densifyGreatCircle } from '../src/geo/spherical.ts';
@@ -91,17 +93,8 @@ function referenceId(f: CountryFeature, policy: Policy): string {
   return policy.entitiesByName.get(f.properties.name)?.key ?? `?${f.properties.name}`;
 }
 
-/** Deterministic PRNG (mulberry32), so runs compare. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The simulator's deterministic PRNG (mulberry32), so runs compare.
+export { seededRandom };
 
 /** Uniform on the sphere (not on the lon/lat rectangle). */
 export function randomPoint(rand: () => number): LatLon {
