@@ -254,10 +254,11 @@ export class IngestPipeline {
         }
       }
 
-      const states = await lockDeviceStates(
-        c,
-        live.map((v) => v.deviceId),
+      // Devices with an authenticated refusal too: their acknowledgement is read from the same window.
+      const authenticatedRefused = screened.flatMap((x) =>
+        x.kind === 'refused' && x.authenticated && x.deviceId !== null ? [x.deviceId] : [],
       );
+      const states = await lockDeviceStates(c, [...live.map((v) => v.deviceId), ...authenticatedRefused]);
       const windows = new Map<string, ReplayWindow>([...states].map(([id, st]) => [id, st.window]));
       const candidates = live.map((v) => ({
         deviceId: v.deviceId,
@@ -430,22 +431,21 @@ function toFix(r: TelemetryRow): Fix {
 }
 
 /**
- * What to acknowledge per device: its highest accepted seq, or higher when an authenticated message was finally
- * refused (a replay, a schema error). Unauthenticated refusals are never acknowledged: anyone may publish on a
- * device's topic, and an ack makes the real tracker delete its buffer.
+ * What to acknowledge per device: its highest committed seq, for every device that sent an authenticated message
+ * in the batch (accepted, duplicate, or finally refused). An ack N tells the tracker that everything up to N is
+ * done, so a refused seq above the highest (a schema error in seq 100 while 17..99 may still be on their way) is
+ * acknowledged only once a later message is committed. Unauthenticated refusals are never acknowledged: anyone may
+ * publish on a device's topic, and an ack makes the real tracker delete its buffer.
  */
 export function acksFor(
   verdicts: Verdict[],
   windows: ReadonlyMap<string, ReplayWindow>,
 ): Map<string, number> {
   const acks = new Map<string, number>();
-  const bump = (deviceId: string, seq: number) => acks.set(deviceId, Math.max(acks.get(deviceId) ?? -1, seq));
   for (const v of verdicts) {
-    if (v.kind === 'rejected' && !(v.authenticated && v.deviceId !== null && v.seq !== null)) continue;
-    const deviceId = v.deviceId!;
-    bump(deviceId, v.seq!);
-    const w = windows.get(deviceId);
-    if (w && w.highest >= 0) bump(deviceId, w.highest);
+    if (v.kind === 'rejected' && !(v.authenticated && v.deviceId !== null)) continue;
+    const w = v.deviceId === null ? undefined : windows.get(v.deviceId);
+    if (w && w.highest >= 0) acks.set(v.deviceId!, w.highest);
   }
   return acks;
 }

@@ -12,18 +12,28 @@ describe('device acknowledgements', () => {
     expect(acksFor(verdicts, windows)).toEqual(new Map([['a', 8]]));
   });
 
-  it('acknowledges an authenticated refusal (a replay) so the tracker stops resending it', () => {
+  it('acknowledges an authenticated refusal (a replay) with the highest committed seq', () => {
+    const windows = new Map([['a', acceptSeq(EMPTY_WINDOW, 9)]]);
+    const verdicts: Verdict[] = [
+      { kind: 'rejected', reason: 'REPLAY', detail: '', deviceId: 'a', seq: 4, authenticated: true },
+    ];
+    expect(acksFor(verdicts, windows)).toEqual(new Map([['a', 9]]));
+  });
+
+  it('does not acknowledge a refused seq above the highest: that would claim the seqs below it were done', () => {
+    const windows = new Map([['a', acceptSeq(EMPTY_WINDOW, 16)]]);
     const verdicts: Verdict[] = [
       {
         kind: 'rejected',
-        reason: 'FUTURE_TIMESTAMP',
+        reason: 'SCHEMA_INVALID',
         detail: '',
         deviceId: 'a',
-        seq: 12,
+        seq: 100,
         authenticated: true,
       },
     ];
-    expect(acksFor(verdicts, new Map())).toEqual(new Map([['a', 12]]));
+    expect(acksFor(verdicts, windows)).toEqual(new Map([['a', 16]]));
+    expect(acksFor(verdicts, new Map([['a', EMPTY_WINDOW]]))).toEqual(new Map());
   });
 
   it('never acknowledges an unauthenticated message: a forger must not make the tracker drop its buffer', () => {
