@@ -9,28 +9,39 @@ export interface DeviceStateRow {
   lastFixTs: number | null;
 }
 
-/** Creates missing state rows, then locks every device's row in id order (no deadlocks between workers). */
+/**
+ * Locks every device's state row in id order (no deadlocks between workers in the steady state), creating the rows
+ * of devices seen for the first time. One round trip when all rows exist, which is every batch but the first.
+ */
 export async function lockDeviceStates(
   c: PoolClient,
   deviceIds: string[],
 ): Promise<Map<string, DeviceStateRow>> {
   const ids = [...new Set(deviceIds)].sort();
-  await c.query(
-    'INSERT INTO device_state (device_id) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (device_id) DO NOTHING',
-    [ids],
-  );
-  const res = await c.query(
-    `SELECT device_id, highest_seq, window_bitmap, last_fix_ts FROM device_state
-      WHERE device_id = ANY($1::text[]) ORDER BY device_id FOR UPDATE`,
-    [ids],
-  );
   const out = new Map<string, DeviceStateRow>();
-  for (const r of res.rows) {
-    out.set(r.device_id, {
-      deviceId: r.device_id,
-      window: windowFromDb(r.highest_seq, r.window_bitmap),
-      lastFixTs: r.last_fix_ts ? (r.last_fix_ts as Date).getTime() : null,
-    });
+  if (ids.length === 0) return out;
+  const select = async (which: string[]) => {
+    const res = await c.query(
+      `SELECT device_id, highest_seq, window_bitmap, last_fix_ts FROM device_state
+        WHERE device_id = ANY($1::text[]) ORDER BY device_id FOR UPDATE`,
+      [which],
+    );
+    for (const r of res.rows) {
+      out.set(r.device_id, {
+        deviceId: r.device_id,
+        window: windowFromDb(r.highest_seq, r.window_bitmap),
+        lastFixTs: r.last_fix_ts ? (r.last_fix_ts as Date).getTime() : null,
+      });
+    }
+  };
+  await select(ids);
+  const missing = ids.filter((id) => !out.has(id));
+  if (missing.length > 0) {
+    await c.query(
+      'INSERT INTO device_state (device_id) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (device_id) DO NOTHING',
+      [missing],
+    );
+    await select(missing);
   }
   return out;
 }
