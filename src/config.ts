@@ -1,5 +1,6 @@
 // The only reader of process.env: every setting typed, with its unit and default, validated at start.
 import { z } from 'zod';
+import { checkParamsSchema } from './checks/params.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -64,6 +65,19 @@ const schema = z.object({
   ZONES_RELOAD_S: positiveInt.default(30),
   /** How often silent in-transit shipments are looked for (SIGNAL_LOST), seconds. */
   SIGNAL_LOST_SWEEP_S: positiveInt.default(15),
+  /** Check thresholds for every shipment, as JSON (e.g. {"stopMinutesWatch": 90}); a shipment's params override them. */
+  CHECK_PARAMS: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(checkParamsSchema),
   /** Database pool size. */
   DB_POOL_MAX: positiveInt.default(8),
   /** Log level (pino). */

@@ -5,7 +5,7 @@ import type { Policy } from '../geo/policy.ts';
 import { indexRoute } from '../geo/route-index.ts';
 import type { RouteIndex, Zone, ZoneFilter, ZoneIndex } from '../geo/types.ts';
 import { defaultParams } from './params.ts';
-import type { ShipmentContext } from './types.ts';
+import type { CheckParams, ShipmentContext } from './types.ts';
 
 export interface ZoneFilters {
   isRestricted: ZoneFilter;
@@ -42,7 +42,12 @@ export function zoneFilters(
 
 const routeCache = new Map<string, RouteIndex>();
 
-export function shipmentContext(s: ShipmentRecord, policy: Policy, zones: ZoneIndex): ShipmentContext {
+export function shipmentContext(
+  s: ShipmentRecord,
+  policy: Policy,
+  zones: ZoneIndex,
+  globalParams: Partial<CheckParams> = {},
+): ShipmentContext {
   let route = routeCache.get(s.id);
   if (!route) {
     route = indexRoute(s.route);
@@ -64,6 +69,6 @@ export function shipmentContext(s: ShipmentRecord, policy: Policy, zones: ZoneIn
       s.restrictedCountries,
       s.licenses.map((l) => l.country),
     ),
-    params: defaultParams(s.mode, s.params),
+    params: defaultParams(s.mode, { ...globalParams, ...s.params }),
   };
 }

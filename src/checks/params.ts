@@ -1,4 +1,5 @@
 // Default thresholds of the checks, per transport mode; a shipment's `params` override any of them.
+import { z } from 'zod';
 import type { CheckParams } from './types.ts';
 
 const COMMON = {
@@ -43,3 +44,25 @@ export function defaultParams(
 ): CheckParams {
   return { ...COMMON, ...BY_MODE[mode], ...overrides };
 }
+
+/** Any subset of the thresholds, as a shipment's `params` or the global CHECK_PARAMS give them. */
+export const checkParamsSchema = z
+  .object({
+    deviationMinFixes: z.number().int().min(1).max(100),
+    deviationMinMinutes: z.number().min(0),
+    deviationClearMinutes: z.number().min(0),
+    diversionHorizonHours: z.number().positive().max(72),
+    diversionWindowFixes: z.number().int().min(2).max(20),
+    diversionMaxCourseSpreadDeg: z.number().min(1).max(180),
+    diversionApproachMinKm: z.number().positive(),
+    stopRadiusKm: z.number().positive().max(50),
+    stopMinutes: z.number().positive(),
+    stopMinutesWatch: z.number().positive(),
+    gapIntervals: z.number().min(1).max(100),
+    lightLuxThreshold: z.number().min(0),
+    maxSpeedKmh: z.number().positive().max(5000),
+    frozenFixes: z.number().int().min(2).max(100),
+    destinationMismatchHours: z.number().positive(),
+  })
+  .partial()
+  .strict();

@@ -7,7 +7,7 @@ import { lockActiveShipments, saveShipmentRun } from '../db/shipments.ts';
 import type { GeoRuntime } from '../geo/runtime.ts';
 import { shipmentContext, zoneFilters } from './context.ts';
 import { initialShipmentState, runShipmentChecks, runUnboundChecks } from './run.ts';
-import type { Fix } from './types.ts';
+import type { CheckParams, Fix } from './types.ts';
 
 export interface DeviceFixes {
   deviceId: string;
@@ -26,6 +26,7 @@ export async function runCheckStage(
   c: PoolClient,
   geo: GeoRuntime,
   batch: DeviceFixes[],
+  globalParams: Partial<CheckParams> = {},
 ): Promise<StageResult> {
   const result: StageResult = { shipmentOf: new Map(), flags: new Map(), alerts: [] };
   if (batch.length === 0) return result;
@@ -46,7 +47,12 @@ export async function runCheckStage(
     }
     result.shipmentOf.set(deviceId, s.id);
     const prior = { ...initialShipmentState(), ...s.checkState };
-    const run = runShipmentChecks(prior, s.status, fixes, shipmentContext(s, geo.policy, zones));
+    const run = runShipmentChecks(
+      prior,
+      s.status,
+      fixes,
+      shipmentContext(s, geo.policy, zones, globalParams),
+    );
     result.flags.set(deviceId, run.flags);
     for (const e of run.events) events.push({ ...e, subject: s.id, shipmentId: s.id, deviceId });
     const last = run.state.lastFix;

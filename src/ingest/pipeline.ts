@@ -4,7 +4,7 @@
 // stored rejection and the batch goes on.
 import { createHash, type KeyObject } from 'node:crypto';
 import { runCheckStage } from '../checks/stage.ts';
-import type { Fix } from '../checks/types.ts';
+import type { CheckParams, Fix } from '../checks/types.ts';
 import type { Config } from '../config.ts';
 import type { AlertChange } from '../db/alerts.ts';
 import { findKeys, type KeyRecord } from '../db/devices.ts';
@@ -92,6 +92,8 @@ export interface PipelineOptions {
   maxMessageBytes: number;
   rawCapBytes: number;
   maxClockSkewMs: number;
+  /** Global check thresholds (CHECK_PARAMS); a shipment's own params override them. */
+  checkParams?: Partial<CheckParams>;
   now?: () => number;
 }
 
@@ -101,6 +103,7 @@ export function pipelineOptions(config: Config): PipelineOptions {
     maxMessageBytes: config.INGEST_MAX_MESSAGE_BYTES,
     rawCapBytes: config.REJECTION_RAW_CAP_BYTES,
     maxClockSkewMs: config.MAX_CLOCK_SKEW_S * 1000,
+    checkParams: config.CHECK_PARAMS,
   };
 }
 
@@ -364,6 +367,7 @@ export class IngestPipeline {
       c,
       this.geo!,
       [...byDevice].map(([deviceId, rows]) => ({ deviceId, fixes: rows.map(toFix) })),
+      this.opts.checkParams,
     );
     for (const [deviceId, rows] of byDevice) {
       const shipmentId = stage.shipmentOf.get(deviceId) ?? null;

@@ -24,4 +24,14 @@ describe('configuration', () => {
   it('refuses a topic prefix with wildcards', () => {
     expect(() => loadConfig({ MQTT_TOPIC_PREFIX: 'a/+/b' })).toThrow(/MQTT_TOPIC_PREFIX/);
   });
+
+  it('reads global check thresholds from CHECK_PARAMS and names what is wrong in it', () => {
+    expect(loadConfig({ CHECK_PARAMS: '{"stopMinutesWatch": 90}' }).CHECK_PARAMS).toEqual({
+      stopMinutesWatch: 90,
+    });
+    expect(loadConfig({}).CHECK_PARAMS).toEqual({});
+    expect(() => loadConfig({ CHECK_PARAMS: '{"stopMinutesWatch": -1}' })).toThrow(/CHECK_PARAMS/);
+    expect(() => loadConfig({ CHECK_PARAMS: '{"noSuchThreshold": 1}' })).toThrow(/CHECK_PARAMS/);
+    expect(() => loadConfig({ CHECK_PARAMS: 'not json' })).toThrow(/CHECK_PARAMS: must be a JSON object/);
+  });
 });

@@ -2,6 +2,7 @@
 // positions and track.
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { checkParamsSchema } from '../../checks/params.ts';
 import { listAlerts } from '../../db/alerts.ts';
 import type { Pool } from '../../db/pool.ts';
 import { shipmentPositions, shipmentTrack } from '../../db/queries.ts';
@@ -28,27 +29,6 @@ const place = (radiusKm: number) =>
 const position = z.tuple([z.number(), z.number()]);
 const mode = z.enum(['sea', 'air', 'road']);
 
-const paramsSchema = z
-  .object({
-    deviationMinFixes: z.number().int().min(1).max(100),
-    deviationMinMinutes: z.number().min(0),
-    deviationClearMinutes: z.number().min(0),
-    diversionHorizonHours: z.number().positive().max(72),
-    diversionWindowFixes: z.number().int().min(2).max(20),
-    diversionMaxCourseSpreadDeg: z.number().min(1).max(180),
-    diversionApproachMinKm: z.number().positive(),
-    stopRadiusKm: z.number().positive().max(50),
-    stopMinutes: z.number().positive(),
-    stopMinutesWatch: z.number().positive(),
-    gapIntervals: z.number().min(1).max(100),
-    lightLuxThreshold: z.number().min(0),
-    maxSpeedKmh: z.number().positive().max(5000),
-    frozenFixes: z.number().int().min(2).max(100),
-    destinationMismatchHours: z.number().positive(),
-  })
-  .partial()
-  .strict();
-
 const shipmentBody = z.object({
   id,
   reference: z.string().max(200).optional(),
@@ -69,7 +49,7 @@ const shipmentBody = z.object({
   restrictedCountries: z.array(iso2).optional(),
   licenses: z.array(z.object({ country: iso2, number: z.string().min(1).max(200) })).default([]),
   plannedStops: z.array(place(25)).max(100).default([]),
-  params: paramsSchema.default({}),
+  params: checkParamsSchema.default({}),
 });
 
 function view(s: ShipmentRecord) {

@@ -328,3 +328,54 @@ describe('gaps, tamper, spoofing', () => {
     expect(feed(lane(), noisy).events.filter((e) => e.action === 'raise')).toEqual([]);
   });
 });
+
+describe('thresholds', () => {
+  it('lets a shipment override the global CHECK_PARAMS, which override the mode defaults', async () => {
+    const { shipmentContext } = await import('../../../src/checks/context.ts');
+    const { geo } = await import('../../helpers/geo.ts');
+    const g = geo();
+    const base = {
+      id: 's',
+      reference: null,
+      deviceId: 'd',
+      mode: 'road' as const,
+      origin: A,
+      destination: B,
+      route: {
+        legs: [
+          {
+            mode: 'road' as const,
+            coordinates: [
+              [A.lon, A.lat],
+              [B.lon, B.lat],
+            ] as [number, number][],
+          },
+        ],
+        lengthKm: 3000,
+      },
+      corridorKm: 50,
+      reportIntervalS: 300,
+      chips: [],
+      restrictedCountries: null,
+      licenses: [],
+      plannedStops: [],
+      status: 'planned' as const,
+      checkState: {},
+      lastFix: null,
+      progressKm: null,
+      createdAt: '',
+      startedAt: null,
+      arrivedAt: null,
+    };
+    const global = { stopMinutesWatch: 90, stopMinutes: 300 };
+    const p1 = shipmentContext({ ...base, id: 's1', params: {} }, g.policy, g.zones(), global).params;
+    expect([p1.stopMinutesWatch, p1.stopMinutes, p1.maxSpeedKmh]).toEqual([90, 300, 160]);
+    const p2 = shipmentContext(
+      { ...base, id: 's2', params: { stopMinutesWatch: 30 } },
+      g.policy,
+      g.zones(),
+      global,
+    ).params;
+    expect(p2.stopMinutesWatch).toBe(30);
+  });
+});
