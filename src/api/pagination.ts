@@ -13,3 +13,12 @@ export function decodeCursor(cursor: string | undefined, arity: number): unknown
   } catch {}
   throw new AppError('BAD_REQUEST', 'cursor is not one this API issued');
 }
+
+/** A list answer: the items, and a cursor to the next page when this one is full. */
+export function page<R, I>(rows: R[], limit: number, item: (r: R) => I, key: (r: R) => unknown[]) {
+  const last = rows.at(-1);
+  return {
+    items: rows.map(item),
+    nextCursor: rows.length === limit && last ? encodeCursor(key(last)) : null,
+  };
+}

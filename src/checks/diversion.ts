@@ -4,8 +4,8 @@
 // off the corridor keeps ships silent that pass a restricted coast on their planned lane (Taiwan Strait, Hormuz).
 import { destinationPoint, haversineKm, initialBearingDeg } from '../geo/spherical.ts';
 import type { LatLon, Zone } from '../geo/types.ts';
+import { round } from './format.ts';
 import type { AlertEvent, CheckResult, Fix, ShipmentContext } from './types.ts';
-import { round } from './zone.ts';
 
 interface WindowFix extends LatLon {
   ts: number;

@@ -2,8 +2,8 @@
 // GAP_WITH_DISPLACEMENT fires when the first fix after the gap lies farther from the last one than the route and the
 // elapsed time explain: off the corridor, or farther than the mode's top speed could carry it.
 import { haversineKm } from '../geo/spherical.ts';
+import { round } from './format.ts';
 import type { AlertEvent, Fix, ShipmentContext } from './types.ts';
-import { round } from './zone.ts';
 
 export function checkGap(
   prev: Fix | undefined,

@@ -1,8 +1,9 @@
 // ROUTE_DEVIATION: cross-track distance to the planned route above the corridor for ≥ N consecutive fixes and
 // ≥ M minutes (debounced, so one noisy fix never fires); resolves itself after the shipment has been back inside
 // the corridor for a while.
+
+import { round } from './format.ts';
 import type { AlertEvent, CheckResult, Fix, ShipmentContext } from './types.ts';
-import { round } from './zone.ts';
 
 export interface DeviationState {
   outsideFixes: number;

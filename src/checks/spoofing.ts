@@ -2,8 +2,8 @@
 // device says it moves (a frozen, replayed track), or satellite figures no real fix has. Suspect fixes are stored
 // with flags, never dropped.
 import { haversineKm } from '../geo/spherical.ts';
+import { round } from './format.ts';
 import type { CheckResult, Fix, ShipmentContext } from './types.ts';
-import { round } from './zone.ts';
 
 export interface SpoofState {
   repeats: number;

@@ -3,8 +3,8 @@
 // DESTINATION_MISMATCH: stopped for good (days) somewhere other than the destination.
 import { haversineKm } from '../geo/spherical.ts';
 import type { LatLon } from '../geo/types.ts';
+import { round } from './format.ts';
 import type { AlertEvent, CheckResult, Fix, Place, ShipmentContext } from './types.ts';
-import { round } from './zone.ts';
 
 export interface StopState {
   anchor: (LatLon & { since: number }) | null;

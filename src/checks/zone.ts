@@ -4,6 +4,7 @@
 // Egypt's polygon) is transit, not an export. Late fixes are checked too: a fix inside a restricted country is
 // evidence whenever it arrives.
 import type { LatLon, Zone } from '../geo/types.ts';
+import { round } from './format.ts';
 import type { AlertEvent, Fix, ShipmentContext } from './types.ts';
 
 function zoneDetails(z: Zone) {
@@ -43,5 +44,3 @@ export function checkZones(
     details: { ...zoneDetails(z), via: 'segment', from: { lat: prev.lat, lon: prev.lon }, fix: at },
   }));
 }
-
-export const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -5,7 +5,7 @@ import { getAlert, listAlerts, transitionAlert } from '../../db/alerts.ts';
 import { type Pool, withTransaction } from '../../db/pool.ts';
 import { AppError } from '../../domain/errors.ts';
 import { type AppEnv, requireRole } from '../auth.ts';
-import { decodeCursor, encodeCursor } from '../pagination.ts';
+import { decodeCursor, page } from '../pagination.ts';
 import { jsonBody, query } from '../validate.ts';
 
 const alertsQuery = z.object({
@@ -33,11 +33,14 @@ export function alertsRouter(db: Pool) {
     const q = query(c, alertsQuery);
     const before = decodeCursor(q.cursor, 1)?.[0] as number | undefined;
     const items = await listAlerts(db, { ...q, beforeId: before });
-    const last = items.at(-1);
-    return c.json({
-      items,
-      nextCursor: items.length === q.limit && last ? encodeCursor([Number(last.id)]) : null,
-    });
+    return c.json(
+      page(
+        items,
+        q.limit,
+        (a) => a,
+        (a) => [Number(a.id)],
+      ),
+    );
   });
 
   r.get('/:id', requireRole('compliance'), async (c) => {

@@ -3,21 +3,15 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { getDevice, insertDevice, kidExists, revokeDevice } from '../../db/devices.ts';
 import type { Pool } from '../../db/pool.ts';
-import { listPositions } from '../../db/queries.ts';
 import { AppError } from '../../domain/errors.ts';
 import { normalizePublicJwk } from '../../verify/keys.ts';
 import { type AppEnv, requireRole } from '../auth.ts';
-import { decodeCursor, encodeCursor } from '../pagination.ts';
-import { jsonBody, query } from '../validate.ts';
-import { deviceView, timeRange } from './shared.ts';
+import { jsonBody } from '../validate.ts';
+import { deviceView, positionsPage } from './shared.ts';
 
 const deviceId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'ids are 1–128 of A–Z a–z 0–9 . _ : -');
 const registerBody = z.object({ id: deviceId, publicKeyJwk: z.unknown() });
 const revokeBody = z.object({ reason: z.string().max(500).optional() }).optional();
-const positionsQuery = timeRange.extend({
-  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-  cursor: z.string().optional(),
-});
 
 export function devicesRouter(db: Pool) {
   const r = new Hono<AppEnv>();
@@ -62,15 +56,8 @@ export function devicesRouter(db: Pool) {
 
   r.get('/:id/positions', requireRole('logistics', 'compliance'), async (c) => {
     const id = c.req.param('id');
-    const q = query(c, positionsQuery);
     if (!(await getDevice(db, id))) throw new AppError('NOT_FOUND', `no device ${id}`);
-    const after = decodeCursor(q.cursor, 3) as [number, number, number] | undefined;
-    const rows = await listPositions(db, { deviceId: id, fromMs: q.from, toMs: q.to, limit: q.limit, after });
-    const last = rows.at(-1);
-    return c.json({
-      items: rows.map((p) => p.position),
-      nextCursor: rows.length === q.limit && last ? encodeCursor([last.tsMs, last.seq, last.idx]) : null,
-    });
+    return c.json(await positionsPage(c, db, { deviceId: id }));
   });
 
   return r;

@@ -5,7 +5,7 @@ import type { Pool } from '../../db/pool.ts';
 import { listRejections } from '../../db/queries.ts';
 import { REJECTION_CODES } from '../../domain/errors.ts';
 import { type AppEnv, requireRole } from '../auth.ts';
-import { decodeCursor, encodeCursor } from '../pagination.ts';
+import { decodeCursor, page } from '../pagination.ts';
 import { query } from '../validate.ts';
 import { timeRange } from './shared.ts';
 
@@ -36,11 +36,14 @@ export function rejectionsRouter(db: Pool) {
       includeRaw: q.includeRaw,
       before,
     });
-    const last = rows.at(-1);
-    return c.json({
-      items: rows.map((x) => x.item),
-      nextCursor: rows.length === q.limit && last ? encodeCursor(last.cursorKey) : null,
-    });
+    return c.json(
+      page(
+        rows,
+        q.limit,
+        (x) => x.item,
+        (x) => x.cursorKey,
+      ),
+    );
   });
   return r;
 }

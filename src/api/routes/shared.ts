@@ -1,6 +1,11 @@
 // Pieces shared by the routers: time-range query parameters and resource views.
+import type { Context } from 'hono';
 import { z } from 'zod';
 import type { DeviceRow } from '../../db/devices.ts';
+import type { Pool } from '../../db/pool.ts';
+import { listPositions } from '../../db/queries.ts';
+import { decodeCursor, page } from '../pagination.ts';
+import { query } from '../validate.ts';
 
 const rfc3339 = z
   .string()
@@ -29,3 +34,21 @@ export function deviceView(d: DeviceRow) {
     })),
   };
 }
+
+/** Positions of a device or a shipment, in time order, keyset-paginated by (ts, seq, idx). */
+export async function positionsPage(c: Context, db: Pool, of: { deviceId: string } | { shipmentId: string }) {
+  const q = query(c, positionsQuery);
+  const after = decodeCursor(q.cursor, 3) as [number, number, number] | undefined;
+  const rows = await listPositions(db, { ...of, fromMs: q.from, toMs: q.to, limit: q.limit, after });
+  return page(
+    rows,
+    q.limit,
+    (p) => p.position,
+    (p) => [p.tsMs, p.seq, p.idx],
+  );
+}
+
+const positionsQuery = timeRange.extend({
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+  cursor: z.string().optional(),
+});

@@ -5,15 +5,15 @@ import { z } from 'zod';
 import { checkParamsSchema } from '../../checks/params.ts';
 import { listAlerts } from '../../db/alerts.ts';
 import type { Pool } from '../../db/pool.ts';
-import { shipmentPositions, shipmentTrack } from '../../db/queries.ts';
+import { shipmentTrack } from '../../db/queries.ts';
 import { getShipment, insertShipment, listShipments, type ShipmentRecord } from '../../db/shipments.ts';
 import { AppError } from '../../domain/errors.ts';
 import { buildPlannedRoute, corridorPolygon, routeToGeoJSON } from '../../geo/routes.ts';
 import type { PlannedRoute } from '../../geo/types.ts';
 import { type AppEnv, requireRole } from '../auth.ts';
-import { decodeCursor, encodeCursor } from '../pagination.ts';
+import { decodeCursor, page } from '../pagination.ts';
 import { jsonBody, query } from '../validate.ts';
-import { timeRange } from './shared.ts';
+import { positionsPage } from './shared.ts';
 
 const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'ids are 1–128 of A–Z a–z 0–9 . _ : -');
 const lat = z.number().min(-90).max(90);
@@ -158,11 +158,7 @@ export function shipmentsRouter(db: Pool) {
     );
     const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
     const rows = await listShipments(db, { status: q.status, limit: q.limit, afterId: after });
-    const last = rows.at(-1);
-    return c.json({
-      items: rows.map(view),
-      nextCursor: rows.length === q.limit && last ? encodeCursor([last.id]) : null,
-    });
+    return c.json(page(rows, q.limit, view, (x) => [x.id]));
   });
 
   const load = async (shipmentId: string) => {
@@ -182,26 +178,7 @@ export function shipmentsRouter(db: Pool) {
 
   r.get('/:id/positions', requireRole('logistics', 'compliance'), async (c) => {
     const s = await load(c.req.param('id'));
-    const q = query(
-      c,
-      timeRange.extend({
-        limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-        cursor: z.string().optional(),
-      }),
-    );
-    const after = decodeCursor(q.cursor, 3) as [number, number, number] | undefined;
-    const rows = await shipmentPositions(db, {
-      shipmentId: s.id,
-      fromMs: q.from,
-      toMs: q.to,
-      limit: q.limit,
-      after,
-    });
-    const last = rows.at(-1);
-    return c.json({
-      items: rows.map((p) => p.position),
-      nextCursor: rows.length === q.limit && last ? encodeCursor([last.tsMs, last.seq, last.idx]) : null,
-    });
+    return c.json(await positionsPage(c, db, { shipmentId: s.id }));
   });
 
   r.get('/:id/track', requireRole('logistics', 'compliance'), async (c) => {
