@@ -98,3 +98,86 @@ export async function resolveToken(opts: TokenOptions): Promise<string> {
     ttlS: 3600,
   });
 }
+
+/** One authenticated JSON call; resolves with status and parsed body, rejects only when the API is unreachable. */
+export async function apiCall(
+  apiUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
+  let res: Response;
+  try {
+    res = await fetch(`${apiUrl.replace(/\/+$/, '')}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (cause) {
+    throw unreachable(apiUrl, cause);
+  }
+  const text = await res.text().catch(() => '');
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {}
+  return { status: res.status, body: parsed };
+}
+
+/** Creates a resource with POST; 201 (or 200) resolves with the body, anything else throws what went wrong. */
+export async function apiCreate(
+  apiUrl: string,
+  token: string,
+  path: string,
+  body: unknown,
+  what: string,
+): Promise<unknown> {
+  const res = await apiCall(apiUrl, token, 'POST', path, body);
+  if (res.status === 200 || res.status === 201) return res.body;
+  const err = (res.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+  const detail = `${res.status}${err?.code ? ` ${err.code}` : ''}: ${err?.message ?? JSON.stringify(res.body)}`;
+  if (res.status === 401 || res.status === 403) {
+    throw new ApiError(
+      `chipwatch refused the token creating ${what} (${detail}); pass an admin token with --token or CHIPWATCH_TOKEN`,
+      res.status,
+      err?.code,
+    );
+  }
+  if (res.status === 404 && /^\/v1\/(sites|landmarks)$/.test(path)) {
+    throw new ApiError(
+      `creating ${what} failed (${detail}): this chipwatch has no site registry yet; run scenarios without sites`,
+      res.status,
+      err?.code,
+    );
+  }
+  throw new ApiError(`creating ${what} failed (${detail})`, res.status, err?.code);
+}
+
+/** Every item of a paginated list (`{items, nextCursor}`), following cursors up to `maxItems`. */
+export async function apiList<T>(
+  apiUrl: string,
+  token: string,
+  path: string,
+  maxItems = 100_000,
+): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const url: string = cursor ? `${path}${sep}cursor=${encodeURIComponent(cursor)}` : path;
+    const res = await apiCall(apiUrl, token, 'GET', url);
+    if (res.status !== 200) {
+      const err = (res.body as { error?: { message?: string } } | undefined)?.error;
+      throw new ApiError(`GET ${url} answered ${res.status}: ${err?.message ?? JSON.stringify(res.body)}`, res.status);
+    }
+    const page = res.body as { items: T[]; nextCursor: string | null };
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor && items.length < maxItems);
+  return items;
+}

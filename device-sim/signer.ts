@@ -3,6 +3,7 @@ import { sign } from 'node:crypto';
 import type { DeviceKey } from './keys.ts';
 
 export const TELEMETRY_TYP = 'chipwatch-telemetry+jws';
+export const ATTESTATION_TYP = 'chipwatch-attestation+jws';
 
 export type SigningKey = Pick<DeviceKey, 'alg' | 'kid' | 'privateKey'>;
 

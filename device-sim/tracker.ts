@@ -1,10 +1,30 @@
 // A reliable tracker: keeps every signed message until chipwatch acks its seq, and resends what stays unacked.
 import mqtt, { type MqttClient } from 'mqtt';
 import type { DeviceKey } from './keys.ts';
-import { buildTelemetry, type SigningKey, signCompactJws, type TelemetryRecord } from './signer.ts';
+import {
+  ATTESTATION_TYP,
+  buildTelemetry,
+  type SigningKey,
+  signCompactJws,
+  TELEMETRY_TYP,
+  type TelemetryRecord,
+} from './signer.ts';
+
+/** What a site's attestation says besides its envelope (v, siteId, seq, sentAt). */
+export interface AttestationBody {
+  location: { lat: number; lon: number };
+  chips: string[];
+  landmarks: { landmarkId: string; rttMs: number }[];
+}
+
+/** Messages kept after their ack, so an attack scenario can replay a real capture. */
+const RECENT_KEPT = 100;
 
 export interface TrackerOptions {
+  /** The device id, or the site id when `subject` is 'sites'. */
   deviceId: string;
+  /** A tracker publishes telemetry under devices/; a data center attestations under sites/. */
+  subject?: 'devices' | 'sites';
   key: SigningKey | DeviceKey;
   mqttUrl: string;
   topicPrefix?: string;
@@ -37,7 +57,10 @@ export class Tracker {
   readonly telemetryTopic: string;
   readonly ackTopic: string;
   readonly stats: TrackerStats = { sent: 0, resent: 0, acked: 0, latenciesMs: [] };
+  /** The latest signed messages sent (seq, compact JWS), newest last. */
+  readonly recent: { seq: number; jws: string }[] = [];
   private readonly pending = new Map<number, PendingMessage>();
+  private readonly subject: 'devices' | 'sites';
   private readonly key: SigningKey;
   private readonly prefix: string;
   private readonly resendAfterMs: number;
@@ -50,6 +73,7 @@ export class Tracker {
   private drainWaiters: Array<() => void> = [];
   private lastError: Error | undefined;
   private closed = false;
+  private highestAcked = 0;
 
   constructor(opts: TrackerOptions) {
     this.deviceId = opts.deviceId;
@@ -58,8 +82,9 @@ export class Tracker {
     this.resendAfterMs = opts.resendAfterMs ?? 5000;
     this.nextSeqValue = opts.firstSeq ?? 1;
     this.mqttUrl = opts.mqttUrl;
-    this.telemetryTopic = `${this.prefix}/devices/${this.deviceId}/telemetry`;
-    this.ackTopic = `${this.prefix}/devices/${this.deviceId}/ack`;
+    this.subject = opts.subject ?? 'devices';
+    this.telemetryTopic = `${this.prefix}/${this.subject}/${this.deviceId}/${this.subject === 'sites' ? 'attestations' : 'telemetry'}`;
+    this.ackTopic = `${this.prefix}/${this.subject}/${this.deviceId}/ack`;
 
     // Persistent session with a fixed id: the broker queues our acks while we are away.
     this.client = mqtt.connect(opts.mqttUrl, {
@@ -118,9 +143,26 @@ export class Tracker {
   }
 
   /** Signs the records with the next seq, keeps the message until acked, publishes it; returns the seq. */
-  send(records: TelemetryRecord[]): number {
+  send(records: TelemetryRecord[], sentAt: number = Date.now()): number {
     const seq = this.nextSeqValue++;
-    const jws = signCompactJws(buildTelemetry(this.deviceId, seq, records), this.key);
+    return this.enqueue(seq, signCompactJws(buildTelemetry(this.deviceId, seq, records, sentAt), this.key));
+  }
+
+  /** A data center's signed attestation (subject 'sites'), kept until acked like telemetry; returns the seq. */
+  sendAttestation(body: AttestationBody, sentAt: number = Date.now()): number {
+    const seq = this.nextSeqValue++;
+    const payload = { v: 1, siteId: this.deviceId, seq, sentAt, ...body };
+    return this.enqueue(seq, signCompactJws(payload, this.key, ATTESTATION_TYP));
+  }
+
+  /** Highest seq acknowledged so far (0 before any ack). */
+  get ackedSeq(): number {
+    return this.highestAcked;
+  }
+
+  private enqueue(seq: number, jws: string): number {
+    this.recent.push({ seq, jws });
+    if (this.recent.length > RECENT_KEPT) this.recent.shift();
     const now = Date.now();
     const entry: PendingMessage = { jws, firstSentAt: now, lastSentAt: now, attempts: 1, brokerAcked: false };
     this.pending.set(seq, entry);
@@ -136,7 +178,7 @@ export class Tracker {
   sendRaw(topicSuffixOrTopic: string, payload: string | Buffer, qos: 0 | 1 = 1): Promise<void> {
     const topic = topicSuffixOrTopic.includes('/')
       ? topicSuffixOrTopic
-      : `${this.prefix}/devices/${this.deviceId}/${topicSuffixOrTopic}`;
+      : `${this.prefix}/${this.subject}/${this.deviceId}/${topicSuffixOrTopic}`;
     return this.client.publishAsync(topic, payload, { qos }).then(() => undefined);
   }
 
@@ -209,6 +251,7 @@ export class Tracker {
       return;
     }
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return;
+    if (seq > this.highestAcked) this.highestAcked = seq;
     const now = Date.now();
     // An ack covers every seq up to it (cumulative), so one lost ack costs nothing.
     for (const [s, entry] of this.pending) {

@@ -1,8 +1,10 @@
-// `chipwatch` command line: run all parts or one, mint API tokens, apply migrations.
+// `chipwatch` command line: run all parts or one, mint API tokens, apply migrations, verify evidence bundles.
+import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { mintToken, ROLES, type Role, resolveJwtSecret } from './auth.ts';
 import { loadConfig } from './config.ts';
 import { migrate } from './db/migrate.ts';
+import { formatReport, verifyBundle } from './evidence/verify.ts';
 import { run } from './main.ts';
 
 const program = new Command('chipwatch').description('Verifies where export-controlled AI chips are.');
@@ -44,6 +46,26 @@ program
     if (!config.DATABASE_URL)
       throw new Error('set DATABASE_URL (the embedded database migrates itself at start)');
     console.log((await migrate(config.DATABASE_URL)).join('\n') || 'up to date');
+  });
+
+program
+  .command('verify-evidence')
+  .description('re-verify an evidence bundle offline: signatures, audit hash chains, digest; print a summary')
+  .argument('<bundle>', 'the JSON file from GET /v1/shipments/{id}/evidence')
+  .option('--json', 'print the full report as JSON')
+  .action(async (file: string, opts: { json?: boolean }) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(file, 'utf8'));
+    } catch (e) {
+      console.error(
+        `chipwatch: cannot read ${file} as JSON (${(e as Error).message}); a single changed byte can do that`,
+      );
+      process.exit(2);
+    }
+    const report = verifyBundle(parsed);
+    console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    process.exitCode = report.ok ? 0 : 1;
   });
 
 program.parseAsync().catch((err: Error) => {

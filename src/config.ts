@@ -78,6 +78,23 @@ const schema = z.object({
       }
     })
     .pipe(checkParamsSchema),
+  /** API requests a minute per token (`sub`), or per client address where there is no valid token; average rate. */
+  RATE_LIMIT_PER_MIN: positiveInt.default(600),
+  /** API requests allowed at once before the per-minute rate applies (token bucket size). */
+  RATE_LIMIT_BURST: positiveInt.default(120),
+  /** An API request still unanswered after this many milliseconds gets 503 TIMEOUT. */
+  REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Origins allowed to call the API from a browser (comma-separated, e.g. https://ops.example.com); empty: CORS off. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().url('each CORS origin must be a URL such as https://ops.example.com'))),
   /** Database pool size. */
   DB_POOL_MAX: positiveInt.default(8),
   /** Log level (pino). */

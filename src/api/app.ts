@@ -9,11 +9,14 @@ import type { GeoRuntime } from '../geo/runtime.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { type AppEnv, authenticate } from './auth.ts';
+import { dashboardRouter, policyRouter } from './dashboard.ts';
 import { errorBody, onError } from './errors.ts';
 import { alertsRouter } from './routes/alerts.ts';
 import { devicesRouter } from './routes/devices.ts';
+import { evidenceRouter } from './routes/evidence.ts';
 import { rejectionsRouter } from './routes/rejections.ts';
 import { shipmentsRouter } from './routes/shipments.ts';
+import { chipsRouter, landmarksRouter, sitesRouter } from './routes/sites.ts';
 import { zonesRouter } from './routes/zones.ts';
 
 export interface Health {
@@ -56,12 +59,19 @@ export function createApp(deps: {
     return c.body(await deps.metrics.registry.metrics());
   });
 
+  // The dashboard's files are public; the API calls it makes carry the signed-in user's token.
+  app.route('/', dashboardRouter(deps.geo));
   app.use('/v1/*', authenticate(deps.verifyToken));
   app.route('/v1/devices', devicesRouter(deps.db));
   app.route('/v1/rejections', rejectionsRouter(deps.db));
+  app.route('/v1/shipments', evidenceRouter(deps.db));
   app.route('/v1/shipments', shipmentsRouter(deps.db));
   app.route('/v1/alerts', alertsRouter(deps.db));
   app.route('/v1/zones', zonesRouter(deps.db, deps.geo));
+  app.route('/v1/sites', sitesRouter(deps.db, deps.geo));
+  app.route('/v1/landmarks', landmarksRouter(deps.db));
+  app.route('/v1/chips', chipsRouter(deps.db));
+  app.route('/v1/policy', policyRouter(deps.geo));
 
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
   app.onError(onError(deps.log));

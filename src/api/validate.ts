@@ -1,13 +1,33 @@
 // Request validation with zod: bodies and query strings become typed values or a 400/422 with the field named.
+// OpenAPI routes validate through `validationHook`; plain Hono routers may still call `jsonBody` and `query`.
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
 
-function describe(error: z.ZodError): string {
+/** The first few issues, each with the field it concerns: enough for a client to fix its request. */
+export function describeIssues(error: z.ZodError, whole = 'body'): string {
   return error.issues
     .slice(0, 5)
-    .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
+    .map((i) => `${i.path.join('.') || whole}: ${i.message}`)
     .join('; ');
+}
+
+/**
+ * Replaces zod-openapi's default answer (a bare ZodError with 400) by our error contract: a bad body is 422
+ * VALIDATION_FAILED, a bad query string 400 BAD_REQUEST, a path that cannot name anything 404 NOT_FOUND.
+ * Throwing (rather than returning a response) sends it through the one `onError`.
+ */
+export function validationHook(
+  result: { target: string; success: true; data: unknown } | { target: string; success: false; error: z.ZodError },
+  c: Context,
+): void {
+  if (result.success) return;
+  const { target, error } = result;
+  if (target === 'json') throw new AppError('VALIDATION_FAILED', describeIssues(error, 'body'));
+  if (target === 'param') {
+    throw new AppError('NOT_FOUND', `${c.req.path} names nothing: ${describeIssues(error, 'path')}`);
+  }
+  throw new AppError('BAD_REQUEST', describeIssues(error, target));
 }
 
 export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
@@ -18,12 +38,12 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Prom
     throw new AppError('BAD_REQUEST', 'the body must be JSON (Content-Type: application/json)');
   }
   const result = schema.safeParse(body);
-  if (!result.success) throw new AppError('VALIDATION_FAILED', describe(result.error));
+  if (!result.success) throw new AppError('VALIDATION_FAILED', describeIssues(result.error));
   return result.data;
 }
 
 export function query<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
   const result = schema.safeParse(c.req.query());
-  if (!result.success) throw new AppError('BAD_REQUEST', describe(result.error));
+  if (!result.success) throw new AppError('BAD_REQUEST', describeIssues(result.error, 'query'));
   return result.data;
 }

@@ -10,7 +10,11 @@ export type AlertType =
   | 'GAP_WITH_DISPLACEMENT'
   | 'TAMPER'
   | 'SPOOFING_SUSPECTED'
-  | 'DESTINATION_MISMATCH';
+  | 'DESTINATION_MISMATCH'
+  | 'ATTESTATION_LOCATION_MISMATCH'
+  | 'ATTESTATION_RTT_IMPLAUSIBLE'
+  | 'CHIP_AT_UNEXPECTED_SITE'
+  | 'CHIP_MISSING';
 
 export type Severity = 'info' | 'warning' | 'critical';
 
@@ -24,6 +28,10 @@ export const SEVERITY: Record<AlertType, Severity> = {
   TAMPER: 'critical',
   SPOOFING_SUSPECTED: 'critical',
   DESTINATION_MISMATCH: 'critical',
+  ATTESTATION_LOCATION_MISMATCH: 'critical',
+  ATTESTATION_RTT_IMPLAUSIBLE: 'critical',
+  CHIP_AT_UNEXPECTED_SITE: 'critical',
+  CHIP_MISSING: 'warning',
 };
 
 /** A telemetry record as the checks see it (epoch ms). */

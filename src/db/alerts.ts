@@ -1,6 +1,7 @@
 // Alerts: one open alert per (type, subject), updated by repeated evidence; every transition audited.
 import type { AlertEvent, AlertType, Severity } from '../checks/types.ts';
 import { SEVERITY } from '../checks/types.ts';
+import { type AuditEntry, auditHash, GENESIS_HASH } from '../evidence/canonical.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 type Queryable = Pool | PoolClient;
@@ -95,6 +96,10 @@ async function raise(c: PoolClient, r: Raise): Promise<AlertChange> {
   return { id: row.id, type: e.type, action: row.inserted ? 'opened' : 'updated' };
 }
 
+/**
+ * Appends one row to the alert's hash-chained audit trail. The caller holds the alert row's lock (INSERT, UPDATE or
+ * SELECT … FOR UPDATE in the same transaction), so reading the chain head and appending cannot race.
+ */
 async function audit(
   c: Queryable,
   alertId: number,
@@ -103,9 +108,22 @@ async function audit(
   note: string | null,
   details: unknown,
 ) {
+  const head = await c.query('SELECT hash FROM alert_audit WHERE alert_id = $1 ORDER BY id DESC LIMIT 1', [
+    alertId,
+  ]);
+  const entry: AuditEntry = {
+    alertId: String(alertId),
+    // Millisecond time chosen here, not now() in SQL: the hash must cover exactly what is stored.
+    at: new Date().toISOString(),
+    actor,
+    action,
+    note,
+    details: details ?? {},
+    prevHash: head.rows[0]?.hash ?? GENESIS_HASH,
+  };
   await c.query(
-    'INSERT INTO alert_audit (alert_id, actor, action, note, details) VALUES ($1, $2, $3, $4, $5)',
-    [alertId, actor, action, note, details ?? {}],
+    'INSERT INTO alert_audit (alert_id, at, actor, action, note, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+    [alertId, entry.at, actor, action, note, entry.details, entry.prevHash, auditHash(entry)],
   );
 }
 
@@ -182,25 +200,35 @@ export async function listAlerts(db: Queryable, q: AlertQuery): Promise<AlertVie
   return res.rows.map(view);
 }
 
+export interface AuditRow extends AuditEntry {
+  hash: string;
+}
+
+/** An alert's audit trail in order, each row with its chain hashes (verify-evidence re-checks them). */
+export async function auditTrail(db: Queryable, alertId: number): Promise<AuditRow[]> {
+  const res = await db.query(
+    'SELECT at, actor, action, note, details, prev_hash, hash FROM alert_audit WHERE alert_id = $1 ORDER BY id',
+    [alertId],
+  );
+  return res.rows.map((a) => ({
+    alertId: String(alertId),
+    at: a.at.toISOString(),
+    actor: a.actor,
+    action: a.action,
+    note: a.note,
+    details: a.details,
+    prevHash: a.prev_hash,
+    hash: a.hash,
+  }));
+}
+
 export async function getAlert(
   db: Queryable,
   id: number,
-): Promise<(AlertView & { audit: unknown[] }) | undefined> {
+): Promise<(AlertView & { audit: AuditRow[] }) | undefined> {
   const res = await db.query('SELECT * FROM alerts WHERE id = $1', [id]);
   if (!res.rows[0]) return undefined;
-  const audits = await db.query(
-    'SELECT at, actor, action, note FROM alert_audit WHERE alert_id = $1 ORDER BY id',
-    [id],
-  );
-  return {
-    ...view(res.rows[0]),
-    audit: audits.rows.map((a) => ({
-      at: a.at.toISOString(),
-      actor: a.actor,
-      action: a.action,
-      note: a.note,
-    })),
-  };
+  return { ...view(res.rows[0]), audit: await auditTrail(db, id) };
 }
 
 /** Acknowledge (open → acknowledged) or resolve (open/acknowledged → resolved); returns the state it was in. */

@@ -1,5 +1,26 @@
-// Read queries of the API: positions and rejections, keyset-paginated.
+// Read queries of the API's lists: positions, rejections, devices, zones — keyset-paginated, one query each.
+import type { DeviceRow } from './devices.ts';
 import type { Pool } from './pool.ts';
+
+/** A fix as the API shows it: the record's fields that were sent, and where it was stored from. */
+export interface Position {
+  ts: string;
+  lat: number;
+  lon: number;
+  altM?: number;
+  speedKmh?: number;
+  headingDeg?: number;
+  hdop?: number;
+  satellites?: number;
+  batteryPct?: number;
+  temperatureC?: number;
+  lightLux?: number;
+  tamper?: boolean;
+  seq: number;
+  receivedAt: string;
+  shipmentId?: string;
+  flags: string[];
+}
 
 export interface PositionQuery {
   deviceId?: string;
@@ -52,7 +73,7 @@ export async function listPositions(db: Pool, q: PositionQuery) {
       receivedAt: (r.received_at as Date).toISOString(),
       shipmentId: r.shipment_id,
       flags: r.flags,
-    }),
+    }) as Position,
   }));
 }
 
@@ -72,6 +93,22 @@ export async function shipmentTrack(db: Pool, shipmentId: string, maxPoints: num
     lat: r.lat as number,
     lon: r.lon as number,
   }));
+}
+
+/** A refused message as the API shows it. */
+export interface RejectionItem {
+  id: string;
+  receivedAt: string;
+  topic: string;
+  deviceId?: string;
+  siteId?: string;
+  reason: string;
+  detail: string;
+  authenticated: boolean;
+  kid?: string;
+  seq?: number;
+  rawSize: number;
+  rawBase64?: string;
 }
 
 export interface RejectionQuery {
@@ -123,7 +160,53 @@ export async function listRejections(db: Pool, q: RejectionQuery) {
       seq: r.seq,
       rawSize: r.raw_size,
       rawBase64: r.raw ? (r.raw as Buffer).toString('base64') : null,
-    }),
+    }) as RejectionItem,
+  }));
+}
+
+export interface DeviceQuery {
+  status?: 'active' | 'revoked';
+  limit: number;
+  afterId?: string;
+}
+
+/** Devices in id order with their keys (as `getDevice` shows one). */
+export async function listDevices(db: Pool, q: DeviceQuery): Promise<DeviceRow[]> {
+  const res = await db.query(
+    `SELECT d.id, d.created_at, d.revoked_at,
+            coalesce(json_agg(json_build_object('kid', k.kid, 'alg', k.alg, 'createdAt', k.created_at,
+                     'revokedAt', k.revoked_at) ORDER BY k.created_at) FILTER (WHERE k.kid IS NOT NULL), '[]') AS keys
+       FROM devices d LEFT JOIN device_keys k ON k.device_id = d.id
+      WHERE ($1::text IS NULL OR d.id > $1)
+        AND ($2::text IS NULL OR ($2 = 'revoked') = (d.revoked_at IS NOT NULL))
+      GROUP BY d.id ORDER BY d.id LIMIT $3`,
+    [q.afterId ?? null, q.status ?? null, q.limit],
+  );
+  return res.rows.map((r) => ({ id: r.id, createdAt: r.created_at, revokedAt: r.revoked_at, keys: r.keys }));
+}
+
+export interface ZoneQuery {
+  tier?: string;
+  country?: string;
+  limit: number;
+  afterId?: string;
+}
+
+/** Custom zones in id order. */
+export async function listZones(db: Pool, q: ZoneQuery) {
+  const res = await db.query(
+    `SELECT id, name, tier, country, geometry, created_at FROM zones
+      WHERE ($1::text IS NULL OR id > $1) AND ($2::text IS NULL OR tier = $2) AND ($3::text IS NULL OR country = $3)
+      ORDER BY id LIMIT $4`,
+    [q.afterId ?? null, q.tier ?? null, q.country ?? null, q.limit],
+  );
+  return res.rows.map((z) => ({
+    id: z.id as string,
+    name: z.name as string,
+    tier: z.tier as 'restricted' | 'licenseRequired' | 'watch',
+    country: z.country as string | null,
+    geometry: z.geometry as { type: 'Polygon' | 'MultiPolygon'; coordinates: unknown[] },
+    createdAt: (z.created_at as Date).toISOString(),
   }));
 }
 

@@ -29,6 +29,7 @@ export interface ShipmentRecord {
   createdAt: string;
   startedAt: string | null;
   arrivedAt: string | null;
+  installedAt: string | null;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a pg row
@@ -55,12 +56,13 @@ function record(r: any): ShipmentRecord {
     createdAt: r.created_at.toISOString(),
     startedAt: r.started_at?.toISOString() ?? null,
     arrivedAt: r.arrived_at?.toISOString() ?? null,
+    installedAt: r.installed_at?.toISOString() ?? null,
   };
 }
 
 export type NewShipment = Omit<
   ShipmentRecord,
-  'status' | 'checkState' | 'lastFix' | 'progressKm' | 'createdAt' | 'startedAt' | 'arrivedAt'
+  'status' | 'checkState' | 'lastFix' | 'progressKm' | 'createdAt' | 'startedAt' | 'arrivedAt' | 'installedAt'
 >;
 
 /** 'ok', or why not: the id is taken, or the tracker already rides with an active shipment. */

@@ -66,7 +66,7 @@ export class BatchProcessor {
   }
 
   private async oneByOne(batch: Inbound[]): Promise<BatchOutcome | undefined> {
-    const outcome: BatchOutcome = { verdicts: [], acks: new Map(), alerts: [] };
+    const outcome: BatchOutcome = { verdicts: [], acks: new Map(), siteAcks: new Map(), alerts: [] };
     for (const msg of batch) {
       const single = await this.retrying(async () => {
         try {
@@ -84,6 +84,8 @@ export class BatchProcessor {
       outcome.verdicts.push(...single.verdicts);
       outcome.alerts.push(...single.alerts);
       for (const [d, s] of single.acks) outcome.acks.set(d, Math.max(outcome.acks.get(d) ?? -1, s));
+      for (const [d, s] of single.siteAcks)
+        outcome.siteAcks.set(d, Math.max(outcome.siteAcks.get(d) ?? -1, s));
     }
     return outcome;
   }

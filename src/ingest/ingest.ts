@@ -9,7 +9,7 @@ import { BatchProcessor } from './batch-processor.ts';
 import { Batcher } from './batcher.ts';
 import { type IncomingPublish, MqttSession } from './mqtt-session.ts';
 import { type Inbound, IngestPipeline, pipelineOptions } from './pipeline.ts';
-import { deviceAckTopic, telemetryFilter } from './topics.ts';
+import { attestationFilter, deviceAckTopic, siteAckTopic, telemetryFilter } from './topics.ts';
 
 type Item = Inbound & { ack(): void };
 
@@ -67,6 +67,9 @@ export async function startIngest(deps: {
         for (const [deviceId, seq] of outcome.acks) {
           session.publish(deviceAckTopic(config.MQTT_TOPIC_PREFIX, deviceId), JSON.stringify({ seq }));
         }
+        for (const [siteId, seq] of outcome.siteAcks) {
+          session.publish(siteAckTopic(config.MQTT_TOPIC_PREFIX, siteId), JSON.stringify({ seq }));
+        }
       });
       for (const a of outcome.alerts) metrics.alerts.inc({ type: a.type, action: a.action });
       for (const v of outcome.verdicts) {
@@ -80,7 +83,10 @@ export async function startIngest(deps: {
   session = new MqttSession({
     url: deps.mqttUrl,
     clientId: config.MQTT_CLIENT_ID,
-    subscriptions: [telemetryFilter(config.MQTT_TOPIC_PREFIX, config.MQTT_SHARED_GROUP)],
+    subscriptions: [
+      telemetryFilter(config.MQTT_TOPIC_PREFIX, config.MQTT_SHARED_GROUP),
+      attestationFilter(config.MQTT_TOPIC_PREFIX, config.MQTT_SHARED_GROUP),
+    ],
     log: log.child({ part: 'mqtt' }),
     onPublish: (m: IncomingPublish) =>
       batcher.push({ topic: m.topic, payload: m.payload, receivedAt: Date.now(), ack: m.ack }),

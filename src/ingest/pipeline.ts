@@ -21,14 +21,16 @@ import {
   updateDeviceStates,
 } from '../db/ingest-store.ts';
 import { type Pool, type PoolClient, withTransaction } from '../db/pool.ts';
+import { findSiteKeys } from '../db/sites.ts';
 import { Rejection, type RejectionCode } from '../domain/errors.ts';
 import type { GeoRuntime } from '../geo/runtime.ts';
 import { type ParsedJws, parseCompactJws, TELEMETRY_TYP, verifySignature } from '../verify/jws.ts';
 import { type SigningAlg, toKeyObject } from '../verify/keys.ts';
 import type { ReplayWindow } from '../verify/replay-window.ts';
 import { parseTelemetry, peekSeq, type TelemetryPayload } from '../verify/telemetry-schema.ts';
+import { AttestationScreen, commitAttestations, type ScreenedAttestation } from './attestations.ts';
 import { decideSeqs, pairsToLookUp } from './decide.ts';
-import { parseTelemetryTopic } from './topics.ts';
+import { parseAttestationTopic, parseTelemetryTopic } from './topics.ts';
 
 export interface Inbound {
   topic: string;
@@ -38,13 +40,14 @@ export interface Inbound {
 }
 
 export type Verdict =
-  | { kind: 'accepted'; deviceId: string; seq: number; records: number }
-  | { kind: 'duplicate'; deviceId: string; seq: number }
+  | { kind: 'accepted'; deviceId: string | null; siteId?: string; seq: number; records: number }
+  | { kind: 'duplicate'; deviceId: string | null; siteId?: string; seq: number }
   | {
       kind: 'rejected';
       reason: RejectionCode;
       detail: string;
       deviceId: string | null;
+      siteId?: string | null;
       seq: number | null;
       /** The signature verified with a valid key: the seq is the device's own, so it may be acknowledged. */
       authenticated: boolean;
@@ -54,6 +57,8 @@ export interface BatchOutcome {
   verdicts: Verdict[];
   /** Device → seq to acknowledge (every message up to it is committed or finally rejected). */
   acks: Map<string, number>;
+  /** Site → seq to acknowledge on the site's ack topic. */
+  siteAcks: Map<string, number>;
   /** Alerts this batch opened, updated or resolved (committed with it). */
   alerts: AlertChange[];
 }
@@ -85,7 +90,13 @@ interface Refused {
   authenticated: boolean;
 }
 
-export type Screened = Verified | Refused;
+/** An attestation, screened by its own stage (src/ingest/attestations.ts). */
+interface Attestation {
+  kind: 'attestation';
+  a: ScreenedAttestation;
+}
+
+export type Screened = Verified | Refused | Attestation;
 
 export interface PipelineOptions {
   topicPrefix: string;
@@ -128,6 +139,7 @@ function refuse(
 export class IngestPipeline {
   private readonly keys = new Map<string, KeyEntry>();
   private readonly now: () => number;
+  private readonly attestations: AttestationScreen;
 
   constructor(
     private readonly pool: Pool,
@@ -139,10 +151,26 @@ export class IngestPipeline {
     private readonly geo?: GeoRuntime,
   ) {
     this.now = opts.now ?? Date.now;
+    this.attestations = new AttestationScreen({
+      topicPrefix: opts.topicPrefix,
+      maxMessageBytes: opts.maxMessageBytes,
+      maxClockSkewMs: opts.maxClockSkewMs,
+      now: this.now,
+      lookupKeys: (kids) => findSiteKeys(this.pool, kids),
+    });
   }
 
   /** Every check that needs no transaction: envelope, key, signature (on the thread pool), payload, subject. */
-  async screen(batch: Inbound[]): Promise<Screened[]> {
+  async screen(all: Inbound[]): Promise<Screened[]> {
+    const isAttestation = (m: Inbound) => parseAttestationTopic(this.opts.topicPrefix, m.topic) !== undefined;
+    if (all.some(isAttestation)) {
+      const [att, tel] = [all.filter(isAttestation), all.filter((m) => !isAttestation(m))];
+      const [a, t] = await Promise.all([this.attestations.screen(att), this.screen(tel)]);
+      // Both stages answer in their input's order: merge back into the batch's order.
+      let [ai, ti] = [0, 0];
+      return all.map((m): Screened => (isAttestation(m) ? { kind: 'attestation', a: a[ai++]! } : t[ti++]!));
+    }
+    const batch = all;
     const envelopes = batch.map((msg) => this.envelope(msg));
     const kids = envelopes.flatMap((e) => ('jws' in e ? [e.jws.kid] : []));
     await this.loadKeys(kids);
@@ -231,6 +259,7 @@ export class IngestPipeline {
         });
       };
       for (const s of screened) {
+        if (s.kind === 'attestation') continue;
         if (s.kind === 'refused') {
           reject(s, s);
           continue;
@@ -337,6 +366,35 @@ export class IngestPipeline {
       });
 
       const alerts = this.geo ? await this.check(c, telemetry) : [];
+      const attested = await commitAttestations(
+        c,
+        screened.flatMap((s) => (s.kind === 'attestation' ? [s.a] : [])),
+      );
+      let ai = 0;
+      for (const s of screened) {
+        if (s.kind !== 'attestation') continue;
+        const v = attested.verdicts[ai++]!;
+        if (v.kind !== 'rejected') {
+          verdictOf.set(s, {
+            ...v,
+            deviceId: null,
+            ...(v.kind === 'accepted' ? { records: 0 } : {}),
+          } as Verdict);
+          continue;
+        }
+        const r = v.refused;
+        rejections.push(this.rejectionRow({ ...r, deviceId: null }, r.siteId));
+        verdictOf.set(s, {
+          kind: 'rejected',
+          reason: r.rejection.code,
+          detail: r.rejection.message,
+          deviceId: null,
+          siteId: r.siteId,
+          seq: r.seq,
+          authenticated: r.authenticated,
+        });
+      }
+      alerts.push(...attested.alerts);
       await insertMessages(c, messages);
       await insertTelemetry(c, telemetry);
       await insertRejections(c, rejections);
@@ -351,7 +409,7 @@ export class IngestPipeline {
       );
 
       const verdicts = screened.map((s) => verdictOf.get(s)!);
-      return { verdicts, acks: acksFor(verdicts, decided.windows), alerts };
+      return { verdicts, acks: acksFor(verdicts, decided.windows), siteAcks: attested.acks, alerts };
     });
   }
 
@@ -380,12 +438,12 @@ export class IngestPipeline {
     return stage.alerts;
   }
 
-  private rejectionRow(r: Refused): RejectionRow {
+  private rejectionRow(r: Omit<Refused, 'kind'>, siteId: string | null = null): RejectionRow {
     return {
       receivedAt: r.msg.receivedAt,
       topic: r.msg.topic.slice(0, 1024),
       deviceId: r.deviceId,
-      siteId: null,
+      siteId,
       kid: r.kid?.slice(0, 256) ?? null,
       seq: r.seq,
       reason: r.rejection.code,
@@ -405,7 +463,8 @@ export class IngestPipeline {
         deviceId: parseTelemetryTopic(this.opts.topicPrefix, msg.topic) ?? null,
       },
     );
-    await withTransaction(this.pool, (c) => insertRejections(c, [this.rejectionRow(r)]));
+    const siteId = parseAttestationTopic(this.opts.topicPrefix, msg.topic) ?? null;
+    await withTransaction(this.pool, (c) => insertRejections(c, [this.rejectionRow(r, siteId)]));
     return {
       verdicts: [
         {
@@ -413,11 +472,13 @@ export class IngestPipeline {
           reason: 'INTERNAL_ERROR',
           detail: r.rejection.message,
           deviceId: r.deviceId,
+          siteId,
           seq: null,
           authenticated: false,
         },
       ],
       acks: new Map(),
+      siteAcks: new Map(),
       alerts: [],
     };
   }

@@ -19,3 +19,19 @@ export function parseTelemetryTopic(prefix: string, topic: string): string | und
   const id = topic.slice(prefix.length + '/devices/'.length, -'/telemetry'.length);
   return ID.test(id) ? id : undefined;
 }
+
+export function attestationFilter(prefix: string, sharedGroup?: string): string {
+  const filter = `${prefix}/sites/+/attestations`;
+  return sharedGroup ? `$share/${sharedGroup}/${filter}` : filter;
+}
+
+export function siteAckTopic(prefix: string, siteId: string): string {
+  return `${prefix}/sites/${siteId}/ack`;
+}
+
+/** `{prefix}/sites/{id}/attestations` → the site; anything else → undefined. */
+export function parseAttestationTopic(prefix: string, topic: string): string | undefined {
+  if (!topic.startsWith(`${prefix}/sites/`) || !topic.endsWith('/attestations')) return undefined;
+  const id = topic.slice(prefix.length + '/sites/'.length, -'/attestations'.length);
+  return ID.test(id) ? id : undefined;
+}

@@ -1,64 +1,130 @@
-// /v1/devices: register a tracker key (admin), revoke it (admin), read a tracker and its fixes.
-import { Hono } from 'hono';
-import { z } from 'zod';
+// /v1/devices: register a tracker key (admin), revoke it (admin), list and read trackers and their fixes.
 import { getDevice, insertDevice, kidExists, revokeDevice } from '../../db/devices.ts';
 import type { Pool } from '../../db/pool.ts';
+import { listDevices } from '../../db/queries.ts';
 import { AppError } from '../../domain/errors.ts';
 import { normalizePublicJwk } from '../../verify/keys.ts';
-import { type AppEnv, requireRole } from '../auth.ts';
-import { jsonBody } from '../validate.ts';
-import { deviceView, positionsPage } from './shared.ts';
+import { createRouter, defineRoute, errorResponse, idSchema, json, z } from '../openapi.ts';
+import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagination.ts';
+import { deviceSchema, deviceView, listOf, positionList, positionsPage, positionsQuery } from './shared.ts';
 
-const deviceId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'ids are 1–128 of A–Z a–z 0–9 . _ : -');
-const registerBody = z.object({ id: deviceId, publicKeyJwk: z.unknown() });
-const revokeBody = z.object({ reason: z.string().max(500).optional() }).optional();
+const registerBody = z
+  .object({
+    id: idSchema,
+    publicKeyJwk: z.unknown().openapi({
+      description: 'public Ed25519 (OKP) or P-256 (EC) JWK with `kid`; pinned to EdDSA or ES256',
+      example: { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', kid: 'trk-42-k1' },
+    }),
+  })
+  .openapi('DeviceRegistration');
+const revokeBody = z.object({ reason: z.string().max(500).optional() });
+const idParams = z.object({ id: idSchema });
 
 export function devicesRouter(db: Pool) {
-  const r = new Hono<AppEnv>();
+  const r = createRouter();
 
-  r.post('/', requireRole('admin'), async (c) => {
-    const body = await jsonBody(c, registerBody);
-    const jwk = normalizePublicJwk(body.publicKeyJwk);
-    if (!(await insertDevice(db, body.id, jwk, c.get('principal').sub))) {
-      const what = (await kidExists(db, jwk.kid)) ? `key id ${jwk.kid}` : `device ${body.id}`;
-      throw new AppError('CONFLICT', `${what} is already registered`);
-    }
-    const device = await getDevice(db, body.id);
-    return c.json(deviceView(device!), 201, { Location: `/v1/devices/${body.id}` });
-  });
-
-  r.post('/:id/revoke', requireRole('admin'), async (c) => {
-    const id = c.req.param('id');
-    const text = await c.req.text();
-    let reason: string | undefined;
-    if (text.trim() !== '') {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new AppError('BAD_REQUEST', 'the body must be JSON: {"reason"?: string}, or empty');
+  r.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/',
+      roles: ['admin'],
+      summary: 'Register a tracker and its public key',
+      request: { body: { content: { 'application/json': { schema: registerBody } }, required: true } },
+      responses: {
+        201: json(deviceSchema, 'registered; Location names it'),
+        409: errorResponse('CONFLICT: the device id or the key id is already registered'),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const jwk = normalizePublicJwk(body.publicKeyJwk);
+      if (!(await insertDevice(db, body.id, jwk, c.get('principal').sub))) {
+        const what = (await kidExists(db, jwk.kid)) ? `key id ${jwk.kid}` : `device ${body.id}`;
+        throw new AppError('CONFLICT', `${what} is already registered`);
       }
-      const parsed = revokeBody.safeParse(json);
-      if (!parsed.success) throw new AppError('VALIDATION_FAILED', 'body: {"reason"?: string}');
-      reason = parsed.data?.reason;
-    }
-    if (!(await revokeDevice(db, id, c.get('principal').sub, reason ?? null))) {
-      throw new AppError('NOT_FOUND', `no device ${id}`);
-    }
-    return c.json(deviceView((await getDevice(db, id))!));
-  });
+      const device = await getDevice(db, body.id);
+      return c.json(deviceView(device!), 201, { Location: `/v1/devices/${body.id}` });
+    },
+  );
 
-  r.get('/:id', requireRole('logistics', 'compliance'), async (c) => {
-    const device = await getDevice(db, c.req.param('id'));
-    if (!device) throw new AppError('NOT_FOUND', `no device ${c.req.param('id')}`);
-    return c.json(deviceView(device));
-  });
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/',
+      roles: ['logistics', 'compliance'],
+      summary: 'List trackers',
+      description: 'In id order.',
+      request: {
+        query: z.object({
+          status: z.enum(['active', 'revoked']).optional(),
+          limit: limitParam(MAX_PAGE, 100),
+          cursor: cursorParam,
+        }),
+      },
+      responses: { 200: json(listOf(deviceSchema, 'DeviceList'), 'a page of trackers') },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
+      const rows = await listDevices(db, { status: q.status, limit: q.limit, afterId: after });
+      return c.json(page(rows, q.limit, deviceView, (d) => [d.id]), 200);
+    },
+  );
 
-  r.get('/:id/positions', requireRole('logistics', 'compliance'), async (c) => {
-    const id = c.req.param('id');
-    if (!(await getDevice(db, id))) throw new AppError('NOT_FOUND', `no device ${id}`);
-    return c.json(await positionsPage(c, db, { deviceId: id }));
-  });
+  r.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/{id}/revoke',
+      roles: ['admin'],
+      summary: 'Revoke a tracker and all its keys',
+      description: 'Later messages signed with its keys are refused as KEY_REVOKED. The body may be empty.',
+      request: { params: idParams, body: { content: { 'application/json': { schema: revokeBody } } } },
+      responses: { 200: json(deviceSchema, 'revoked (idempotent: the first revocation time stays)') },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { reason } = c.req.valid('json');
+      if (!(await revokeDevice(db, id, c.get('principal').sub, reason ?? null))) {
+        throw new AppError('NOT_FOUND', `no device ${id}`);
+      }
+      return c.json(deviceView((await getDevice(db, id))!), 200);
+    },
+  );
+
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/{id}',
+      roles: ['logistics', 'compliance'],
+      summary: 'One tracker with its keys',
+      request: { params: idParams },
+      responses: { 200: json(deviceSchema, 'the tracker') },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const device = await getDevice(db, id);
+      if (!device) throw new AppError('NOT_FOUND', `no device ${id}`);
+      return c.json(deviceView(device), 200);
+    },
+  );
+
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/{id}/positions',
+      roles: ['logistics', 'compliance'],
+      summary: "A tracker's fixes in time order",
+      description:
+        'From `from` (inclusive) to `to` (exclusive), at most 31 days per request; without either, the last 31 days.',
+      request: { params: idParams, query: positionsQuery },
+      responses: { 200: json(positionList, 'a page of fixes') },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      if (!(await getDevice(db, id))) throw new AppError('NOT_FOUND', `no device ${id}`);
+      return c.json(await positionsPage(db, { deviceId: id }, c.req.valid('query')), 200);
+    },
+  );
 
   return r;
 }

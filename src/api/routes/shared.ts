@@ -1,29 +1,41 @@
-// Pieces shared by the routers: time-range query parameters and resource views.
-import type { Context } from 'hono';
-import { z } from 'zod';
+// Pieces shared by the routers: resource views and their schemas, and the positions list.
 import type { DeviceRow } from '../../db/devices.ts';
 import type { Pool } from '../../db/pool.ts';
 import { listPositions } from '../../db/queries.ts';
-import { decodeCursor, page } from '../pagination.ts';
-import { query } from '../validate.ts';
+import { z } from '../openapi.ts';
+import {
+  cursorParam,
+  decodeCursor,
+  limitParam,
+  MAX_POSITIONS_PAGE,
+  page,
+  rangeParams,
+  resolveRange,
+} from '../pagination.ts';
 
-const rfc3339 = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an RFC 3339 time, e.g. 2026-11-21T10:00:00Z')
-  .transform((s) => Date.parse(s));
+const time = z.string().openapi({ format: 'date-time', example: '2026-11-21T10:00:00.000Z' });
 
-/** `from` (inclusive) and `to` (exclusive) as RFC 3339; defaults: the beginning of time, and far in the future. */
-export const timeRange = z
+export const deviceSchema = z
   .object({
-    from: rfc3339.optional().transform((v) => v ?? 0),
-    to: rfc3339.optional().transform((v) => v ?? 8.64e15),
+    id: z.string(),
+    status: z.enum(['active', 'revoked']),
+    createdAt: time,
+    revokedAt: time.nullable(),
+    keys: z.array(
+      z.object({
+        kid: z.string(),
+        alg: z.enum(['EdDSA', 'ES256']),
+        createdAt: time,
+        revokedAt: time.nullable(),
+      }),
+    ),
   })
-  .refine((r) => r.from < r.to, { message: 'from must be before to', path: ['from'] });
+  .openapi('Device');
 
 export function deviceView(d: DeviceRow) {
   return {
     id: d.id,
-    status: d.revokedAt ? 'revoked' : 'active',
+    status: d.revokedAt ? ('revoked' as const) : ('active' as const),
     createdAt: d.createdAt.toISOString(),
     revokedAt: d.revokedAt?.toISOString() ?? null,
     keys: d.keys.map((k) => ({
@@ -35,11 +47,56 @@ export function deviceView(d: DeviceRow) {
   };
 }
 
+export const positionSchema = z
+  .object({
+    ts: time,
+    lat: z.number(),
+    lon: z.number(),
+    altM: z.number().optional(),
+    speedKmh: z.number().optional(),
+    headingDeg: z.number().optional(),
+    hdop: z.number().optional(),
+    satellites: z.number().optional(),
+    batteryPct: z.number().optional(),
+    temperatureC: z.number().optional(),
+    lightLux: z.number().optional(),
+    tamper: z.boolean().optional(),
+    seq: z.number().openapi({ description: 'seq of the signed message that carried the fix' }),
+    receivedAt: time,
+    shipmentId: z.string().optional(),
+    flags: z.array(z.string()).openapi({ description: 'e.g. SPEED_IMPOSSIBLE' }),
+  })
+  .openapi('Position');
+
+/** `{"items": [...], "nextCursor": "..." | null}` of `item`. */
+export const listOf = <S extends z.ZodType>(item: S, name: string) =>
+  z
+    .object({
+      items: z.array(item),
+      nextCursor: z
+        .string()
+        .nullable()
+        .openapi({ description: 'pass as `cursor` for the next page; null on the last page' }),
+    })
+    .openapi(name);
+
+export const positionList = listOf(positionSchema, 'PositionList');
+
+export const positionsQuery = z.object({
+  ...rangeParams,
+  limit: limitParam(MAX_POSITIONS_PAGE, 1000),
+  cursor: cursorParam,
+});
+
 /** Positions of a device or a shipment, in time order, keyset-paginated by (ts, seq, idx). */
-export async function positionsPage(c: Context, db: Pool, of: { deviceId: string } | { shipmentId: string }) {
-  const q = query(c, positionsQuery);
+export async function positionsPage(
+  db: Pool,
+  of: { deviceId: string } | { shipmentId: string },
+  q: z.infer<typeof positionsQuery>,
+) {
+  const { fromMs, toMs } = resolveRange(q, Date.now());
   const after = decodeCursor(q.cursor, 3) as [number, number, number] | undefined;
-  const rows = await listPositions(db, { ...of, fromMs: q.from, toMs: q.to, limit: q.limit, after });
+  const rows = await listPositions(db, { ...of, fromMs, toMs, limit: q.limit, after });
   return page(
     rows,
     q.limit,
@@ -47,8 +104,3 @@ export async function positionsPage(c: Context, db: Pool, of: { deviceId: string
     (p) => [p.tsMs, p.seq, p.idx],
   );
 }
-
-const positionsQuery = timeRange.extend({
-  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-  cursor: z.string().optional(),
-});

@@ -1,19 +1,19 @@
 // /v1/shipments: register a shipment with its route (given, or computed for sea and air), read its status,
 // positions and track.
-import { Hono } from 'hono';
-import { z } from 'zod';
 import { checkParamsSchema } from '../../checks/params.ts';
 import { listAlerts } from '../../db/alerts.ts';
 import type { Pool } from '../../db/pool.ts';
 import { shipmentTrack } from '../../db/queries.ts';
+import { getSite } from '../../db/sites.ts';
 import { getShipment, insertShipment, listShipments, type ShipmentRecord } from '../../db/shipments.ts';
 import { AppError } from '../../domain/errors.ts';
 import { buildPlannedRoute, corridorPolygon, routeToGeoJSON } from '../../geo/routes.ts';
 import type { PlannedRoute } from '../../geo/types.ts';
-import { type AppEnv, requireRole } from '../auth.ts';
-import { decodeCursor, page } from '../pagination.ts';
-import { jsonBody, query } from '../validate.ts';
-import { positionsPage } from './shared.ts';
+import { type GpxAlertPoint, toGpx } from '../gpx.ts';
+import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
+import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagination.ts';
+import { alertSchema } from './alerts.ts';
+import { listOf, positionList, positionsPage, positionsQuery } from './shared.ts';
 
 const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'ids are 1–128 of A–Z a–z 0–9 . _ : -');
 const lat = z.number().min(-90).max(90);
@@ -96,18 +96,95 @@ function corridorOf(s: ShipmentRecord) {
   return c;
 }
 
-export function shipmentsRouter(db: Pool) {
-  const r = new Hono<AppEnv>();
+/** A registered site as destination becomes its place (location and radius) with the site id kept. */
+async function resolveDestination(
+  db: Pool,
+  d: { siteId: string } | { name?: string; lat: number; lon: number; radiusKm: number },
+) {
+  if (!('siteId' in d)) return d;
+  const site = await getSite(db, d.siteId);
+  if (!site) throw new AppError('VALIDATION_FAILED', `destination.siteId: no site ${d.siteId} (register it with POST /v1/sites)`);
+  return { siteId: site.id, name: site.name, lat: site.lat, lon: site.lon, radiusKm: site.radiusKm };
+}
 
-  r.post('/', requireRole('logistics'), async (c) => {
-    const b = await jsonBody(c, shipmentBody);
-    if ('siteId' in b.destination) {
-      throw new AppError(
-        'VALIDATION_FAILED',
-        'destination.siteId: the site registry is not available yet; give {name, lat, lon, radiusKm}',
-      );
-    }
-    const destination = b.destination;
+const time = z.string().openapi({ format: 'date-time' });
+const placeSchema = z.object({
+  name: z.string().optional(),
+  lat: z.number(),
+  lon: z.number(),
+  radiusKm: z.number(),
+  siteId: z.string().optional(),
+});
+export const shipmentSchema = z
+  .object({
+    id: z.string(),
+    reference: z.string().nullable(),
+    deviceId: z.string(),
+    mode,
+    status: z.enum(['planned', 'in_transit', 'arrived', 'installed', 'cancelled']),
+    origin: placeSchema,
+    destination: placeSchema,
+    corridorKm: z.number(),
+    reportIntervalS: z.number(),
+    chips: z.array(z.string()),
+    restrictedCountries: z.array(z.string()).nullable(),
+    licenses: z.array(z.object({ country: z.string(), number: z.string() })),
+    plannedStops: z.array(placeSchema),
+    params: z.record(z.string(), z.unknown()),
+    routeLengthKm: z.number(),
+    lastPosition: z.object({ ts: time, lat: z.number(), lon: z.number() }).nullable(),
+    progress: z
+      .object({ km: z.number(), percent: z.number() })
+      .nullable()
+      .openapi({ description: 'along the planned route, from the last fix' }),
+    createdAt: time,
+    startedAt: time.nullable(),
+    arrivedAt: time.nullable(),
+  })
+  .openapi('Shipment');
+
+const registerRoute = defineRoute({
+  method: 'post',
+  path: '/',
+  roles: ['logistics'],
+  summary: 'Register a shipment',
+  description:
+    'A route left out is computed: along shipping lanes for `sea`, the great circle for `air`; `road` needs its route.',
+  request: {
+    body: { content: { 'application/json': { schema: shipmentBody.openapi('ShipmentRegistration') } }, required: true },
+  },
+  responses: {
+    201: json(shipmentSchema, 'registered; Location names it'),
+    409: errorResponse('CONFLICT: the id exists, or the tracker already rides with an active shipment'),
+  },
+});
+
+const idParams = z.object({ id: z.string().max(128).openapi({ example: 'shp-001' }) });
+
+const featureCollection = z
+  .object({
+    type: z.string().openapi({ example: 'FeatureCollection' }),
+    features: z.array(
+      z.object({
+        type: z.string().openapi({ example: 'Feature' }),
+        geometry: z.unknown(),
+        properties: z.record(z.string(), z.unknown()).openapi({
+          description: 'kind: plannedRoute, corridor, actualTrack (with times) or alert (with alertId, type, severity)',
+        }),
+      }),
+    ),
+  })
+  .openapi('Track');
+
+/** A track is for display: thin it evenly beyond this. */
+const TRACK_MAX_POINTS = 5000;
+
+export function shipmentsRouter(db: Pool) {
+  const r = createRouter();
+
+  r.openapi(registerRoute, async (c) => {
+    const b = c.req.valid('json');
+    const destination = await resolveDestination(db, b.destination);
     if (b.mode === 'road' && !b.route)
       throw new AppError('VALIDATION_FAILED', 'route: a road shipment needs its route');
     let route: PlannedRoute;
@@ -147,19 +224,29 @@ export function shipmentsRouter(db: Pool) {
     return c.json(view((await getShipment(db, b.id))!), 201, { Location: `/v1/shipments/${b.id}` });
   });
 
-  r.get('/', requireRole('logistics', 'compliance'), async (c) => {
-    const q = query(
-      c,
-      z.object({
-        status: z.enum(['planned', 'in_transit', 'arrived', 'installed', 'cancelled']).optional(),
-        limit: z.coerce.number().int().min(1).max(500).default(100),
-        cursor: z.string().optional(),
-      }),
-    );
-    const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
-    const rows = await listShipments(db, { status: q.status, limit: q.limit, afterId: after });
-    return c.json(page(rows, q.limit, view, (x) => [x.id]));
-  });
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/',
+      roles: ['logistics', 'compliance'],
+      summary: 'List shipments',
+      description: 'In id order.',
+      request: {
+        query: z.object({
+          status: z.enum(['planned', 'in_transit', 'arrived', 'installed', 'cancelled']).optional(),
+          limit: limitParam(MAX_PAGE, 100),
+          cursor: cursorParam,
+        }),
+      },
+      responses: { 200: json(listOf(shipmentSchema, 'ShipmentList'), 'a page of shipments') },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
+      const rows = await listShipments(db, { status: q.status, limit: q.limit, afterId: after });
+      return c.json(page(rows, q.limit, view, (x) => [x.id]), 200);
+    },
+  );
 
   const load = async (shipmentId: string) => {
     const s = await getShipment(db, shipmentId);
@@ -167,68 +254,149 @@ export function shipmentsRouter(db: Pool) {
     return s;
   };
 
-  r.get('/:id', requireRole('logistics', 'compliance'), async (c) => {
-    const s = await load(c.req.param('id'));
-    const open = [
-      ...(await listAlerts(db, { shipmentId: s.id, status: 'open', limit: 100 })),
-      ...(await listAlerts(db, { shipmentId: s.id, status: 'acknowledged', limit: 100 })),
-    ];
-    return c.json({ ...view(s), openAlerts: open });
-  });
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/{id}',
+      roles: ['logistics', 'compliance'],
+      summary: 'One shipment: status, last position, progress, open alerts',
+      request: { params: idParams },
+      responses: {
+        200: json(shipmentSchema.extend({ openAlerts: z.array(alertSchema) }), 'the shipment'),
+      },
+    }),
+    async (c) => {
+      const s = await load(c.req.valid('param').id);
+      const open = [
+        ...(await listAlerts(db, { shipmentId: s.id, status: 'open', limit: 100 })),
+        ...(await listAlerts(db, { shipmentId: s.id, status: 'acknowledged', limit: 100 })),
+      ];
+      return c.json({ ...view(s), openAlerts: open }, 200);
+    },
+  );
 
-  r.get('/:id/positions', requireRole('logistics', 'compliance'), async (c) => {
-    const s = await load(c.req.param('id'));
-    return c.json(await positionsPage(c, db, { shipmentId: s.id }));
-  });
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/{id}/positions',
+      roles: ['logistics', 'compliance'],
+      summary: "A shipment's fixes in time order, with flags",
+      description:
+        'From `from` (inclusive) to `to` (exclusive), at most 31 days per request; without either, the last 31 days.',
+      request: { params: idParams, query: positionsQuery },
+      responses: { 200: json(positionList, 'a page of fixes') },
+    }),
+    async (c) => {
+      const s = await load(c.req.valid('param').id);
+      return c.json(await positionsPage(db, { shipmentId: s.id }, c.req.valid('query')), 200);
+    },
+  );
 
-  r.get('/:id/track', requireRole('logistics', 'compliance'), async (c) => {
-    const s = await load(c.req.param('id'));
-    const track = await shipmentTrack(db, s.id, 5000);
-    const alerts = await listAlerts(db, { shipmentId: s.id, limit: 500 });
-    const alertPoints = alerts.flatMap((a) => {
-      const fix = (a.details.fix ?? a.details.after) as
-        | { lat?: number; lon?: number; ts?: string }
-        | undefined;
-      if (typeof fix?.lat !== 'number' || typeof fix.lon !== 'number') return [];
-      return [
-        {
-          type: 'Feature' as const,
-          geometry: { type: 'Point' as const, coordinates: [fix.lon, fix.lat] },
-          properties: {
-            kind: 'alert',
-            alertId: a.id,
-            type: a.type,
-            severity: a.severity,
-            status: a.status,
-            ts: fix.ts ?? a.lastEvidenceAt,
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/{id}/track',
+      roles: ['logistics', 'compliance'],
+      summary: 'Planned route, corridor, actual track and alert points',
+      description:
+        'GeoJSON FeatureCollection (default), or GPX 1.1 with `format=gpx`: alert points as `<wpt>`, the planned route as one `<rte>` per leg, the actual track (at most 5,000 points, evenly thinned) as a `<trk>` with times.',
+      request: {
+        params: idParams,
+        query: z.object({
+          format: z
+            .enum(['geojson', 'gpx'])
+            .default('geojson')
+            .openapi({ description: 'geojson (application/json) or gpx (application/gpx+xml)' }),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'the track',
+          content: {
+            'application/json': { schema: featureCollection },
+            'application/gpx+xml': { schema: z.string().openapi({ description: 'GPX 1.1 document' }) },
           },
         },
-      ];
-    });
-    return c.json({
-      type: 'FeatureCollection',
-      features: [
+      },
+    }),
+    async (c) => {
+      const s = await load(c.req.valid('param').id);
+      const track = await shipmentTrack(db, s.id, TRACK_MAX_POINTS);
+      const alerts = alertPoints(await listAlerts(db, { shipmentId: s.id, limit: MAX_PAGE }));
+      if (c.req.valid('query').format === 'gpx') {
+        const gpx = toGpx({
+          name: s.id,
+          description: s.reference,
+          generatedAt: new Date().toISOString(),
+          route: s.route,
+          track,
+          alerts,
+        });
+        return c.body(gpx, 200, {
+          'Content-Type': 'application/gpx+xml; charset=utf-8',
+          'Content-Disposition': `attachment; filename="${s.id}.gpx"`,
+        });
+      }
+      return c.json(
         {
-          type: 'Feature',
-          geometry: routeToGeoJSON(s.route),
-          properties: { kind: 'plannedRoute', lengthKm: s.route.lengthKm },
+          type: 'FeatureCollection',
+          features: [
+            {
+              type: 'Feature',
+              geometry: routeToGeoJSON(s.route),
+              properties: { kind: 'plannedRoute', lengthKm: s.route.lengthKm },
+            },
+            {
+              type: 'Feature',
+              geometry: corridorOf(s),
+              properties: { kind: 'corridor', corridorKm: s.corridorKm },
+            },
+            {
+              type: 'Feature',
+              // A LineString needs two positions; before that there is nothing to draw.
+              geometry:
+                track.length >= 2
+                  ? { type: 'LineString', coordinates: track.map((p) => [p.lon, p.lat]) }
+                  : null,
+              properties: { kind: 'actualTrack', times: track.map((p) => p.ts), points: track.length },
+            },
+            ...alerts.map((a) => ({
+              type: 'Feature',
+              geometry: { type: 'Point', coordinates: [a.lon, a.lat] },
+              properties: {
+                kind: 'alert',
+                alertId: a.alertId,
+                type: a.type,
+                severity: a.severity,
+                status: a.status,
+                ts: a.ts,
+              },
+            })),
+          ],
         },
-        {
-          type: 'Feature',
-          geometry: corridorOf(s),
-          properties: { kind: 'corridor', corridorKm: s.corridorKm },
-        },
-        {
-          type: 'Feature',
-          // A LineString needs two positions; before that there is nothing to draw.
-          geometry:
-            track.length >= 2 ? { type: 'LineString', coordinates: track.map((p) => [p.lon, p.lat]) } : null,
-          properties: { kind: 'actualTrack', times: track.map((p) => p.ts), points: track.length },
-        },
-        ...alertPoints,
-      ],
-    });
-  });
+        200,
+      );
+    },
+  );
 
   return r;
+}
+
+/** Where each alert happened, when its evidence names a fix. */
+function alertPoints(alerts: Awaited<ReturnType<typeof listAlerts>>): GpxAlertPoint[] {
+  return alerts.flatMap((a) => {
+    const fix = (a.details.fix ?? a.details.after) as { lat?: number; lon?: number; ts?: string } | undefined;
+    if (typeof fix?.lat !== 'number' || typeof fix.lon !== 'number') return [];
+    return [
+      {
+        alertId: a.id,
+        type: a.type,
+        severity: a.severity,
+        status: a.status,
+        lat: fix.lat,
+        lon: fix.lon,
+        ts: fix.ts ?? a.lastEvidenceAt ?? undefined,
+      },
+    ];
+  });
 }

@@ -1,11 +1,11 @@
 // /v1/zones: custom zones (a port, a free-trade zone, an occupied region) with a policy tier (admin).
-import { Hono } from 'hono';
-import { z } from 'zod';
 import type { Pool } from '../../db/pool.ts';
+import { listZones } from '../../db/queries.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { GeoRuntime } from '../../geo/runtime.ts';
-import { type AppEnv, requireRole } from '../auth.ts';
-import { jsonBody } from '../validate.ts';
+import { createRouter, defineRoute, errorResponse, idSchema, json, z } from '../openapi.ts';
+import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagination.ts';
+import { listOf } from './shared.ts';
 
 const position = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)]);
 const ring = z
@@ -15,54 +15,107 @@ const ring = z
     (r) => r[0]![0] === r.at(-1)![0] && r[0]![1] === r.at(-1)![1],
     'a linear ring is closed (first position = last)',
   );
-const geometry = z.union([
-  z.object({ type: z.literal('Polygon'), coordinates: z.array(ring).min(1) }),
-  z.object({ type: z.literal('MultiPolygon'), coordinates: z.array(z.array(ring).min(1)).min(1) }),
-]);
-const zoneBody = z.object({
-  id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
-  name: z.string().min(1).max(200).optional(),
-  tier: z.enum(['restricted', 'licenseRequired', 'watch']),
-  country: z
-    .string()
-    .regex(/^[A-Z]{2}$/)
-    .optional(),
-  geometry,
-});
+const geometry = z
+  .union([
+    z.object({ type: z.literal('Polygon'), coordinates: z.array(ring).min(1) }),
+    z.object({ type: z.literal('MultiPolygon'), coordinates: z.array(z.array(ring).min(1)).min(1) }),
+  ])
+  .openapi({ description: 'GeoJSON Polygon or MultiPolygon, [lon, lat] positions' });
+const tier = z.enum(['restricted', 'licenseRequired', 'watch']);
+const country = z
+  .string()
+  .regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2, e.g. CN')
+  .openapi({ example: 'CN' });
+const zoneBody = z
+  .object({
+    id: idSchema,
+    name: z.string().min(1).max(200).optional(),
+    tier,
+    country: country.optional(),
+    geometry,
+  })
+  .openapi('ZoneRegistration');
+const zoneSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    tier,
+    country: z.string().nullable(),
+    geometry: z.object({ type: z.enum(['Polygon', 'MultiPolygon']), coordinates: z.array(z.unknown()) }),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('Zone');
 
 export function zonesRouter(db: Pool, geo: GeoRuntime) {
-  const r = new Hono<AppEnv>();
+  const r = createRouter();
 
-  r.post('/', requireRole('admin'), async (c) => {
-    const b = await jsonBody(c, zoneBody);
-    const res = await db.query(
-      `INSERT INTO zones (id, name, tier, country, geometry, created_by) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (id) DO NOTHING RETURNING created_at`,
-      [b.id, b.name ?? b.id, b.tier, b.country ?? null, b.geometry, c.get('principal').sub],
-    );
-    if (res.rowCount === 0) throw new AppError('CONFLICT', `zone ${b.id} exists`);
-    // This process checks against the new zone at once; other processes on their next reload.
-    await geo.reloadCustomZones(db);
-    return c.json(
-      { ...b, name: b.name ?? b.id, createdAt: (res.rows[0].created_at as Date).toISOString() },
-      201,
-    );
-  });
+  r.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/',
+      roles: ['admin'],
+      summary: 'Add a custom zone',
+      description: 'Checked at once by this process; other processes pick it up within ZONES_RELOAD_S.',
+      request: { body: { content: { 'application/json': { schema: zoneBody } }, required: true } },
+      responses: {
+        201: json(zoneSchema, 'added'),
+        409: errorResponse('CONFLICT: a zone with this id exists'),
+      },
+    }),
+    async (c) => {
+      const b = c.req.valid('json');
+      const res = await db.query(
+        `INSERT INTO zones (id, name, tier, country, geometry, created_by) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (id) DO NOTHING RETURNING created_at`,
+        [b.id, b.name ?? b.id, b.tier, b.country ?? null, b.geometry, c.get('principal').sub],
+      );
+      if (res.rowCount === 0) throw new AppError('CONFLICT', `zone ${b.id} exists`);
+      // This process checks against the new zone at once; other processes on their next reload.
+      await geo.reloadCustomZones(db);
+      return c.json(
+        {
+          ...b,
+          name: b.name ?? b.id,
+          country: b.country ?? null,
+          createdAt: (res.rows[0].created_at as Date).toISOString(),
+        },
+        201,
+      );
+    },
+  );
 
-  r.get('/', requireRole('logistics', 'compliance'), async (c) => {
-    const res = await db.query('SELECT id, name, tier, country, geometry, created_at FROM zones ORDER BY id');
-    return c.json({
-      items: res.rows.map((z) => ({
-        id: z.id,
-        name: z.name,
-        tier: z.tier,
-        country: z.country,
-        geometry: z.geometry,
-        createdAt: z.created_at.toISOString(),
-      })),
-      nextCursor: null,
-    });
-  });
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/',
+      roles: ['logistics', 'compliance'],
+      summary: 'List custom zones',
+      description: 'In id order.',
+      request: {
+        query: z.object({
+          tier: tier.optional(),
+          country: country.optional(),
+          limit: limitParam(MAX_PAGE, 100),
+          cursor: cursorParam,
+        }),
+      },
+      responses: { 200: json(listOf(zoneSchema, 'ZoneList'), 'a page of zones') },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
+      const rows = await listZones(db, { tier: q.tier, country: q.country, limit: q.limit, afterId: after });
+      return c.json(
+        page(
+          rows,
+          q.limit,
+          (z) => z,
+          (z) => [z.id],
+        ),
+        200,
+      );
+    },
+  );
 
   return r;
 }

@@ -366,6 +366,7 @@ describe('thresholds', () => {
       createdAt: '',
       startedAt: null,
       arrivedAt: null,
+      installedAt: null,
     };
     const global = { stopMinutesWatch: 90, stopMinutes: 300 };
     const p1 = shipmentContext({ ...base, id: 's1', params: {} }, g.policy, g.zones(), global).params;

@@ -1,0 +1,411 @@
+// The dashboard's wiring: sign-in, loading, live alerts, selection. Drawing lives in map.js, lists in alerts.js,
+// shipments.js and sites.js; pure helpers in format.js.
+
+import { createAlertFeed } from './alerts.js';
+import { ApiError, createApi } from './api.js';
+import { $, announce, h } from './dom.js';
+import { AGE_CLASSES, capabilities, evidencePoints, formatTime, TIER_STYLE, tokenClaims } from './format.js';
+import { createMap } from './map.js';
+import { renderShipmentDetail, renderShipmentList } from './shipments.js';
+import { renderSiteDetail, renderSiteList } from './sites.js';
+import { followAlerts } from './sse.js';
+
+const TOKEN_KEY = 'chipwatch.token';
+const REFRESH_MS = 15_000;
+const ROLES = ['admin', 'logistics', 'compliance'];
+
+const state = {
+  token: null,
+  caps: capabilities(null),
+  map: null,
+  shipments: [],
+  selectedId: null,
+  stopFollow: null,
+  refreshTimer: null,
+};
+
+const api = createApi(
+  () => state.token,
+  () => signOut('chipwatch refused the token (expired or revoked?): sign in again.'),
+);
+
+const feed = createAlertFeed($('#alert-list'), $('#alerts-empty'), {
+  get canAct() {
+    return state.caps.actOnAlerts;
+  },
+  onShow: (id) => showAlert(id),
+  onAck: acknowledge,
+  onResolve: resolve,
+  onNew: (a) => {
+    const li = document.querySelector(`[data-alert-id="${CSS.escape(a.id)}"]`);
+    li?.classList.add('is-new');
+    setTimeout(() => li?.classList.remove('is-new'), 3000);
+    announce(`New ${a.severity} alert: ${a.type}${a.shipmentId ? ` on shipment ${a.shipmentId}` : ''}.`, {
+      urgent: a.severity === 'critical',
+    });
+    if (a.shipmentId && a.shipmentId === state.selectedId) refreshSelected();
+    scheduleShipmentRefresh();
+  },
+});
+
+// ——— sign-in ———
+
+/** Checks the token's claims locally, then with chipwatch (a call every role may make). */
+async function signIn(token) {
+  let claims;
+  try {
+    claims = tokenClaims(token);
+  } catch {
+    throw new Error('This is not an API token (a JWT has three parts separated by dots).');
+  }
+  if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) {
+    throw new Error(
+      `This token expired at ${formatTime(new Date(claims.exp * 1000).toISOString())}; mint a new one.`,
+    );
+  }
+  if (!ROLES.includes(claims.role))
+    throw new Error('This token has no chipwatch role (admin, logistics or compliance).');
+  state.token = token;
+  let shipments;
+  try {
+    shipments = await api.get('/v1/shipments?limit=500');
+  } catch (e) {
+    state.token = null;
+    throw new Error(e.status === 401 ? `chipwatch refused this token: ${e.message}` : e.message);
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  state.caps = capabilities(claims.role);
+  $('#whoami-text').textContent = `${claims.sub ?? 'unknown'} · ${claims.role}`;
+  $('#whoami').hidden = false;
+  $('#signin-view').hidden = true;
+  $('#dashboard').hidden = false;
+  await start(shipments.items);
+}
+
+function signOut(message = '') {
+  state.stopFollow?.();
+  state.stopFollow = null;
+  clearInterval(state.refreshTimer);
+  state.token = null;
+  state.selectedId = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  feed.clear();
+  state.map?.clearTrack();
+  state.map?.clearEvidence();
+  $('#dashboard').hidden = true;
+  $('#whoami').hidden = true;
+  $('#live-status').hidden = true;
+  $('#signin-view').hidden = false;
+  $('#signin-error').textContent = message;
+  $('#token-input').value = '';
+  $('#token-input').focus();
+}
+
+$('#signin-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const input = $('#token-input');
+  const token = input.value.trim().replace(/^Bearer\s+/i, '');
+  const error = $('#signin-error');
+  error.textContent = '';
+  input.removeAttribute('aria-invalid');
+  if (!token) {
+    error.textContent = 'Paste an API token first.';
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+    return;
+  }
+  try {
+    await signIn(token);
+  } catch (err) {
+    error.textContent = err.message;
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  }
+});
+$('#sign-out').addEventListener('click', () => signOut());
+
+// ——— loading ———
+
+async function start(shipments) {
+  state.map ??= createMap($('#map'));
+  state.map.invalidate();
+  renderLegend();
+  setShipments(shipments);
+  fitToShipments();
+  // The map's base layers and the side panels load independently: one failing leaves the others working.
+  loadBaseMap();
+  loadZones();
+  startAlerts();
+  loadSites();
+  clearInterval(state.refreshTimer);
+  state.refreshTimer = setInterval(() => {
+    if (document.hidden) return;
+    refreshShipments();
+    if (state.selectedId) refreshSelected();
+  }, REFRESH_MS);
+}
+
+async function loadBaseMap() {
+  try {
+    const [countries, policy] = await Promise.all([
+      fetch('/dashboard/countries.geojson').then((r) => {
+        if (!r.ok) throw new Error(`country outlines: HTTP ${r.status}`);
+        return r.json();
+      }),
+      api.get('/v1/policy').catch((e) => {
+        if (e instanceof ApiError && (e.routeMissing || e.status === 403)) return { tiers: {} };
+        throw e;
+      }),
+    ]);
+    state.map.setCountries(countries, policy.tiers);
+    $('#policy-note').textContent = policy.checkedAt
+      ? `Country tiers: export policy checked ${policy.checkedAt}.`
+      : 'Country tiers unavailable.';
+  } catch (e) {
+    $('#map-caption').textContent = `The map's country outlines did not load: ${e.message}`;
+  }
+}
+
+async function loadZones() {
+  try {
+    state.map.setZones((await api.get('/v1/zones')).items);
+  } catch {
+    // Custom zones are an overlay: without them the map still shows countries and shipments.
+  }
+}
+
+function renderLegend() {
+  const item = (cls, text) => h('li', {}, h('span', { class: `swatch ${cls}`, 'aria-hidden': 'true' }), text);
+  $('#legend-list').replaceChildren(
+    ...Object.entries(TIER_STYLE).map(([tier, s]) => item(`sw-${tier}`, s.label)),
+    item('sw-zone', 'custom zone'),
+    item('swatch-dot sw-shipment', 'shipment'),
+    item('swatch-line swatch-dashed sw-route', 'planned route'),
+    item('sw-corridor', 'corridor'),
+    ...AGE_CLASSES.map((c, i) => item(`swatch-line sw-age-${i}`, `track ${c.label}`)),
+    item('swatch-dot sw-evidence', 'alert evidence'),
+    ...(state.caps.sites ? [item('swatch-dot sw-site', 'site'), item('sw-feasible', 'feasible region')] : []),
+  );
+}
+
+// ——— shipments ———
+
+function setShipments(list) {
+  state.shipments = list;
+  renderShipmentList($('#shipment-list'), $('#shipments-empty'), list, state.selectedId, (id) =>
+    selectShipment(id, { fit: true }),
+  );
+  state.map.setShipments(list, state.selectedId, (id) => selectShipment(id, { fit: true, focusPanel: true }));
+}
+
+function fitToShipments() {
+  const points = state.shipments
+    .filter((s) => s.lastPosition)
+    .map((s) => [s.lastPosition.lat, s.lastPosition.lon]);
+  if (points.length > 0) state.map.leaflet.fitBounds(points, { padding: [40, 40], maxZoom: 5 });
+}
+
+async function refreshShipments() {
+  try {
+    setShipments((await api.get('/v1/shipments?limit=500')).items);
+  } catch {
+    // Kept as shown; the next refresh tries again.
+  }
+}
+
+let shipmentRefresh;
+function scheduleShipmentRefresh() {
+  clearTimeout(shipmentRefresh);
+  shipmentRefresh = setTimeout(refreshShipments, 500);
+}
+
+async function selectShipment(id, { fit = false, focusPanel = false } = {}) {
+  state.selectedId = id;
+  setShipments(state.shipments);
+  await refreshSelected({ fit });
+  if (focusPanel) $('#detail-heading').focus();
+}
+
+async function refreshSelected({ fit = false } = {}) {
+  const id = state.selectedId;
+  if (!id) return;
+  try {
+    const [detail, track] = await Promise.all([
+      api.get(`/v1/shipments/${encodeURIComponent(id)}`),
+      api.get(`/v1/shipments/${encodeURIComponent(id)}/track`),
+    ]);
+    if (state.selectedId !== id) return; // another shipment was chosen meanwhile
+    renderShipmentDetail($('#detail-panel'), detail, {
+      canExport: state.caps.evidence,
+      onDownload: (status) => downloadEvidence(id, status),
+      onShowAlert: (alertId) => showAlert(alertId),
+      onZoom: () => refreshSelected({ fit: true }),
+    });
+    state.map.showTrack(track, { fit, onAlert: (alertId) => showAlert(alertId) });
+  } catch (e) {
+    $('#map-caption').textContent = `Shipment ${id} could not be loaded: ${e.message}`;
+  }
+}
+
+async function downloadEvidence(id, status) {
+  status.textContent = 'Preparing the evidence bundle…';
+  try {
+    const { name, bytes } = await api.download(
+      `/v1/shipments/${encodeURIComponent(id)}/evidence`,
+      `chipwatch-evidence-${id}.json`,
+    );
+    status.textContent = `Saved ${name} (${Math.max(1, Math.round(bytes / 1024))} KB).`;
+  } catch (e) {
+    status.textContent = e.routeMissing
+      ? 'This chipwatch server does not export evidence bundles yet.'
+      : `The evidence bundle could not be downloaded: ${e.message}`;
+  }
+}
+
+// ——— alerts ———
+
+const MODE_TEXT = {
+  stream: 'Alerts live (stream)',
+  polling: 'Alerts live (checked every 4 s)',
+  reconnecting: 'Alert stream lost: reconnecting…',
+  forbidden: 'Alerts are not available to your role',
+};
+
+function setMode(mode) {
+  const el = $('#live-status');
+  el.hidden = false;
+  el.dataset.mode = mode;
+  el.textContent = MODE_TEXT[mode] ?? mode;
+  if (mode === 'forbidden') alertsUnavailable();
+}
+
+function alertsUnavailable() {
+  state.stopFollow?.();
+  state.stopFollow = null;
+  $('#alert-filter').disabled = true;
+  $('#alerts-empty').hidden = true;
+  const message = $('#alerts-message');
+  message.hidden = false;
+  message.textContent =
+    'Alerts are for compliance staff: your role cannot read them. Alert points on a shipment’s track are still shown on the map.';
+}
+
+function startAlerts() {
+  $('#alert-filter').disabled = false;
+  $('#alerts-message').hidden = true;
+  if (!state.caps.readAlerts) {
+    setMode('forbidden');
+    return;
+  }
+  let first = true;
+  state.stopFollow = followAlerts({
+    token: state.token,
+    onMode: setMode,
+    onUnauthorized: () => signOut('chipwatch refused the token (expired or revoked?): sign in again.'),
+    // The first list is history, not news: it is shown without announcing each alert.
+    onPoll: (items) => {
+      feed.upsert(items, { live: !first });
+      first = false;
+    },
+    onAlert: async (data) => {
+      const a = data.alert ?? data;
+      if (a.id !== undefined && a.type && a.status) {
+        feed.upsert([{ ...a, id: String(a.id) }]);
+      } else if (a.id !== undefined) {
+        feed.upsert([await api.get(`/v1/alerts/${encodeURIComponent(a.id)}`)]);
+      }
+    },
+  });
+}
+
+$('#alert-filter').addEventListener('change', (e) => feed.setFilter(e.target.value));
+
+async function currentAlert(id) {
+  return feed.get(id) ?? api.get(`/v1/alerts/${encodeURIComponent(id)}`);
+}
+
+async function showAlert(id) {
+  const caption = $('#map-caption');
+  let alert;
+  try {
+    alert = await currentAlert(id);
+  } catch (e) {
+    caption.textContent =
+      e.status === 403 ? 'Alert details are for compliance staff.' : `Alert ${id}: ${e.message}`;
+    return;
+  }
+  if (alert.shipmentId && alert.shipmentId !== state.selectedId) await selectShipment(alert.shipmentId);
+  const points = evidencePoints(alert.details);
+  const shown = state.map.showEvidence(alert, points);
+  caption.textContent = shown
+    ? `${alert.type}: evidence circled on the map — ${points
+        .map((p) => `${p.label}${p.ts ? ` at ${formatTime(p.ts)}` : ''}`)
+        .join('; ')}.`
+    : `${alert.type} names no position to show.`;
+}
+
+async function acknowledge(alert) {
+  const status = $('#action-status');
+  try {
+    const updated = await api.post(`/v1/alerts/${encodeURIComponent(alert.id)}/ack`, {});
+    feed.upsert([updated], { live: false });
+    status.textContent = `Acknowledged ${alert.type} (alert ${alert.id}).`;
+    announce(status.textContent);
+  } catch (e) {
+    status.textContent = `Could not acknowledge alert ${alert.id}: ${e.message}`;
+    announce(status.textContent, { urgent: true });
+    feed.upsert([await api.get(`/v1/alerts/${encodeURIComponent(alert.id)}`)], { live: false, force: true });
+  }
+}
+
+async function resolve(alert, note) {
+  const updated = await api.post(`/v1/alerts/${encodeURIComponent(alert.id)}/resolve`, { note });
+  const status = $('#action-status');
+  status.textContent = `Resolved ${alert.type} (alert ${alert.id}).`;
+  announce(status.textContent);
+  const hadFocus = document
+    .querySelector(`[data-alert-id="${CSS.escape(alert.id)}"]`)
+    ?.contains(document.activeElement);
+  feed.upsert([updated], { live: false });
+  if (hadFocus && !document.querySelector(`[data-alert-id="${CSS.escape(alert.id)}"]`)?.isConnected) {
+    $('#alerts-heading').focus();
+  }
+}
+
+// ——— sites ———
+
+async function loadSites() {
+  const panel = $('#sites-panel');
+  panel.hidden = true;
+  if (!state.caps.sites) return;
+  let sites;
+  try {
+    sites = (await api.get('/v1/sites?limit=500')).items;
+  } catch {
+    // No site registry on this server yet (404), or not for this role (403): the panel stays hidden.
+    return;
+  }
+  panel.hidden = false;
+  const select = async (id) => {
+    try {
+      const site = await api.get(`/v1/sites/${encodeURIComponent(id)}`);
+      renderSiteDetail($('#site-detail'), site);
+      state.map.showSite(site);
+    } catch (e) {
+      $('#site-detail').textContent = `Site ${id} could not be loaded: ${e.message}`;
+    }
+  };
+  renderSiteList($('#site-list'), sites, select);
+  state.map.setSites(sites, select);
+  if (sites.length === 0)
+    $('#site-list').replaceChildren(h('li', { class: 'muted' }, 'No sites registered.'));
+}
+
+// ——— start ———
+
+const saved = sessionStorage.getItem(TOKEN_KEY);
+if (saved) {
+  signIn(saved).catch((e) => signOut(e.message));
+} else {
+  signOut();
+}

@@ -1,0 +1,329 @@
+// Data-center attestations checked against the registry and against physics, pure: a site's claim in, findings out.
+//
+// Light in vacuum covers 299.792458 km per millisecond, so a round trip of r ms proves the two ends are at most
+// r·299.79/2 ≈ 150·r km apart, whatever the link. Extra delay (queues, relays, slow fibre) only makes r larger, so
+// it can never make an honest claim look impossible: only the vacuum bound may accuse. Fibre (≈ 100·r km) is an
+// estimate and never used here.
+import type { Polygon } from 'geojson';
+import { destinationPoint, EARTH_RADIUS_KM, haversineKm } from '../geo/spherical.ts';
+import type { LatLon } from '../geo/types.ts';
+import { round } from './format.ts';
+
+export const LIGHT_KM_PER_MS = 299.792458;
+
+/** The farthest a landmark can be from a site that measured `rttMs` to it. */
+export function rttBoundKm(rttMs: number): number {
+  return (rttMs * LIGHT_KM_PER_MS) / 2;
+}
+
+export interface SiteInfo extends LatLon {
+  id: string;
+  radiusKm: number;
+}
+
+export interface LandmarkInfo extends LatLon {
+  id: string;
+}
+
+export interface RttMeasurement {
+  landmarkId: string;
+  rttMs: number;
+}
+
+export interface RttViolation {
+  landmarkId: string;
+  landmark: LatLon;
+  rttMs: number;
+  boundKm: number;
+  distanceKm: number;
+}
+
+/** Every landmark whose RTT proves the claimed location impossible; unknown landmark ids are listed apart. */
+export function rttViolations(
+  claim: LatLon,
+  measurements: RttMeasurement[],
+  landmarks: ReadonlyMap<string, LandmarkInfo>,
+): { violations: RttViolation[]; unknown: string[] } {
+  const violations: RttViolation[] = [];
+  const unknown: string[] = [];
+  for (const m of measurements) {
+    const lm = landmarks.get(m.landmarkId);
+    if (!lm) {
+      unknown.push(m.landmarkId);
+      continue;
+    }
+    const boundKm = rttBoundKm(m.rttMs);
+    const distanceKm = haversineKm(lm, claim);
+    if (distanceKm > boundKm) {
+      violations.push({
+        landmarkId: lm.id,
+        landmark: { lat: lm.lat, lon: lm.lon },
+        rttMs: m.rttMs,
+        boundKm: round(boundKm, 1),
+        distanceKm: round(distanceKm, 1),
+      });
+    }
+  }
+  return { violations, unknown };
+}
+
+/** How far the claimed location lies from the registered site, and whether that is outside its radius. */
+export function locationMismatch(site: SiteInfo, claim: LatLon): { distanceKm: number } | undefined {
+  const distanceKm = haversineKm(site, claim);
+  return distanceKm > site.radiusKm ? { distanceKm: round(distanceKm, 2) } : undefined;
+}
+
+export interface Disk extends LatLon {
+  landmarkId: string;
+  radiusKm: number;
+}
+
+export type FeasibleRegion =
+  | { kind: 'region'; polygon: Polygon; disks: number; note?: string }
+  | { kind: 'unbounded'; disks: number; note: string }
+  | { kind: 'empty'; disks: number; note: string };
+
+const RAD = Math.PI / 180;
+/** Half the Earth's circumference: a disk this large covers everything and bounds nothing. */
+const HALF_CIRCUMFERENCE_KM = Math.PI * EARTH_RADIUS_KM;
+/** Beyond a hemisphere a disk is no longer convex on the sphere; it bounds almost nothing, so it is left out. */
+const HEMISPHERE_KM = HALF_CIRCUMFERENCE_KM / 2;
+
+type Vec = [number, number, number];
+const vec = (p: LatLon): Vec => {
+  const c = Math.cos(p.lat * RAD);
+  return [c * Math.cos(p.lon * RAD), c * Math.sin(p.lon * RAD), Math.sin(p.lat * RAD)];
+};
+
+/**
+ * The intersection of the disks (landmark, 150·rtt km): where the site can really be. Spherical caps smaller than a
+ * hemisphere are convex, so their intersection is convex: its boundary is the part of each circle lying inside every
+ * other disk, ordered by bearing around a point inside. `samples` points per circle.
+ */
+export function feasibleRegion(disks: Disk[], samples = 180): FeasibleRegion {
+  const used = disks.filter((d) => d.radiusKm < HEMISPHERE_KM);
+  if (used.length === 0) {
+    return { kind: 'unbounded', disks: 0, note: 'no RTT bounds the site to less than a hemisphere' };
+  }
+  const inside = (p: LatLon, except: number, slackKm: number) =>
+    used.every((d, j) => j === except || haversineKm(d, p) <= d.radiusKm + slackKm);
+  const boundary: LatLon[] = [];
+  used.forEach((d, i) => {
+    for (let k = 0; k < samples; k++) {
+      const p = destinationPoint(d, (360 * k) / samples, d.radiusKm);
+      if (inside(p, i, 1e-6)) boundary.push(p);
+    }
+  });
+  if (boundary.length < 3) {
+    // Either one disk lies inside all others (its whole circle is then the region) or the disks do not meet.
+    const smallest = [...used].sort((a, b) => a.radiusKm - b.radiusKm)[0]!;
+    if (
+      inside(smallest, -1, 0) &&
+      used.every((d) => haversineKm(d, smallest) + smallest.radiusKm <= d.radiusKm + 1)
+    ) {
+      const ring: LatLon[] = [];
+      for (let k = 0; k < samples; k++)
+        ring.push(destinationPoint(smallest, (360 * k) / samples, smallest.radiusKm));
+      return { kind: 'region', polygon: toPolygon(ring), disks: used.length };
+    }
+    return {
+      kind: 'empty',
+      disks: used.length,
+      note: 'the RTT disks do not intersect: no place on Earth fits every measurement',
+    };
+  }
+  // Order by angle around the boundary's mean direction (inside a convex region).
+  const c = boundary.map(vec).reduce<Vec>((s, v) => [s[0] + v[0], s[1] + v[1], s[2] + v[2]], [0, 0, 0]);
+  const n = Math.hypot(...c);
+  const centre: Vec = [c[0] / n, c[1] / n, c[2] / n];
+  // Two axes of the tangent plane at the centre.
+  const ref: Vec = Math.abs(centre[2]) < 0.9 ? [0, 0, 1] : [1, 0, 0];
+  const e1 = normalize(cross(ref, centre));
+  const e2 = cross(centre, e1);
+  const angle = (p: LatLon) => {
+    const v = vec(p);
+    return Math.atan2(dot(v, e2), dot(v, e1));
+  };
+  const ordered = boundary.map((p) => ({ p, a: angle(p) })).sort((x, y) => x.a - y.a);
+  return { kind: 'region', polygon: toPolygon(ordered.map((o) => o.p)), disks: used.length };
+}
+
+function toPolygon(ring: LatLon[]): Polygon {
+  // Longitudes unwrapped along the ring so a region across ±180 stays one ring (RFC 7946 allows readers to
+  // wrap; Leaflet draws it continuous).
+  const coords: [number, number][] = [];
+  let prevLon: number | undefined;
+  for (const p of ring) {
+    let lon = p.lon;
+    if (prevLon !== undefined) {
+      while (lon - prevLon > 180) lon -= 360;
+      while (lon - prevLon < -180) lon += 360;
+    }
+    coords.push([round(lon, 5), round(p.lat, 5)]);
+    prevLon = lon;
+  }
+  coords.push(coords[0]!);
+  return { type: 'Polygon', coordinates: [coords] };
+}
+
+/** Points spread over the region (its boundary and a grid inside), for asking which zones it touches. */
+export function samplePoints(region: Polygon, gridSteps = 24): LatLon[] {
+  const ring = region.coordinates[0]!.map(([lon, lat]) => ({ lat: lat!, lon: lon! }));
+  const lats = ring.map((p) => p.lat);
+  const lons = ring.map((p) => p.lon);
+  const [minLat, maxLat, minLon, maxLon] = [
+    Math.min(...lats),
+    Math.max(...lats),
+    Math.min(...lons),
+    Math.max(...lons),
+  ];
+  const points: LatLon[] = ring.map(normalizeLon);
+  for (let i = 0; i <= gridSteps; i++) {
+    for (let j = 0; j <= gridSteps; j++) {
+      const p = {
+        lat: minLat + ((maxLat - minLat) * i) / gridSteps,
+        lon: minLon + ((maxLon - minLon) * j) / gridSteps,
+      };
+      if (inRing(p, ring)) points.push(normalizeLon(p));
+    }
+  }
+  return points;
+}
+
+const normalizeLon = (p: LatLon): LatLon => ({
+  lat: p.lat,
+  lon: ((((p.lon + 180) % 360) + 360) % 360) - 180,
+});
+
+function inRing(p: LatLon, ring: LatLon[]): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const a = ring[i]!;
+    const b = ring[j]!;
+    if (
+      a.lat > p.lat !== b.lat > p.lat &&
+      p.lon < ((b.lon - a.lon) * (p.lat - a.lat)) / (b.lat - a.lat) + a.lon
+    ) {
+      inside = !inside;
+    }
+  }
+  return inside;
+}
+
+const dot = (a: Vec, b: Vec) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+const cross = (a: Vec, b: Vec): Vec => [
+  a[1] * b[2] - a[2] * b[1],
+  a[2] * b[0] - a[0] * b[2],
+  a[0] * b[1] - a[1] * b[0],
+];
+const normalize = (a: Vec): Vec => {
+  const n = Math.hypot(...a);
+  return [a[0] / n, a[1] / n, a[2] / n];
+};
+
+/** Where the custody records say a serial should be. */
+export interface ChipExpectation {
+  shipmentId: string;
+  /** The destination site, when the shipment named one. */
+  siteId: string | null;
+  /** The destination place, when it was a place. */
+  place: (LatLon & { radiusKm: number }) | null;
+}
+
+export interface UnexpectedChip {
+  serial: string;
+  reason:
+    | 'no shipment carried it'
+    | 'its shipment was bound for another site'
+    | 'its shipment was bound elsewhere';
+  shipmentId?: string;
+  expectedSiteId?: string;
+}
+
+/** Serials attested at `site` that custody does not put there. */
+export function unexpectedChips(
+  site: SiteInfo,
+  serials: string[],
+  expected: ReadonlyMap<string, ChipExpectation>,
+): UnexpectedChip[] {
+  const out: UnexpectedChip[] = [];
+  for (const serial of serials) {
+    const e = expected.get(serial);
+    if (!e) out.push({ serial, reason: 'no shipment carried it' });
+    else if (e.siteId !== null && e.siteId !== site.id) {
+      out.push({
+        serial,
+        reason: 'its shipment was bound for another site',
+        shipmentId: e.shipmentId,
+        expectedSiteId: e.siteId,
+      });
+    } else if (
+      e.siteId === null &&
+      e.place &&
+      haversineKm(e.place, site) > e.place.radiusKm + site.radiusKm
+    ) {
+      out.push({ serial, reason: 'its shipment was bound elsewhere', shipmentId: e.shipmentId });
+    }
+  }
+  return out;
+}
+
+/** A serial's latest attestation elsewhere. */
+export interface SightingElsewhere extends LatLon {
+  siteId: string;
+  serial: string;
+  at: number;
+}
+
+export interface ImpossibleTravel {
+  serial: string;
+  otherSiteId: string;
+  otherAt: number;
+  distanceKm: number;
+  seconds: number;
+  maxKm: number;
+}
+
+/**
+ * The same serial attested at two sites farther apart than it could travel between the two attestations. The
+ * absolute bound is light; `maxTravelKmh` (default: light) lets an operator use the speed of the fastest freight.
+ */
+export function impossibleTravel(
+  here: LatLon,
+  at: number,
+  sightings: SightingElsewhere[],
+  maxTravelKmh = LIGHT_KM_PER_MS * 3_600_000,
+): ImpossibleTravel[] {
+  const out: ImpossibleTravel[] = [];
+  for (const s of sightings) {
+    const seconds = Math.abs(at - s.at) / 1000;
+    const maxKm = (maxTravelKmh * seconds) / 3600;
+    const distanceKm = haversineKm(here, s);
+    if (distanceKm > maxKm) {
+      out.push({
+        serial: s.serial,
+        otherSiteId: s.siteId,
+        otherAt: s.at,
+        distanceKm: round(distanceKm, 1),
+        seconds: round(seconds, 3),
+        maxKm: round(maxKm, 1),
+      });
+    }
+  }
+  return out;
+}
+
+/** Serials delivered to the site that its attestations have not shown for longer than `afterMs`. */
+export function missingChips(
+  delivered: { serial: string; shipmentId: string; since: number }[],
+  lastSeen: ReadonlyMap<string, number>,
+  now: number,
+  afterMs: number,
+): { serial: string; shipmentId: string; absentSince: number }[] {
+  return delivered.flatMap((d) => {
+    const seen = lastSeen.get(d.serial);
+    // Seen before this delivery (an earlier shipment of the same serial) does not count as present now.
+    const absentSince = Math.max(seen ?? d.since, d.since);
+    return now - absentSince > afterMs ? [{ ...d, absentSince }] : [];
+  });
+}

@@ -1,0 +1,417 @@
+// Data centers, landmarks and attestations: the registry, and the SQL of the attestation half of an ingest batch.
+import type { ChipExpectation, LandmarkInfo, SightingElsewhere } from '../checks/attestation.ts';
+import type { PublicJwk, SigningAlg } from '../verify/keys.ts';
+import type { ReplayWindow } from '../verify/replay-window.ts';
+import { windowFromDb, windowToHex } from '../verify/replay-window.ts';
+import type { Pool, PoolClient } from './pool.ts';
+
+type Queryable = Pool | PoolClient;
+
+export interface NewSite {
+  id: string;
+  name: string;
+  endUser: string | null;
+  lat: number;
+  lon: number;
+  radiusKm: number;
+  country: string | null;
+  params: Record<string, number>;
+  jwk: PublicJwk;
+}
+
+/** Inserts a site with its key; false when the id or the kid is taken. */
+export async function insertSite(db: Pool, s: NewSite, by: string): Promise<boolean> {
+  const res = await db.query(
+    `WITH s AS (
+       INSERT INTO sites (id, name, end_user, lat, lon, radius_km, country, params, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id
+     ), k AS (
+       INSERT INTO site_keys (kid, site_id, alg, public_jwk)
+       SELECT $10, s.id, $11, $12::jsonb FROM s
+       WHERE NOT EXISTS (SELECT 1 FROM site_keys WHERE kid = $10)
+       RETURNING kid
+     )
+     SELECT (SELECT count(*) FROM s) AS sites, (SELECT count(*) FROM k) AS keys`,
+    [
+      s.id,
+      s.name,
+      s.endUser,
+      s.lat,
+      s.lon,
+      s.radiusKm,
+      s.country,
+      s.params,
+      by,
+      s.jwk.kid,
+      s.jwk.alg,
+      JSON.stringify(s.jwk),
+    ],
+  );
+  const row = res.rows[0] as { sites: number; keys: number };
+  return row.sites === 1 && row.keys === 1;
+}
+
+export async function siteKidExists(db: Queryable, kid: string): Promise<boolean> {
+  return (await db.query('SELECT 1 FROM site_keys WHERE kid = $1', [kid])).rowCount === 1;
+}
+
+export interface SiteRow {
+  id: string;
+  name: string;
+  endUser: string | null;
+  lat: number;
+  lon: number;
+  radiusKm: number;
+  country: string | null;
+  params: Record<string, number>;
+  createdAt: Date;
+  revokedAt: Date | null;
+  lastAttestedAt: Date | null;
+  lastSeq: number | null;
+  lastLocation: { lat: number; lon: number } | null;
+  lastLandmarks: { landmarkId: string; rttMs: number }[] | null;
+  lastChips: string[] | null;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a pg row
+const siteRow = (r: any): SiteRow => ({
+  id: r.id,
+  name: r.name,
+  endUser: r.end_user,
+  lat: r.lat,
+  lon: r.lon,
+  radiusKm: r.radius_km,
+  country: r.country,
+  params: r.params,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+  lastAttestedAt: r.last_attested_at,
+  lastSeq: r.last_seq,
+  lastLocation: r.last_location,
+  lastLandmarks: r.last_landmarks,
+  lastChips: r.last_chips,
+});
+
+export async function getSite(db: Queryable, id: string): Promise<SiteRow | undefined> {
+  const res = await db.query('SELECT * FROM sites WHERE id = $1', [id]);
+  return res.rows[0] ? siteRow(res.rows[0]) : undefined;
+}
+
+export async function listSites(db: Queryable, limit: number, afterId?: string): Promise<SiteRow[]> {
+  const res = await db.query('SELECT * FROM sites WHERE ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $1', [
+    limit,
+    afterId ?? null,
+  ]);
+  return res.rows.map(siteRow);
+}
+
+export async function siteKeys(db: Queryable, siteId: string) {
+  const res = await db.query(
+    'SELECT kid, alg, public_jwk, created_at, revoked_at FROM site_keys WHERE site_id = $1 ORDER BY created_at',
+    [siteId],
+  );
+  return res.rows.map((r) => ({
+    kid: r.kid as string,
+    alg: r.alg as SigningAlg,
+    publicJwk: r.public_jwk as PublicJwk,
+    createdAt: (r.created_at as Date).toISOString(),
+    revokedAt: r.revoked_at ? (r.revoked_at as Date).toISOString() : null,
+  }));
+}
+
+export interface NewLandmark {
+  id: string;
+  name: string | null;
+  lat: number;
+  lon: number;
+  jwk: PublicJwk | null;
+}
+
+export async function insertLandmark(db: Pool, l: NewLandmark, by: string): Promise<boolean> {
+  const res = await db.query(
+    `INSERT INTO landmarks (id, name, lat, lon, public_jwk, created_by) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT DO NOTHING`,
+    [l.id, l.name, l.lat, l.lon, l.jwk ? JSON.stringify(l.jwk) : null, by],
+  );
+  return res.rowCount === 1;
+}
+
+export async function listLandmarks(
+  db: Queryable,
+): Promise<(LandmarkInfo & { name: string | null; createdAt: string })[]> {
+  const res = await db.query('SELECT id, name, lat, lon, created_at FROM landmarks ORDER BY id');
+  return res.rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    lat: r.lat,
+    lon: r.lon,
+    createdAt: (r.created_at as Date).toISOString(),
+  }));
+}
+
+export async function landmarksById(db: Queryable, ids: string[]): Promise<Map<string, LandmarkInfo>> {
+  const res = await db.query('SELECT id, lat, lon FROM landmarks WHERE id = ANY($1::text[])', [
+    [...new Set(ids)],
+  ]);
+  return new Map(res.rows.map((r) => [r.id as string, { id: r.id, lat: r.lat, lon: r.lon }]));
+}
+
+// ---- the attestation half of an ingest batch ----
+
+export interface SiteKeyRecord {
+  kid: string;
+  siteId: string;
+  alg: SigningAlg;
+  jwk: PublicJwk;
+}
+
+export async function findSiteKeys(db: Queryable, kids: string[]): Promise<SiteKeyRecord[]> {
+  const res = await db.query(
+    'SELECT kid, site_id, alg, public_jwk FROM site_keys WHERE kid = ANY($1::text[])',
+    [kids],
+  );
+  return res.rows.map((r) => ({ kid: r.kid, siteId: r.site_id, alg: r.alg, jwk: r.public_jwk }));
+}
+
+export async function siteKeyRevocations(c: PoolClient, kids: string[]): Promise<Map<string, number | null>> {
+  const res = await c.query(
+    `SELECT k.kid, least(k.revoked_at, s.revoked_at) AS revoked_at
+       FROM site_keys k JOIN sites s ON s.id = k.site_id WHERE k.kid = ANY($1::text[])`,
+    [[...new Set(kids)]],
+  );
+  return new Map(
+    res.rows.map((r) => [r.kid as string, r.revoked_at ? (r.revoked_at as Date).getTime() : null]),
+  );
+}
+
+/** Locks the replay-window rows of the sites in id order, creating missing ones. */
+export async function lockSiteStates(c: PoolClient, siteIds: string[]): Promise<Map<string, ReplayWindow>> {
+  const ids = [...new Set(siteIds)].sort();
+  const out = new Map<string, ReplayWindow>();
+  if (ids.length === 0) return out;
+  await c.query(
+    'INSERT INTO site_state (site_id) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (site_id) DO NOTHING',
+    [ids],
+  );
+  const res = await c.query(
+    `SELECT site_id, highest_seq, window_bitmap FROM site_state
+      WHERE site_id = ANY($1::text[]) ORDER BY site_id FOR UPDATE`,
+    [ids],
+  );
+  for (const r of res.rows) out.set(r.site_id, windowFromDb(r.highest_seq, r.window_bitmap));
+  return out;
+}
+
+export async function storedSiteHashes(
+  c: PoolClient,
+  pairs: { deviceId: string; seq: number }[],
+): Promise<Map<string, Buffer>> {
+  if (pairs.length === 0) return new Map();
+  const res = await c.query(
+    `SELECT m.site_id, m.seq, m.payload_sha256 FROM attestation_messages m
+       JOIN unnest($1::text[], $2::bigint[]) AS p(site_id, seq) ON m.site_id = p.site_id AND m.seq = p.seq`,
+    [pairs.map((p) => p.deviceId), pairs.map((p) => p.seq)],
+  );
+  return new Map(res.rows.map((r) => [`${r.site_id}\0${r.seq}`, r.payload_sha256 as Buffer]));
+}
+
+export interface AttestationRow {
+  siteId: string;
+  seq: number;
+  payloadSha256: Buffer;
+  kid: string;
+  topic: string;
+  jws: string;
+  receivedAt: number;
+  sentAt: number;
+  lat: number;
+  lon: number;
+  chips: string[];
+  landmarks: { landmarkId: string; rttMs: number }[];
+  flags: string[];
+}
+
+export async function insertAttestation(c: PoolClient, a: AttestationRow): Promise<void> {
+  await c.query(
+    `INSERT INTO attestation_messages (site_id, seq, payload_sha256, kid, topic, jws, received_at)
+     VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7 / 1000.0))`,
+    [a.siteId, a.seq, a.payloadSha256, a.kid, a.topic, a.jws, a.receivedAt],
+  );
+  await c.query(
+    `INSERT INTO attestations (site_id, ts, seq, lat, lon, chips, landmarks, received_at, flags)
+     VALUES ($1, to_timestamp($2 / 1000.0), $3, $4, $5, $6, $7, to_timestamp($8 / 1000.0), $9)`,
+    [a.siteId, a.sentAt, a.seq, a.lat, a.lon, a.chips, JSON.stringify(a.landmarks), a.receivedAt, a.flags],
+  );
+}
+
+export async function saveSiteWindows(
+  c: PoolClient,
+  windows: Map<string, ReplayWindow>,
+  accepted: Map<string, number>,
+) {
+  for (const [siteId, w] of windows) {
+    await c.query(
+      `UPDATE site_state SET highest_seq = $2, window_bitmap = $3, messages = messages + $4, updated_at = now()
+        WHERE site_id = $1`,
+      [siteId, w.highest, windowToHex(w), accepted.get(siteId) ?? 0],
+    );
+  }
+}
+
+/** Records the site's latest attestation (only when it is newer than the one recorded). */
+export async function saveSiteLatest(c: PoolClient, a: AttestationRow): Promise<void> {
+  await c.query(
+    `UPDATE sites SET last_attested_at = to_timestamp($2 / 1000.0), last_seq = $3, last_location = $4,
+                      last_landmarks = $5, last_chips = $6
+      WHERE id = $1 AND (last_attested_at IS NULL OR last_attested_at <= to_timestamp($2 / 1000.0))`,
+    [a.siteId, a.sentAt, a.seq, { lat: a.lat, lon: a.lon }, JSON.stringify(a.landmarks), a.chips],
+  );
+}
+
+/** Where custody puts each serial: the latest shipment that carried it (not cancelled). */
+export async function chipExpectations(
+  c: Queryable,
+  serials: string[],
+): Promise<Map<string, ChipExpectation>> {
+  if (serials.length === 0) return new Map();
+  const res = await c.query(
+    `SELECT DISTINCT ON (serial) serial, s.id, s.destination
+       FROM shipments s, unnest(s.chips) AS serial
+      WHERE s.chips && $1::text[] AND serial = ANY($1::text[]) AND s.status <> 'cancelled'
+      ORDER BY serial, s.created_at DESC`,
+    [serials],
+  );
+  return new Map(
+    res.rows.map((r) => {
+      const d = r.destination as { siteId?: string; lat?: number; lon?: number; radiusKm?: number };
+      const place =
+        d.siteId === undefined && d.lat !== undefined && d.lon !== undefined
+          ? { lat: d.lat, lon: d.lon, radiusKm: d.radiusKm ?? 50 }
+          : null;
+      return [r.serial as string, { shipmentId: r.id as string, siteId: d.siteId ?? null, place }];
+    }),
+  );
+}
+
+/** Each serial's latest sighting at any other site, with that site's registered location. */
+export async function sightingsElsewhere(
+  c: PoolClient,
+  siteId: string,
+  serials: string[],
+): Promise<SightingElsewhere[]> {
+  if (serials.length === 0) return [];
+  const res = await c.query(
+    `SELECT DISTINCT ON (sc.serial) sc.serial, sc.site_id, sc.last_seen, coalesce((s.last_location->>'lat')::float8, s.lat) AS lat,
+            coalesce((s.last_location->>'lon')::float8, s.lon) AS lon
+       FROM site_chips sc JOIN sites s ON s.id = sc.site_id
+      WHERE sc.serial = ANY($2::text[]) AND sc.site_id <> $1
+      ORDER BY sc.serial, sc.last_seen DESC`,
+    [siteId, serials],
+  );
+  return res.rows.map((r) => ({
+    serial: r.serial,
+    siteId: r.site_id,
+    at: (r.last_seen as Date).getTime(),
+    lat: r.lat,
+    lon: r.lon,
+  }));
+}
+
+export async function recordChipSightings(c: PoolClient, siteId: string, serials: string[], at: number) {
+  if (serials.length === 0) return;
+  await c.query(
+    `INSERT INTO site_chips (site_id, serial, first_seen, last_seen)
+     SELECT $1, serial, to_timestamp($3 / 1000.0), to_timestamp($3 / 1000.0) FROM unnest($2::text[]) AS serial
+     ON CONFLICT (site_id, serial) DO UPDATE
+       SET last_seen = greatest(site_chips.last_seen, EXCLUDED.last_seen),
+           first_seen = least(site_chips.first_seen, EXCLUDED.first_seen)`,
+    [siteId, serials, at],
+  );
+}
+
+/** Serials delivered to the site: chips of shipments bound for it that arrived (or were installed). */
+export async function deliveredChips(
+  c: Queryable,
+  siteId: string,
+): Promise<{ serial: string; shipmentId: string; since: number }[]> {
+  const res = await c.query(
+    `SELECT serial, s.id, coalesce(s.arrived_at, s.started_at, s.created_at) AS since
+       FROM shipments s, unnest(s.chips) AS serial
+      WHERE s.destination->>'siteId' = $1 AND s.status IN ('arrived', 'installed')`,
+    [siteId],
+  );
+  return res.rows.map((r) => ({ serial: r.serial, shipmentId: r.id, since: (r.since as Date).getTime() }));
+}
+
+export async function lastSeenAt(
+  c: Queryable,
+  siteId: string,
+  serials: string[],
+): Promise<Map<string, number>> {
+  if (serials.length === 0) return new Map();
+  const res = await c.query(
+    'SELECT serial, last_seen FROM site_chips WHERE site_id = $1 AND serial = ANY($2::text[])',
+    [siteId, serials],
+  );
+  return new Map(res.rows.map((r) => [r.serial as string, (r.last_seen as Date).getTime()]));
+}
+
+/**
+ * Shipments bound for the site whose every chip its attestation now lists become `installed`. Returns their ids.
+ */
+export async function markInstalled(
+  c: PoolClient,
+  siteId: string,
+  chips: string[],
+  at: number,
+): Promise<string[]> {
+  const res = await c.query(
+    `UPDATE shipments SET status = 'installed', installed_at = to_timestamp($3 / 1000.0),
+                          arrived_at = coalesce(arrived_at, to_timestamp($3 / 1000.0))
+      WHERE destination->>'siteId' = $1 AND status IN ('planned', 'in_transit', 'arrived')
+        AND cardinality(chips) > 0 AND chips <@ $2::text[]
+      RETURNING id`,
+    [siteId, chips, at],
+  );
+  return res.rows.map((r) => r.id as string);
+}
+
+/** Sites that stopped attesting: last attestation older than their threshold; claimed with SKIP LOCKED. */
+export async function lockSilentSites(
+  c: PoolClient,
+  nowMs: number,
+  defaultSilentS: number,
+): Promise<{ id: string; lastAttestedAt: number; silentAfterS: number }[]> {
+  const res = await c.query(
+    `SELECT id, last_attested_at, coalesce((params->>'siteSilentAfterS')::float8, $2) AS silent_after_s FROM sites
+      WHERE revoked_at IS NULL AND last_attested_at IS NOT NULL
+        AND last_attested_at < to_timestamp($1 / 1000.0) - make_interval(secs => coalesce((params->>'siteSilentAfterS')::float8, $2))
+        AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.type = 'CHIP_MISSING' AND a.subject = 'site:' || sites.id || ':silent'
+                          AND a.status <> 'resolved')
+      ORDER BY id FOR UPDATE SKIP LOCKED`,
+    [nowMs, defaultSilentS],
+  );
+  return res.rows.map((r) => ({
+    id: r.id,
+    lastAttestedAt: (r.last_attested_at as Date).getTime(),
+    silentAfterS: r.silent_after_s,
+  }));
+}
+
+/** A page of a site's attestations, newest first. */
+export async function listAttestations(db: Queryable, siteId: string, limit: number) {
+  const res = await db.query(
+    `SELECT ts, seq, lat, lon, chips, landmarks, received_at, flags FROM attestations
+      WHERE site_id = $1 ORDER BY ts DESC, seq DESC LIMIT $2`,
+    [siteId, limit],
+  );
+  return res.rows.map((r) => ({
+    ts: (r.ts as Date).toISOString(),
+    seq: r.seq as number,
+    location: { lat: r.lat as number, lon: r.lon as number },
+    chips: r.chips as string[],
+    landmarks: r.landmarks,
+    receivedAt: (r.received_at as Date).toISOString(),
+    flags: r.flags as string[],
+  }));
+}

@@ -1,0 +1,174 @@
+// What a notification says: the alert as the API shows it plus the event (action, late…), as JSON for webhooks,
+// MQTT and SSE, and as a plain-text + HTML e-mail. Pure.
+import type { Severity } from '../checks/types.ts';
+import type { AlertAction } from './routing.ts';
+
+/** The alert as the API shows it (GET /v1/alerts/{id}, without the audit trail). */
+export interface AlertPayload {
+  id: string;
+  type: string;
+  severity: Severity;
+  status: 'open' | 'acknowledged' | 'resolved';
+  shipmentId: string | null;
+  deviceId: string | null;
+  siteId: string | null;
+  openedAt: string;
+  lastSeenAt: string;
+  firstEvidenceAt: string | null;
+  lastEvidenceAt: string | null;
+  count: number;
+  details: Record<string, unknown>;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  resolution: string | null;
+}
+
+/** An outbox row as the dispatcher and the stream read it. */
+export interface OutboxEvent {
+  seq: number;
+  action: AlertAction;
+  actor: string | null;
+  note: string | null;
+  late: boolean;
+  createdAt: Date;
+  /** `to_jsonb(alerts)` at commit: snake_case columns, times as strings. */
+  alert: Record<string, unknown>;
+}
+
+export interface EventPayload extends AlertPayload {
+  event: {
+    /** The stream position (SSE `id:`), the same for every channel. */
+    id: number;
+    action: AlertAction;
+    /** When the change was committed. */
+    at: string;
+    late: boolean;
+    actor: string | null;
+    note: string | null;
+    /** The idempotency key of this delivery (absent on the SSE stream). */
+    deliveryId?: string;
+  };
+}
+
+const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(String(v)).toISOString());
+const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+/** The API view of an alert row stored as JSON (the same fields as db/alerts.ts's view). */
+export function alertFromRow(r: Record<string, unknown>): AlertPayload {
+  return {
+    id: String(r.id),
+    type: String(r.type),
+    severity: r.severity as Severity,
+    status: r.status as AlertPayload['status'],
+    shipmentId: str(r.shipment_id),
+    deviceId: str(r.device_id),
+    siteId: str(r.site_id),
+    openedAt: iso(r.opened_at)!,
+    lastSeenAt: iso(r.last_seen_at)!,
+    firstEvidenceAt: iso(r.first_evidence_at),
+    lastEvidenceAt: iso(r.last_evidence_at),
+    count: Number(r.count),
+    details: (r.details ?? {}) as Record<string, unknown>,
+    resolvedAt: iso(r.resolved_at),
+    resolvedBy: str(r.resolved_by),
+    resolution: str(r.resolution),
+  };
+}
+
+export function eventPayload(e: OutboxEvent, deliveryId?: string): EventPayload {
+  return {
+    ...alertFromRow(e.alert),
+    event: {
+      id: e.seq,
+      action: e.action,
+      at: e.createdAt.toISOString(),
+      late: e.late,
+      actor: e.actor,
+      note: e.note,
+      ...(deliveryId ? { deliveryId } : {}),
+    },
+  };
+}
+
+/**
+ * MQTT topic of an alert: `{base}/{shipmentId}`; alerts about no shipment go to `{base}/_site/{siteId}` or
+ * `{base}/_device/{deviceId}`. Ids hold no `/`, so these two-level topics never collide with a shipment's, and
+ * `{base}/+` subscribes to shipments only.
+ */
+export function mqttTopic(base: string, a: AlertPayload): string {
+  if (a.shipmentId) return `${base}/${a.shipmentId}`;
+  if (a.siteId) return `${base}/_site/${a.siteId}`;
+  return `${base}/_device/${a.deviceId ?? 'unknown'}`;
+}
+
+const subjectOf = (a: AlertPayload) =>
+  a.shipmentId
+    ? `shipment ${a.shipmentId}`
+    : a.siteId
+      ? `site ${a.siteId}`
+      : a.deviceId
+        ? `device ${a.deviceId}`
+        : `alert ${a.id}`;
+
+const ACTION_WORDS: Record<AlertAction, string> = {
+  opened: 'opened',
+  updated: 'updated',
+  acknowledged: 'acknowledged',
+  resolved: 'resolved',
+  auto_resolved: 'resolved automatically',
+};
+
+export interface EmailContent {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] ?? ch,
+  );
+
+/** Subject, plain text and HTML of one notification; "[late]" leads the subject of late evidence. */
+export function renderEmail(p: EventPayload): EmailContent {
+  const { event } = p;
+  const subject = `${event.late ? '[late] ' : ''}[chipwatch] ${p.severity.toUpperCase()} ${p.type} ${ACTION_WORDS[event.action]}: ${subjectOf(p)}`;
+  const rows: [string, string][] = [
+    ['Alert', `${p.type} (#${p.id})`],
+    ['Severity', p.severity],
+    ['Status', p.status],
+    ['Event', `${ACTION_WORDS[event.action]} at ${event.at}${event.actor ? ` by ${event.actor}` : ''}`],
+    ...(event.note ? ([['Note', event.note]] as [string, string][]) : []),
+    ...(p.shipmentId ? ([['Shipment', p.shipmentId]] as [string, string][]) : []),
+    ...(p.deviceId ? ([['Device', p.deviceId]] as [string, string][]) : []),
+    ...(p.siteId ? ([['Site', p.siteId]] as [string, string][]) : []),
+    ['Opened', p.openedAt],
+    ['Evidence', `${p.firstEvidenceAt ?? '?'} … ${p.lastEvidenceAt ?? '?'} (${p.count} time(s))`],
+  ];
+  const lateLine = event.late
+    ? 'LATE: this evidence was already old when chipwatch received it (a tracker sending its offline buffer).'
+    : '';
+  const details = JSON.stringify(p.details, null, 2);
+  const text = [
+    ...(lateLine ? [lateLine, ''] : []),
+    ...rows.map(([k, v]) => `${k}: ${v}`),
+    '',
+    'Details:',
+    details,
+    '',
+    `Delivery ${event.deliveryId ?? '-'}, event ${event.id}`,
+  ].join('\n');
+  const html = [
+    '<!doctype html><html><body style="font-family: sans-serif">',
+    `<h2>${escapeHtml(subject)}</h2>`,
+    lateLine ? `<p><strong>${escapeHtml(lateLine)}</strong></p>` : '',
+    '<table>',
+    ...rows.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`),
+    '</table>',
+    `<pre>${escapeHtml(details)}</pre>`,
+    `<p style="color: #777">Delivery ${escapeHtml(event.deliveryId ?? '-')}, event ${event.id}</p>`,
+    '</body></html>',
+  ].join('\n');
+  return { subject, text, html };
+}

@@ -1,0 +1,88 @@
+// The evidence bundle: everything a third party needs to check a shipment's story without trusting chipwatch —
+// the signed messages exactly as received, the public keys with when they were valid, the alerts with their
+// hash-chained audit trail — and a digest over all of it.
+import type { PublicJwk, SigningAlg } from '../verify/keys.ts';
+import { type AuditEntry, canonicalJson, sha256Hex } from './canonical.ts';
+
+export const BUNDLE_FORMAT = 'chipwatch-evidence/1';
+
+export interface BundleKey {
+  /** `device` keys sign telemetry, `site` keys sign attestations. */
+  owner: 'device' | 'site';
+  ownerId: string;
+  kid: string;
+  alg: SigningAlg;
+  publicJwk: PublicJwk;
+  registeredAt: string;
+  revokedAt: string | null;
+}
+
+export interface BundleMessage {
+  kind: 'telemetry' | 'attestation';
+  topic: string;
+  receivedAt: string;
+  /** The compact JWS as received. */
+  jws: string;
+}
+
+export interface BundleAlert {
+  id: string;
+  type: string;
+  severity: string;
+  status: string;
+  shipmentId: string | null;
+  deviceId: string | null;
+  siteId: string | null;
+  openedAt: string;
+  lastSeenAt: string;
+  count: number;
+  details: Record<string, unknown>;
+  audit: (AuditEntry & { hash: string | null })[];
+}
+
+export interface EvidenceBundle {
+  format: typeof BUNDLE_FORMAT;
+  generatedAt: string;
+  generatedBy: string;
+  shipment: {
+    id: string;
+    reference: string | null;
+    deviceId: string;
+    mode: string;
+    status: string;
+    origin: unknown;
+    destination: unknown;
+    chips: string[];
+    reportIntervalS: number;
+    routeLengthKm: number;
+    createdAt: string;
+    startedAt: string | null;
+    arrivedAt: string | null;
+    installedAt: string | null;
+  };
+  sites: { id: string; name: string; lat: number; lon: number; radiusKm: number; country: string | null }[];
+  landmarks: { id: string; lat: number; lon: number }[];
+  keys: BundleKey[];
+  messages: BundleMessage[];
+  alerts: BundleAlert[];
+  digest: { alg: 'sha256'; over: string; value: string };
+}
+
+export type UnsignedBundle = Omit<EvidenceBundle, 'digest'>;
+
+/** The digest covers the canonical JSON of every field but `digest` itself. */
+export function bundleDigest(b: UnsignedBundle | EvidenceBundle): string {
+  const { digest: _digest, ...rest } = b as EvidenceBundle;
+  return sha256Hex(canonicalJson(rest));
+}
+
+export function sealBundle(b: UnsignedBundle): EvidenceBundle {
+  return {
+    ...b,
+    digest: {
+      alg: 'sha256',
+      over: 'RFC 8785-style canonical JSON (sorted keys, no whitespace) of the bundle without "digest"',
+      value: bundleDigest(b),
+    },
+  };
+}
