@@ -128,9 +128,9 @@ function stateFn(journey: Journey, events: ScenarioEvent[]): (ms: number) => Tru
     }
     const s = planned(ms);
     if (dark && ms >= dark.atMs + dark.e.forH * HOUR_MS && dark.e.shiftKm > 0) {
-      // Reappears to the right of the course it held when it went dark, and keeps that offset.
+      // Reappears beside the course it held when it went dark, and keeps that offset.
       const course = planned(dark.atMs).headingDeg;
-      const p = destinationPoint(s, course + 90, dark.e.shiftKm);
+      const p = destinationPoint(s, course + (dark.e.side === 'left' ? -90 : 90), dark.e.shiftKm);
       return { ...s, lat: p.lat, lon: p.lon };
     }
     return s;

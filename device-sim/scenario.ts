@@ -40,8 +40,17 @@ const leg = z
 const event = z.discriminatedUnion('type', [
   // Leaves the route at `at` for `toward` and stays there once reached; the scenario ends `forH` later.
   z.object({ type: z.literal('divert'), at, toward: latLon, speedKmh: z.number().positive().optional(), forH: hours }).strict(),
-  // Records nothing for `forH`; reappears `shiftKm` to the right of its course and carries on for `afterH`.
-  z.object({ type: z.literal('dark'), at, forH: hours, shiftKm: z.number().min(0), afterH: hours }).strict(),
+  // Records nothing for `forH`; reappears `shiftKm` to the `side` of its course and carries on for `afterH`.
+  z
+    .object({
+      type: z.literal('dark'),
+      at,
+      forH: hours,
+      shiftKm: z.number().min(0),
+      side: z.enum(['left', 'right']).default('right'),
+      afterH: hours,
+    })
+    .strict(),
   // Records but cannot transmit for `forH`; the backlog goes out in messages of at most 500 records.
   z.object({ type: z.literal('offline'), at, forH: hours }).strict(),
   // Stands still for `forH` where it is, then carries on.

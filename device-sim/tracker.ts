@@ -6,7 +6,6 @@ import {
   buildTelemetry,
   type SigningKey,
   signCompactJws,
-  TELEMETRY_TYP,
   type TelemetryRecord,
 } from './signer.ts';
 

@@ -95,6 +95,26 @@ const schema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.string().url('each CORS origin must be a URL such as https://ops.example.com'))),
+  /** Alert delivery: run the outbox dispatcher in this process (several processes may). */
+  DISPATCHER: z.enum(['on', 'off']).default('on'),
+  /** Alert delivery: how often the dispatcher looks for work when no NOTIFY woke it, ms. */
+  DISPATCH_POLL_MS: positiveInt.default(1000),
+  /** Alert delivery: deliveries claimed and sent concurrently per round. */
+  DISPATCH_BATCH: positiveInt.max(1000).default(20),
+  /** Alert delivery: attempts before a delivery is parked as dead. */
+  DELIVERY_MAX_ATTEMPTS: positiveInt.default(12),
+  /** Alert delivery: first retry delay, doubled per attempt (with jitter), ms. */
+  DELIVERY_BACKOFF_BASE_MS: positiveInt.default(1000),
+  /** Alert delivery: longest retry delay, ms. */
+  DELIVERY_BACKOFF_MAX_MS: positiveInt.default(15 * 60_000),
+  /** Alert delivery: timeout of one webhook POST (also bounds an MQTT publish and each SMTP step), ms. */
+  WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+  /** Alert delivery: SMTP server for e-mail channels (smtp://user:pass@host:587, smtps://…:465). */
+  SMTP_URL: optionalUrl,
+  /** Alert delivery: From of alert e-mails. */
+  SMTP_FROM: z.string().min(3).default('chipwatch <chipwatch@localhost>'),
+  /** Alert delivery: evidence older than this when first seen is notified as late, seconds. */
+  ALERT_LATE_AFTER_S: positiveInt.default(3600),
   /** Database pool size. */
   DB_POOL_MAX: positiveInt.default(8),
   /** Log level (pino). */

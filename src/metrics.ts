@@ -67,6 +67,37 @@ export function createMetrics() {
       help: '1 while the last database operation succeeded',
       registers: r,
     }),
+    deliveriesSent: new Counter({
+      name: 'chipwatch_deliveries_sent_total',
+      help: 'Alert deliveries accepted by the receiver (2xx, SMTP accepted, PUBACK), by channel type',
+      labelNames: ['channel_type'] as const,
+      registers: r,
+    }),
+    deliveriesRetried: new Counter({
+      name: 'chipwatch_deliveries_retried_total',
+      help: 'Failed delivery attempts scheduled for a retry, by channel type',
+      labelNames: ['channel_type'] as const,
+      registers: r,
+    }),
+    deliveriesDead: new Counter({
+      name: 'chipwatch_deliveries_dead_total',
+      help: 'Deliveries parked as dead by this process (refused, or out of attempts), by channel type',
+      labelNames: ['channel_type'] as const,
+      registers: r,
+    }),
+    deliveryLatency: new Histogram({
+      name: 'chipwatch_delivery_latency_seconds',
+      help: 'Alert change committed → delivery accepted, retries included, by channel type',
+      labelNames: ['channel_type'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers: r,
+    }),
+    outboxBacklog: new Gauge({
+      name: 'chipwatch_outbox_backlog',
+      help: 'Outbox rows by stage: unrouted events, pending deliveries, dead deliveries (whole database)',
+      labelNames: ['stage'] as const,
+      registers: r,
+    }),
   };
 }
 

@@ -8,6 +8,7 @@ import { createTokenVerifier, resolveJwtSecret } from './auth.ts';
 import type { Config } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
+import { dispatcherSettings, startDispatcher } from './delivery/dispatcher.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded/broker.ts';
 import { type EmbeddedPg, startEmbeddedPostgres } from './embedded/postgres.ts';
 import { createGeoRuntime } from './geo/runtime.ts';
@@ -20,6 +21,8 @@ export interface Running {
   mqttUrl: string;
   httpUrl?: string;
   pool: Pool;
+  /** The HTTP app, when this process runs the API (tests list its routes). */
+  app?: ReturnType<typeof createApp>;
   stop(): Promise<void>;
 }
 
@@ -69,6 +72,18 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
     reload.unref();
     stops.push(async () => clearInterval(reload));
 
+    // Before ingest, so it stops after ingest's last batch and sends what that batch raised.
+    if (config.DISPATCHER === 'on') {
+      const dispatcher = startDispatcher({
+        pool,
+        databaseUrl,
+        settings: dispatcherSettings(config, mqttUrl),
+        log: log.child({ part: 'dispatcher' }),
+        metrics,
+      });
+      stops.push(() => dispatcher.stop());
+    }
+
     let ingest: Ingest | undefined;
     if (parts.has('ingest')) {
       ingest = await startIngest({ config, pool, mqttUrl, log: log.child({ part: 'ingest' }), metrics, geo });
@@ -89,6 +104,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
     }
 
     let httpUrl: string | undefined;
+    let api: ReturnType<typeof createApp> | undefined;
     if (parts.has('api')) {
       const secret = config.AUTH_JWKS_URL
         ? undefined
@@ -114,10 +130,25 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
           },
           broker: () => (ingest ? ingest.session.connected : true),
         },
+        limits: {
+          rateLimitPerMin: config.RATE_LIMIT_PER_MIN,
+          rateLimitBurst: config.RATE_LIMIT_BURST,
+          requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+          corsOrigins: config.CORS_ORIGINS,
+        },
       });
+      api = app;
       const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-        const s = serve({ fetch: app.fetch, port: config.HTTP_PORT, hostname: config.BIND_HOST }, () =>
-          resolve(s),
+        const s = serve(
+          {
+            fetch: app.fetch,
+            port: config.HTTP_PORT,
+            hostname: config.BIND_HOST,
+            // Slow clients (slowloris) must not hold sockets: headers within 10 s, a whole request (≤ 1 MiB) within
+            // 30 s. Responses are bounded by REQUEST_TIMEOUT_MS in the app; SSE streams are not cut by either.
+            serverOptions: { headersTimeout: 10_000, requestTimeout: 30_000 },
+          },
+          () => resolve(s),
         );
         s.once('error', (err: NodeJS.ErrnoException) =>
           reject(
@@ -138,11 +169,12 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
       );
       log.info({ url: `http://${config.BIND_HOST}:${port}` }, 'HTTP API listening');
     }
-    // Stop order: API, ingest (drain and commit), broker, pool, database.
+    // Stop order: API, ingest (drain and commit), dispatcher, broker, pool, database.
     const order = [...stops];
     return {
       databaseUrl,
       mqttUrl,
+      app: api,
       httpUrl,
       pool,
       stop: async () => {

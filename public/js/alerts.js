@@ -140,6 +140,8 @@ export function createAlertFeed(list, empty, opts) {
       'form',
       {
         class: 'resolve-form',
+        // The note is checked here, with a message in the page that screen readers announce.
+        novalidate: true,
         onsubmit: async (e) => {
           e.preventDefault();
           const note = textarea.value.trim();

@@ -1,8 +1,15 @@
-// The HTTP API: one Hono app, one router per resource, errors as JSON in one place.
-import { Hono } from 'hono';
+// The HTTP API: one Hono app, one router per resource, errors as JSON in one place. Every request passes, in order:
+// request id → access log → CORS (when configured) → security headers → timeout → body limit → rate limit (per
+// address on public paths; on /v1 after authentication, per token `sub`) → route role check → validation → handler.
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { timeout } from 'hono/timeout';
 import type { TokenVerifier } from '../auth.ts';
 import type { Pool } from '../db/pool.ts';
 import type { GeoRuntime } from '../geo/runtime.ts';
@@ -10,8 +17,13 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { type AppEnv, authenticate } from './auth.ts';
 import { dashboardRouter, policyRouter } from './dashboard.ts';
+import { docsRouter } from './docs.ts';
 import { errorBody, onError } from './errors.ts';
+import { createRouter, defineRoute, json, registerSecurity, z } from './openapi.ts';
+import { createRateLimiter, rateLimit, type RateLimiter, setRateLimitHeaders, tooManyRequests } from './rate-limit.ts';
+import { alertStreamRouter } from './routes/alert-stream.ts';
 import { alertsRouter } from './routes/alerts.ts';
+import { channelsRouter, deliveriesRouter } from './routes/channels.ts';
 import { devicesRouter } from './routes/devices.ts';
 import { evidenceRouter } from './routes/evidence.ts';
 import { rejectionsRouter } from './routes/rejections.ts';
@@ -26,6 +38,22 @@ export interface Health {
   broker(): boolean;
 }
 
+/** The API's limits; each from config.ts (the defaults here are config's). */
+export interface ApiLimits {
+  rateLimitPerMin: number;
+  rateLimitBurst: number;
+  requestTimeoutMs: number;
+  /** Origins allowed by CORS; empty: no CORS headers at all. */
+  corsOrigins: string[];
+}
+
+export const DEFAULT_LIMITS: ApiLimits = {
+  rateLimitPerMin: 600,
+  rateLimitBurst: 120,
+  requestTimeoutMs: 30_000,
+  corsOrigins: [],
+};
+
 export function createApp(deps: {
   db: Pool;
   geo: GeoRuntime;
@@ -33,10 +61,33 @@ export function createApp(deps: {
   metrics: Metrics;
   health: Health;
   log: Logger;
+  limits?: Partial<ApiLimits>;
 }) {
-  const app = new Hono<AppEnv>();
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const app = new OpenAPIHono<AppEnv>();
+  registerSecurity(app);
+  const limiter = createRateLimiter({ perMin: limits.rateLimitPerMin, burst: limits.rateLimitBurst });
   app.use(requestId());
+  app.use(accessLog(deps.log));
+  if (limits.corsOrigins.length > 0) {
+    app.use(
+      cors({
+        origin: limits.corsOrigins,
+        allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'X-Request-Id'],
+        exposeHeaders: [
+          'X-Request-Id',
+          'Location',
+          'Retry-After',
+          'RateLimit-Limit',
+          'RateLimit-Remaining',
+          'RateLimit-Reset',
+        ],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(secureHeaders());
+  app.use(requestTimeout(limits.requestTimeoutMs));
   app.use(
     bodyLimit({
       maxSize: 1024 * 1024,
@@ -48,25 +99,38 @@ export function createApp(deps: {
     }),
   );
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', async (c) => {
-    const [database, broker] = [await deps.health.database(), deps.health.broker()];
-    const ready = database && broker;
-    return c.json({ status: ready ? 'ready' : 'not ready', database, broker }, ready ? 200 : 503);
-  });
-  app.get('/metrics', async (c) => {
-    c.header('Content-Type', deps.metrics.registry.contentType);
-    return c.body(await deps.metrics.registry.metrics());
-  });
+  // Public paths are limited per client address; /v1 per token below.
+  const publicLimit = rateLimit(limiter, (c) => ({ key: `ip:${clientAddress(c)}`, who: clientAddress(c) }));
+  app.use(async (c, next) => (c.req.path.startsWith('/v1/') ? next() : publicLimit(c, next)));
+
+  app.route('/', healthRouter(deps.health, deps.metrics));
+  app.route(
+    '/',
+    docsRouter(() =>
+      app.getOpenAPI31Document({
+        openapi: '3.1.0',
+        info: {
+          title: 'chipwatch API',
+          version: '1',
+          description:
+            'Where export-controlled AI chips are: shipments, positions, alerts, evidence. Errors are `{"error": {"code", "message"}}`; lists are `{"items", "nextCursor"}`.',
+        },
+      }),
+    ),
+  );
 
   // The dashboard's files are public; the API calls it makes carry the signed-in user's token.
   app.route('/', dashboardRouter(deps.geo));
-  app.use('/v1/*', authenticate(deps.verifyToken));
+  app.use('/v1/*', authenticateAndLimit(authenticate(deps.verifyToken), limiter));
   app.route('/v1/devices', devicesRouter(deps.db));
   app.route('/v1/rejections', rejectionsRouter(deps.db));
   app.route('/v1/shipments', evidenceRouter(deps.db));
   app.route('/v1/shipments', shipmentsRouter(deps.db));
+  // Before /v1/alerts, whose /:id would take "stream".
+  app.route('/v1/alerts/stream', alertStreamRouter(deps.db));
   app.route('/v1/alerts', alertsRouter(deps.db));
+  app.route('/v1/channels', channelsRouter(deps.db));
+  app.route('/v1/deliveries', deliveriesRouter(deps.db));
   app.route('/v1/zones', zonesRouter(deps.db, deps.geo));
   app.route('/v1/sites', sitesRouter(deps.db, deps.geo));
   app.route('/v1/landmarks', landmarksRouter(deps.db));
@@ -76,4 +140,117 @@ export function createApp(deps: {
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
   app.onError(onError(deps.log));
   return app;
+}
+
+/**
+ * 503 TIMEOUT when no response has begun within `ms`. The handler is not cancelled (its query runs on), but the
+ * client is answered and the connection freed; a stream (SSE) counts as answered once its headers are sent.
+ */
+export function requestTimeout(ms: number): MiddlewareHandler {
+  return timeout(
+    ms,
+    () =>
+      new HTTPException(503, {
+        message: `no answer within ${ms} ms (REQUEST_TIMEOUT_MS); retry later, or ask for less (a shorter from…to range, a smaller limit)`,
+      }),
+  );
+}
+
+/** The peer's address; not X-Forwarded-For, which any client can write (behind a proxy, all share its address). */
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown'; // app.request() in tests has no socket
+  }
+}
+
+/**
+ * Authenticates, then limits per token `sub`. A request whose token fails counts against its address instead,
+ * so guessing tokens is limited too, and a forged `sub` can neither dodge a limit nor drain someone else's.
+ */
+function authenticateAndLimit(auth: MiddlewareHandler<AppEnv>, limiter: RateLimiter): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    try {
+      await auth(c, async () => {});
+    } catch (err) {
+      const d = limiter.take(`ip:${clientAddress(c)}`);
+      if (!d.allowed) return tooManyRequests(c, d, clientAddress(c));
+      throw err;
+    }
+    const { sub } = c.get('principal');
+    const d = limiter.take(`sub:${sub}`);
+    if (!d.allowed) return tooManyRequests(c, d, `token sub ${sub}`);
+    setRateLimitHeaders(c, d);
+    await next();
+  };
+}
+
+/** Probes and metrics poll every few seconds: their lines are debug, every other request's info. */
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** One line per request, after it is answered (errors included): method, path, status, ms, request id, sub. */
+function accessLog(log: Logger): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    const line = {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      requestId: c.get('requestId'),
+      sub: c.get('principal')?.sub,
+    };
+    if (QUIET_PATHS.has(line.path) && line.status < 400) log.debug(line, 'request');
+    else log.info(line, 'request');
+  };
+}
+
+/** Liveness, readiness and metrics: public, documented like every other route. */
+function healthRouter(health: Health, metrics: Metrics) {
+  const r = createRouter();
+  const readiness = z.object({ status: z.enum(['ready', 'not ready']), database: z.boolean(), broker: z.boolean() });
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/healthz',
+      roles: 'public',
+      summary: 'Liveness: the process answers',
+      responses: { 200: json(z.object({ status: z.literal('ok') }), 'alive') },
+    }),
+    (c) => c.json({ status: 'ok' as const }, 200),
+  );
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/readyz',
+      roles: 'public',
+      summary: "Readiness: the database answers and ingest's last batch reached it; the broker is connected",
+      responses: { 200: json(readiness, 'ready'), 503: json(readiness, 'not ready') },
+    }),
+    async (c) => {
+      const [database, broker] = [await health.database(), health.broker()];
+      const body = { database, broker };
+      return database && broker
+        ? c.json({ status: 'ready' as const, ...body }, 200)
+        : c.json({ status: 'not ready' as const, ...body }, 503);
+    },
+  );
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/metrics',
+      roles: 'public',
+      summary: 'Prometheus metrics',
+      responses: {
+        200: {
+          description: 'Prometheus text exposition format',
+          content: { 'text/plain': { schema: z.string() } },
+        },
+      },
+    }),
+    async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
+  );
+  return r;
 }

@@ -51,8 +51,8 @@ const PAGE = `<!doctype html>
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
 
-const cache = new Map<string, Uint8Array>();
-function asset(name: string): Uint8Array {
+const cache = new Map<string, Uint8Array<ArrayBuffer>>();
+function asset(name: string): Uint8Array<ArrayBuffer> {
   let bytes = cache.get(name);
   if (!bytes) {
     bytes = new Uint8Array(readFileSync(join(SWAGGER_DIR, name)));

@@ -128,3 +128,21 @@ export const idSchema = z
   .string()
   .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'ids are 1–128 of A–Z a–z 0–9 . _ : -')
   .openapi({ example: 'trk-000042' });
+
+/**
+ * Every route the app answers (method and Hono path, e.g. `GET /v1/devices/:id`), middleware entries left out:
+ * what the role-matrix and documentation tests walk, so a new router is covered the moment it is mounted.
+ */
+export function registeredRoutes(app: { routes: readonly { method: string; path: string }[] }) {
+  const seen = new Map<string, { method: string; path: string }>();
+  for (const { method, path } of app.routes) {
+    if (method === 'ALL') continue;
+    seen.set(`${method} ${path}`, { method, path });
+  }
+  return [...seen.values()];
+}
+
+/** `/v1/devices/:id` → `/v1/devices/{id}`, as OpenAPI writes paths (a `{regex}` after the name is dropped). */
+export function openApiPath(honoPath: string): string {
+  return honoPath.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}');
+}

@@ -1,6 +1,7 @@
 // Alerts: one open alert per (type, subject), updated by repeated evidence; every transition audited.
 import type { AlertEvent, AlertType, Severity } from '../checks/types.ts';
 import { SEVERITY } from '../checks/types.ts';
+import { enqueueAlertEvents } from '../delivery/outbox.ts';
 import { type AuditEntry, auditHash, GENESIS_HASH } from '../evidence/canonical.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
@@ -44,7 +45,9 @@ export async function applyAlertEvents(c: PoolClient, events: SubjectEvent[]): P
         r.count++;
         if (e.at >= r.last) {
           r.last = e.at;
-          r.e = e;
+          r.e = e.type === 'CHIP_AT_UNEXPECTED_SITE' ? withSerialsOf(e, r.e) : e;
+        } else if (e.type === 'CHIP_AT_UNEXPECTED_SITE') {
+          r.e = withSerialsOf(r.e, e);
         }
         r.first = Math.min(r.first, e.at);
       } else {
@@ -64,7 +67,17 @@ export async function applyAlertEvents(c: PoolClient, events: SubjectEvent[]): P
     }
   }
   for (const key of [...pending.keys()]) await flush(key);
+  // Notifications commit with the changes, in this transaction (the outbox).
+  await enqueueAlertEvents(c, changes);
   return changes;
+}
+
+/** `e` with the serials of both events (CHIP_AT_UNEXPECTED_SITE names every serial found at the wrong site). */
+function withSerialsOf(e: SubjectEvent, other: SubjectEvent): SubjectEvent {
+  const serials = [
+    ...new Set([...((e.details.serials as string[]) ?? []), ...((other.details.serials as string[]) ?? [])]),
+  ].sort();
+  return { ...e, details: { ...e.details, serials } };
 }
 
 async function raise(c: PoolClient, r: Raise): Promise<AlertChange> {
@@ -76,7 +89,12 @@ async function raise(c: PoolClient, r: Raise): Promise<AlertChange> {
      DO UPDATE SET last_seen_at = now(),
                    last_evidence_at = greatest(alerts.last_evidence_at, EXCLUDED.last_evidence_at),
                    count = alerts.count + EXCLUDED.count,
-                   details = CASE WHEN EXCLUDED.last_evidence_at >= alerts.last_evidence_at THEN EXCLUDED.details ELSE alerts.details END
+                   details = (CASE WHEN EXCLUDED.last_evidence_at >= alerts.last_evidence_at THEN EXCLUDED.details ELSE alerts.details END)
+                             -- Serials found at the wrong site accumulate: each one stays named in the alert.
+                             || CASE WHEN alerts.type = 'CHIP_AT_UNEXPECTED_SITE' THEN jsonb_build_object('serials',
+                                  (SELECT coalesce(jsonb_agg(DISTINCT v ORDER BY v), '[]') FROM jsonb_array_elements(
+                                     coalesce(alerts.details->'serials', '[]') || coalesce(EXCLUDED.details->'serials', '[]')) AS v))
+                                ELSE '{}'::jsonb END
      RETURNING id, (xmax = 0) AS inserted`,
     [
       e.type,
@@ -252,5 +270,6 @@ export async function transitionAlert(
     );
   }
   await audit(c, id, actor, to, note, {});
+  await enqueueAlertEvents(c, [{ id, action: to, actor, note }]);
   return 'ok';
 }

@@ -68,14 +68,15 @@ export type NewShipment = Omit<
 /** 'ok', or why not: the id is taken, or the tracker already rides with an active shipment. */
 export async function insertShipment(
   db: Pool,
-  s: NewShipment,
+  s: NewShipment & { customer?: string | null },
   by: string,
 ): Promise<'ok' | 'id_taken' | 'device_busy'> {
   try {
     await db.query(
       `INSERT INTO shipments (id, reference, device_id, mode, origin, destination, route, route_length_km, corridor_km,
-                              report_interval_s, chips, restricted_countries, licenses, planned_stops, params, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+                              report_interval_s, chips, restricted_countries, licenses, planned_stops, params, created_by,
+                              customer)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
       [
         s.id,
         s.reference,
@@ -93,6 +94,7 @@ export async function insertShipment(
         JSON.stringify(s.plannedStops),
         s.params,
         by,
+        s.customer ?? null,
       ],
     );
     return 'ok';

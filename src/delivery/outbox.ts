@@ -114,7 +114,9 @@ export async function routeEvents(
       );
     }
     if (plan.endedAlertIds.length > 0) {
-      await c.query('DELETE FROM delivery_notify_state WHERE alert_id = ANY($1::bigint[])', [plan.endedAlertIds]);
+      await c.query('DELETE FROM delivery_notify_state WHERE alert_id = ANY($1::bigint[])', [
+        plan.endedAlertIds,
+      ]);
     }
     const notified = [...plan.notified.values()];
     if (notified.length > 0) {

@@ -32,6 +32,7 @@ const mode = z.enum(['sea', 'air', 'road']);
 const shipmentBody = z.object({
   id,
   reference: z.string().max(200).optional(),
+  customer: z.string().min(1).max(200).optional(),
   deviceId: id,
   mode,
   origin: place(25),
@@ -199,6 +200,7 @@ export function shipmentsRouter(db: Pool) {
       {
         id: b.id,
         reference: b.reference ?? null,
+        customer: b.customer ?? null,
         deviceId: b.deviceId,
         mode: b.mode,
         origin: b.origin,

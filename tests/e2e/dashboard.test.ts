@@ -1,0 +1,375 @@
+// The compliance dashboard in a real browser (Debian's Chromium driven by playwright-core) against chipwatch
+// in-process with a real PostgreSQL and broker: a sea shipment's signed telemetry over MQTT, a diversion into
+// China raising alerts that reach the open page live, acknowledged and resolved from it, and checked through the API.
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { generateDeviceKey } from '../../device-sim/keys.ts';
+import { Tracker } from '../../device-sim/tracker.ts';
+import { mintToken, type Role } from '../../src/auth.ts';
+import type { Fix } from '../../src/checks/types.ts';
+import { buildPlannedRoute } from '../../src/geo/routes.ts';
+import { destinationPoint, haversineKm, initialBearingDeg } from '../../src/geo/spherical.ts';
+import { startAedes, type TestBroker } from '../helpers/broker.ts';
+import { startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
+import { alongRoute } from '../helpers/geo.ts';
+import { createTestDatabase } from '../helpers/postgres.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+type Box = { top: number; bottom: number; width: number; height: number };
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+const HOUR = 3_600_000;
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI !== 'true') {
+  console.warn(`dashboard browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+}
+
+let broker: TestBroker;
+let cw: TestChipwatch;
+let tracker: Tracker | undefined;
+
+beforeAll(async () => {
+  broker = await startAedes();
+  cw = await startTestChipwatch({
+    DATABASE_URL: await createTestDatabase(inject('pgAdminUrl')),
+    MQTT_URL: broker.url,
+  });
+});
+afterAll(async () => {
+  await tracker?.close();
+  await cw?.stop();
+  await broker?.stop();
+});
+
+describe('dashboard files', () => {
+  it('are served by chipwatch itself under a strict Content-Security-Policy, and nothing outside them', async () => {
+    const index = await fetch(`${cw.httpUrl}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = index.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    const html = await index.text();
+    // No inline script: the strict policy would block it.
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+
+    // Leaflet and the country outlines come from chipwatch, not a CDN or a tile server.
+    const leaflet = await fetch(`${cw.httpUrl}/dashboard/vendor/leaflet/leaflet-src.esm.js`);
+    expect(leaflet.status).toBe(200);
+    expect(leaflet.headers.get('content-type')).toMatch(/^text\/javascript/);
+    const countries = await fetch(`${cw.httpUrl}/dashboard/countries.geojson`);
+    expect(countries.headers.get('content-encoding')).toBe('gzip'); // fetch asks for it and undoes it
+    const outlines = (await countries.json()) as { features: { id: string }[] };
+    expect(outlines.features.map((f) => f.id)).toEqual(expect.arrayContaining(['CN', 'RU', 'NL', 'TW']));
+    // Revalidation is cheap: an unchanged file answers 304.
+    const again = await fetch(`${cw.httpUrl}/dashboard/css/dashboard.css`);
+    const etag = again.headers.get('etag')!;
+    expect(
+      (await fetch(`${cw.httpUrl}/dashboard/css/dashboard.css`, { headers: { 'If-None-Match': etag } }))
+        .status,
+    ).toBe(304);
+
+    for (const path of [
+      '/dashboard/../package.json',
+      '/dashboard/%2e%2e/package.json',
+      '/dashboard/nope.js',
+    ]) {
+      expect((await fetch(`${cw.httpUrl}${path}`)).status, path).toBe(404);
+    }
+  });
+
+  it('GET /v1/policy gives the map its country tiers, to a signed-in user only', async () => {
+    expect((await cw.api('GET', '/v1/policy', { role: null })).status).toBe(401);
+    const res = await cw.api('GET', '/v1/policy', { role: 'logistics' });
+    expect(res.status).toBe(200);
+    expect(res.body.tiers).toMatchObject({
+      CN: 'restricted',
+      RU: 'restricted',
+      AE: 'licenseRequired',
+      SG: 'watch',
+    });
+    expect(res.body.tiers.NL).toBeUndefined();
+    expect(res.body.checkedAt).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+});
+
+// ——— the browser tests ———
+
+const KAOHSIUNG = { name: 'Kaohsiung', lat: 22.61, lon: 120.27, radiusKm: 25 };
+const ROTTERDAM = { name: 'Rotterdam', lat: 51.9, lon: 4.4, radiusKm: 30 };
+const SHIPMENT = 'shp-dash-1';
+
+/** A ship on its lane from Kaohsiung, then turning for Sanya on Hainan (China), every fix in the past. */
+function hainanScenario() {
+  const route = buildPlannedRoute({ mode: 'sea', origin: KAOHSIUNG, destination: ROTTERDAM });
+  const voyage = alongRoute(route.legs[0]!.coordinates, 35, 60, 0);
+  const turnAt = voyage.findIndex((f) => f.lat < 18.5 && f.lon < 117);
+  const turn = voyage[turnAt]!;
+  const sanya = { lat: 18.6, lon: 109.6 };
+  const diverted: Fix[] = [];
+  for (let i = 1; i <= Math.ceil(haversineKm(turn, sanya) / 35) + 1; i++) {
+    const p = destinationPoint(turn, initialBearingDeg(turn, sanya), 35 * i);
+    diverted.push({ ts: turn.ts + i * HOUR, lat: p.lat, lon: p.lon, speedKmh: 35, satellites: 9, hdop: 0.9 });
+  }
+  const all = [...voyage.slice(0, turnAt + 1), ...diverted];
+  const shift = Date.now() - HOUR - all.at(-1)!.ts;
+  const shifted = all.map((f) => ({ ...f, ts: f.ts + shift }));
+  return { onLane: shifted.slice(0, turnAt + 1), diverted: shifted.slice(turnAt + 1) };
+}
+
+async function registerShipment() {
+  const key = generateDeviceKey();
+  const deviceId = `trk-${SHIPMENT}`;
+  expect(
+    (await cw.api('POST', '/v1/devices', { body: { id: deviceId, publicKeyJwk: key.publicJwk } })).status,
+  ).toBe(201);
+  const res = await cw.api('POST', '/v1/shipments', {
+    role: 'logistics',
+    body: {
+      id: SHIPMENT,
+      reference: 'AWB 176-12345675',
+      deviceId,
+      mode: 'sea',
+      origin: KAOHSIUNG,
+      destination: ROTTERDAM,
+      corridorKm: 50,
+      reportIntervalS: 3600,
+      chips: ['GPU-0001', 'GPU-0002'],
+    },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  tracker = new Tracker({ deviceId, key, mqttUrl: broker.url, clientId: `sim-${SHIPMENT}` });
+  await tracker.waitConnected();
+  return async (fixes: Fix[]) => {
+    for (let i = 0; i < fixes.length; i += 6) tracker!.send(fixes.slice(i, i + 6));
+    expect(await tracker!.waitAllAcked(60_000)).toBe(true);
+  };
+}
+
+/** Console errors and uncaught exceptions of a page; a refused resource (a 403/404 the page expects) is not one. */
+function watchProblems(page: Page) {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  page.on('console', (m) => {
+    if (
+      m.type() === 'error' &&
+      !/^Failed to load resource: the server responded with a status of 40[34]/.test(m.text())
+    )
+      problems.push(m.text());
+  });
+  return problems;
+}
+
+async function signIn(page: Page, token: string) {
+  await page.goto(cw.httpUrl);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#dashboard').waitFor({ state: 'visible' });
+}
+
+/** Whether chipwatch has the SSE stream yet (another part of the project builds it): decides which mode to expect. */
+async function streamMode(): Promise<'stream' | 'polling'> {
+  const abort = new AbortController();
+  const res = await fetch(`${cw.httpUrl}/v1/alerts/stream`, {
+    headers: { authorization: `Bearer ${await cw.token('compliance')}` },
+    signal: abort.signal,
+  });
+  abort.abort();
+  return res.status === 404 ? 'polling' : 'stream';
+}
+
+describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromium', () => {
+  let browser: Browser;
+  let send: (fixes: Fix[]) => Promise<void>;
+  const scenario = hainanScenario();
+
+  beforeAll(async () => {
+    if (!haveChromium) {
+      throw new Error(`CI=true but ${CHROMIUM} is missing: .ci/run must \`apt-get install -y chromium\``);
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
+    });
+    send = await registerShipment();
+    await send(scenario.onLane);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('shows a compliance user the shipment on the map, its alert arriving live, and acknowledges and resolves it', {
+    timeout: 120_000,
+  }, async () => {
+    const context = await browser.newContext({
+      viewport: { width: 1440, height: 900 },
+      acceptDownloads: true,
+    });
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    await signIn(page, await cw.token('compliance'));
+    await expect.poll(() => page.locator('#whoami-text').textContent()).toBe('test-compliance · compliance');
+
+    // The shipment: in the list with its status and progress, and as a marker inside the visible map.
+    const item = page.getByRole('button', {
+      name: new RegExp(`^${SHIPMENT}, AWB 176-12345675: in transit, [\\d.]+ %`),
+    });
+    await item.waitFor();
+    const marker = page.locator(`path.cw-shipment--${SHIPMENT}`);
+    await marker.waitFor();
+    const [m, map] = [await marker.boundingBox(), await page.locator('#map').boundingBox()];
+    expect(
+      m &&
+        map &&
+        m.x >= map.x &&
+        m.x + m.width <= map.x + map.width &&
+        m.y >= map.y &&
+        m.y <= map.y + map.height,
+    ).toBe(true);
+    // Restricted countries are shaded (China among them).
+    expect(await page.locator('path.cw-tier-restricted').count()).toBeGreaterThan(10);
+    await expect.poll(() => page.locator('#live-status').getAttribute('data-mode')).toBe(await streamMode());
+    await page.locator('#alerts-empty').waitFor(); // nothing wrong yet
+
+    // Chosen from the keyboard: its planned route, corridor, track and current position are drawn.
+    await item.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => item.getAttribute('aria-pressed')).toBe('true');
+    await page.locator('path.cw-planned-route').first().waitFor();
+    expect(await page.locator('path.cw-corridor').count()).toBeGreaterThan(0);
+    expect(await page.locator('path.cw-track').count()).toBeGreaterThan(0);
+    expect(await page.locator('path.cw-current-position').count()).toBe(1);
+    await expect.poll(() => page.locator('#detail-panel h2').textContent()).toBe(`Shipment ${SHIPMENT}`);
+
+    // The ship turns for Hainan while the page is open: the alert arrives without a reload, announced.
+    await send(scenario.diverted);
+    const entered = page.locator('li.alert-item[data-type="RESTRICTED_ZONE_ENTERED"]');
+    await entered.waitFor({ timeout: 30_000 });
+    expect(await entered.locator('.badge.severity-critical').textContent()).toBe('Critical');
+    await expect.poll(() => page.locator('#announce-urgent').textContent()).toMatch(/^New critical alert: /);
+    const alertId = (await entered.getAttribute('data-alert-id'))!;
+    // Newest first.
+    const ids = await page
+      .locator('li.alert-item')
+      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-alert-id'))));
+    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+
+    // Its evidence, the fix inside China, is circled on the map.
+    await entered.getByRole('button', { name: /^Show RESTRICTED_ZONE_ENTERED/ }).click();
+    await page.locator('path.cw-evidence').first().waitFor();
+    expect(await page.locator('#map-caption').textContent()).toContain('triggering fix');
+
+    await entered.getByRole('button', { name: /^Acknowledge RESTRICTED_ZONE_ENTERED/ }).click();
+    await expect.poll(() => entered.getAttribute('data-status')).toBe('acknowledged');
+    expect(await entered.getByRole('button', { name: /^Acknowledge/ }).count()).toBe(0);
+    const acked = await cw.api('GET', `/v1/alerts/${alertId}`, { role: 'compliance' });
+    expect(acked.body.status).toBe('acknowledged');
+    expect(acked.body.audit.at(-1)).toMatchObject({ actor: 'test-compliance', action: 'acknowledged' });
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: `${ARTIFACTS}dashboard.png` });
+
+    // Resolving needs a note: without one nothing is sent.
+    await entered.getByRole('button', { name: /^Resolve RESTRICTED_ZONE_ENTERED/ }).click();
+    await entered.getByRole('button', { name: 'Resolve alert' }).click();
+    await expect.poll(() => entered.locator('.field-error').textContent()).toContain('A note is required');
+    expect((await cw.api('GET', `/v1/alerts/${alertId}`, { role: 'compliance' })).body.status).toBe(
+      'acknowledged',
+    );
+    await entered
+      .getByLabel('Resolution note (required)')
+      .fill('Carrier confirmed a port call; licence on file.');
+    await entered.getByRole('button', { name: 'Resolve alert' }).click();
+    await entered.waitFor({ state: 'detached' }); // the default view shows open and acknowledged alerts only
+    const resolved = await cw.api('GET', `/v1/alerts/${alertId}`, { role: 'compliance' });
+    expect(resolved.body).toMatchObject({
+      status: 'resolved',
+      resolvedBy: 'test-compliance',
+      resolution: 'Carrier confirmed a port call; licence on file.',
+    });
+
+    // Every control has an accessible name.
+    const unnamed = await page.evaluate(`[...document.querySelectorAll('button, select, textarea, input')]
+      .filter((el) => el.offsetParent !== null)
+      .filter((el) => !(el.getAttribute('aria-label') || el.textContent.trim() || (el.id && document.querySelector('label[for="' + el.id + '"]'))))
+      .map((el) => el.outerHTML)`);
+    expect(unnamed).toEqual([]);
+
+    // The token lives in the tab's session storage: a reload stays signed in.
+    await page.reload();
+    await page.locator('#dashboard').waitFor({ state: 'visible' });
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('shows a logistics user shipments but no alert actions or evidence, on a tablet', {
+    timeout: 60_000,
+  }, async () => {
+    const context = await browser.newContext({ viewport: { width: 820, height: 1180 }, hasTouch: true });
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    await signIn(page, await cw.token('logistics'));
+    await page.locator(`path.cw-shipment--${SHIPMENT}`).waitFor();
+    await expect.poll(() => page.locator('#alerts-message').textContent()).toContain('for compliance staff');
+    await page.getByRole('button', { name: new RegExp(`^${SHIPMENT},`) }).click();
+    await page.locator('path.cw-planned-route').first().waitFor();
+    await expect.poll(() => page.locator('#detail-panel h2').textContent()).toBe(`Shipment ${SHIPMENT}`);
+    expect(await page.getByRole('button', { name: /Acknowledge|Resolve/ }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /evidence/i }).count()).toBe(0);
+    expect(await page.locator('#sites-panel').isHidden()).toBe(true);
+    // Tablet layout: nothing wider than the screen, the map a usable size above the panels.
+    const layout = (await page.evaluate(`({
+      overflow: document.documentElement.scrollWidth - window.innerWidth,
+      map: document.querySelector('#map').getBoundingClientRect().toJSON(),
+      alerts: document.querySelector('#alerts-panel').getBoundingClientRect().toJSON(),
+    })`)) as { overflow: number; map: Box; alerts: Box };
+    expect(layout.overflow).toBeLessThanOrEqual(0);
+    expect(layout.map.height).toBeGreaterThan(400);
+    expect(layout.map.width).toBeGreaterThan(700);
+    expect(layout.alerts.top).toBeGreaterThanOrEqual(layout.map.bottom);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-tablet-logistics.png` });
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('refuses a token chipwatch did not sign, and says why', async () => {
+    const page = await browser.newPage();
+    const forged = await mintToken(new TextEncoder().encode('another-secret-another-secret-0123456789'), {
+      sub: 'mallory',
+      role: 'admin' satisfies Role,
+      issuer: 'chipwatch',
+      ttlS: 600,
+    });
+    await page.goto(cw.httpUrl);
+    await page.getByLabel('API token').fill(forged);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect
+      .poll(() => page.locator('#signin-error').textContent())
+      .toMatch(/^chipwatch refused this token/);
+    expect(await page.locator('#dashboard').isHidden()).toBe(true);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    await page.close();
+  });
+
+  it('parses Server-Sent Events split anywhere, as the live feed receives them', async () => {
+    const page = await browser.newPage();
+    await page.goto(cw.httpUrl);
+    const events = await page.evaluate(`(async () => {
+      const { createSseParser } = await import('/dashboard/js/sse.js');
+      const out = [];
+      const p = createSseParser((e) => out.push(e));
+      const text = '\\uFEFF: keep-alive\\r\\nid: 7\\r\\nevent: alert\\r\\ndata: {"id":"1",\\r\\ndata: "type":"TAMPER"}\\r\\n\\r\\n' +
+        'data: no id\\n\\nid: 8\\nevent: alert\\ndata:{"id":"2"}\\n\\n';
+      // one character at a time: every split point, including between \\r and \\n
+      for (const ch of text) p.push(ch);
+      return out;
+    })()`);
+    expect(events).toEqual([
+      { id: '7', event: 'alert', data: '{"id":"1",\n"type":"TAMPER"}' },
+      { id: '7', event: 'message', data: 'no id' },
+      { id: '8', event: 'alert', data: '{"id":"2"}' },
+    ]);
+    await page.close();
+  });
+});
