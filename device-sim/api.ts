@@ -173,7 +173,10 @@ export async function apiList<T>(
     const res = await apiCall(apiUrl, token, 'GET', url);
     if (res.status !== 200) {
       const err = (res.body as { error?: { message?: string } } | undefined)?.error;
-      throw new ApiError(`GET ${url} answered ${res.status}: ${err?.message ?? JSON.stringify(res.body)}`, res.status);
+      throw new ApiError(
+        `GET ${url} answered ${res.status}: ${err?.message ?? JSON.stringify(res.body)}`,
+        res.status,
+      );
     }
     const page = res.body as { items: T[]; nextCursor: string | null };
     items.push(...page.items);

@@ -1,11 +1,15 @@
-// `npm run sim`: registers simulated trackers, publishes signed telemetry at a rate, and reports what was acked.
+// `npm run sim`: three modes. `--scenario NAME|mixed` plays named scenarios on a simulated clock and judges the alerts
+// chipwatch raises; `--load` publishes pre-signed messages and measures rate and ack latency; without either it
+// registers trackers, publishes signed telemetry along a line at a rate, and reports what was acked.
 
 import { randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolveToken } from './api.ts';
 import { type SimDevice, startFleet, stopFleet } from './fleet.ts';
 import type { DeviceAlg } from './keys.ts';
+import { runLoadCommand } from './load-cli.ts';
 import type { LatLon } from './route.ts';
+import { runScenarioCommand } from './scenario-cli.ts';
 import { fleetLatenciesMs, fleetTotals, percentile } from './stats.ts';
 
 const DRAIN_TIMEOUT_MS = 30_000;
@@ -65,8 +69,40 @@ const program = new Command('device-sim')
     'chipwatch data folder holding the generated JWT secret',
     process.env.DATA_DIR ?? './data',
   )
-  .option('--devices <n>', 'simulated trackers', intIn('--devices', 1, 100_000), 1)
-  .option('--rate <r>', 'messages per second, all trackers together', positiveNumber('--rate'), 10)
+  .option(
+    '--scenario <name>',
+    'play a named scenario (device-sim/scenarios/NAME.json), or mixed: all of them',
+  )
+  .option('--speedup <x>', 'simulated seconds per real second (scenarios)', positiveNumber('--speedup'), 3600)
+  .option('--seed <n>', 'seed of the GPS noise and RTT jitter (scenarios)', intIn('--seed', 0, 2 ** 31), 1)
+  .option(
+    '--settle <s>',
+    'seconds to wait for timer-driven alerts after the last ack',
+    positiveNumber('--settle'),
+    20,
+  )
+  .option('--json', 'print the result as JSON on stdout (scenarios, load)')
+  .option(
+    '--load',
+    'load mode: pre-signed messages at --rate (or as fast as acks return), latency percentiles',
+  )
+  .option(
+    '--load-file <file>',
+    'load mode: publish these pre-signed JSON lines instead of registering and signing',
+  )
+  .option(
+    '--messages <n>',
+    'load mode: messages in total (default rate × duration)',
+    intIn('--messages', 1, 10_000_000),
+  )
+  .option('--window <n>', 'load mode: most unacked messages in flight', intIn('--window', 1, 1_000_000), 2000)
+  .option('--connections <n>', 'load mode: MQTT connections', intIn('--connections', 1, 64), 4)
+  .option('--devices <n>', 'simulated trackers (scenarios: instances)', intIn('--devices', 1, 100_000))
+  .option(
+    '--rate <r>',
+    'messages per second, all trackers together (load: unset = as fast as acks return)',
+    positiveNumber('--rate'),
+  )
   .option('--duration <s>', 'seconds to publish', positiveNumber('--duration'), 30)
   .option('--records <k>', 'fixes per message', intIn('--records', 1, 500), 1)
   .option('--from <lat,lon>', 'start of the track', latLon, { lat: 22.61, lon: 120.27 })
@@ -80,13 +116,23 @@ const program = new Command('device-sim')
     `sim-${randomBytes(2).toString('hex')}`,
   );
 
-interface Opts {
+export interface Opts {
   api: string;
   mqtt: string;
   token?: string;
   dataDir: string;
-  devices: number;
-  rate: number;
+  scenario?: string;
+  speedup: number;
+  seed: number;
+  settle: number;
+  json?: boolean;
+  load?: boolean;
+  loadFile?: string;
+  messages?: number;
+  window: number;
+  connections: number;
+  devices?: number;
+  rate?: number;
   duration: number;
   records: number;
   from: LatLon;
@@ -104,7 +150,11 @@ function progressLine(devices: readonly SimDevice[], startMs: number): string {
 }
 
 /** Publishes `rate` messages a second in total, round-robin over the devices, until the duration or a stop. */
-function publish(devices: readonly SimDevice[], o: Opts, stopped: () => boolean): Promise<void> {
+function publish(
+  devices: readonly SimDevice[],
+  o: Opts & { rate: number },
+  stopped: () => boolean,
+): Promise<void> {
   const total = Math.max(1, Math.round(o.rate * o.duration));
   // Records tile each device's reporting interval, so fixes never share a timestamp or go back in time.
   const recordStepMs = (devices.length / o.rate / o.records) * 1000;
@@ -132,6 +182,13 @@ function publish(devices: readonly SimDevice[], o: Opts, stopped: () => boolean)
 }
 
 async function main(o: Opts): Promise<number> {
+  if (o.load || o.loadFile) return runLoadCommand(o);
+  if (o.scenario) return runScenarioCommand(o);
+  const legacy = { ...o, devices: o.devices ?? 1, rate: o.rate ?? 10 };
+  return rateMode(legacy);
+}
+
+async function rateMode(o: Opts & { devices: number; rate: number }): Promise<number> {
   const token = await resolveToken({ ...(o.token ? { token: o.token } : {}), dataDir: o.dataDir });
   const devices = await startFleet({
     count: o.devices,
@@ -179,6 +236,8 @@ async function main(o: Opts): Promise<number> {
 }
 
 const opts = program.parse().opts<Opts>();
+if (opts.scenario && (opts.load || opts.loadFile))
+  program.error('--scenario and --load are separate modes: pick one');
 main(opts).then(
   (code) => process.exit(code),
   (err: unknown) => {

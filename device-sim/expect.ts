@@ -84,13 +84,17 @@ export function judge(o: {
     ...tally(o.alerts.map((a) => a.type).filter((t) => !expectedAlerts.has(t) && !allow.has(t))).map(
       ([type, count]) => ({ kind: 'alert' as const, type, count }),
     ),
-    ...tally(o.rejections.map((r) => r.reason).filter((t) => !expectedRejections.has(t))).map(([type, count]) => ({
-      kind: 'rejection' as const,
-      type,
-      count,
-    })),
+    ...tally(o.rejections.map((r) => r.reason).filter((t) => !expectedRejections.has(t))).map(
+      ([type, count]) => ({
+        kind: 'rejection' as const,
+        type,
+        count,
+      }),
+    ),
   ];
-  const allowed = [...new Set(o.alerts.map((a) => a.type).filter((t) => !expectedAlerts.has(t) && allow.has(t)))];
+  const allowed = [
+    ...new Set(o.alerts.map((a) => a.type).filter((t) => !expectedAlerts.has(t) && allow.has(t))),
+  ];
   const fixesOk = !o.fixes || o.fixes.sent === o.fixes.stored;
   return {
     ok: lines.every((l) => l.ok) && unexpected.length === 0 && fixesOk,

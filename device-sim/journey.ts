@@ -64,14 +64,21 @@ function cumulative(path: Position[]): number[] {
 export function legPath(mode: TransportMode, from: LatLon, to: LatLon, roadPath?: Position[]): Position[] {
   if (mode === 'road') {
     const coordinates: Position[] = [[from.lon, from.lat], ...(roadPath ?? []), [to.lon, to.lat]];
-    return buildPlannedRoute({ mode, origin: from, destination: to, route: { type: 'LineString', coordinates } })
-      .legs[0]!.coordinates;
+    return buildPlannedRoute({
+      mode,
+      origin: from,
+      destination: to,
+      route: { type: 'LineString', coordinates },
+    }).legs[0]!.coordinates;
   }
   return buildPlannedRoute({ mode, origin: from, destination: to }).legs[0]!.coordinates;
 }
 
 /** Time to fly `km`: climb and descent at the mean of slow and cruise speed, the rest at cruise. */
-function airDurationMs(km: number, cruiseKmh: number): { totalMs: number; climbMs: number; descentMs: number } {
+function airDurationMs(
+  km: number,
+  cruiseKmh: number,
+): { totalMs: number; climbMs: number; descentMs: number } {
   const mean = (AIR.slowKmh + cruiseKmh) / 2;
   const rampKm = (mean * (AIR.climbMs + AIR.descentMs)) / HOUR_MS;
   const scale = Math.min(1, km / rampKm);
@@ -149,7 +156,11 @@ export function airProfile(m: Motion, ms: number): { km: number; speedKmh: numbe
   const altTop = AIR.cruiseAltM * Math.min(1, climbMs / AIR.climbMs);
   if (t < climbMs) {
     const v = v0 + ((vc - v0) * t) / climbMs;
-    return { km: v0 * t + ((vc - v0) * t * t) / (2 * climbMs), speedKmh: v * HOUR_MS, altM: (altTop * t) / climbMs };
+    return {
+      km: v0 * t + ((vc - v0) * t * t) / (2 * climbMs),
+      speedKmh: v * HOUR_MS,
+      altM: (altTop * t) / climbMs,
+    };
   }
   if (t < climbMs + cruiseMs) {
     return { km: climbKm + vc * (t - climbMs), speedKmh: m.cruiseKmh, altM: altTop };
@@ -179,7 +190,15 @@ export function journeyState(j: Journey, ms: number): TrueState {
   const dwell = j.dwells.find((d) => ms >= d.startMs && ms < d.endMs);
   const place = dwell?.at ?? lastPlace(j, ms);
   const mode = dwell?.mode ?? (j.motions.find((m) => m.startMs >= ms) ?? j.motions.at(-1)!).mode;
-  return { lat: place.lat, lon: normalizeLon(place.lon), speedKmh: 0, headingDeg: 0, altM: 0, mode, moving: false };
+  return {
+    lat: place.lat,
+    lon: normalizeLon(place.lon),
+    speedKmh: 0,
+    headingDeg: 0,
+    altM: 0,
+    mode,
+    moving: false,
+  };
 }
 
 /** The end of the last leg finished by `ms` (the origin before the first). */
@@ -198,7 +217,8 @@ export function legFractionMs(j: Journey, leg: number, fraction: number): number
   let hi = m.endMs;
   for (let i = 0; i < 60; i++) {
     const mid = (lo + hi) / 2;
-    const km = m.mode === 'air' ? airProfile(m, mid - m.startMs).km : (m.cruiseKmh * (mid - m.startMs)) / HOUR_MS;
+    const km =
+      m.mode === 'air' ? airProfile(m, mid - m.startMs).km : (m.cruiseKmh * (mid - m.startMs)) / HOUR_MS;
     if (km < target) lo = mid;
     else hi = mid;
   }

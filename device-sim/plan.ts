@@ -139,7 +139,9 @@ function stateFn(journey: Journey, events: ScenarioEvent[]): (ms: number) => Tru
 
 function scenarioEndMs(s: Scenario, journey: Journey | undefined): number {
   if (s.durationH !== undefined) return s.durationH * HOUR_MS;
-  let end = journey?.endMs ?? 0;
+  let end = journey
+    ? journey.endMs + eventsOf(s.events, 'stop', journey).reduce((h, x) => h + x.e.forH, 0) * HOUR_MS
+    : 0;
   const divert = journey ? eventsOf(s.events, 'divert', journey)[0] : undefined;
   const dark = journey ? eventsOf(s.events, 'dark', journey)[0] : undefined;
   if (divert) end = divert.atMs + divert.e.forH * HOUR_MS;
@@ -154,7 +156,12 @@ function scenarioEndMs(s: Scenario, journey: Journey | undefined): number {
 function temperatureC(state: TrueState, ms: number, random: () => number): number {
   const dayPhase = Math.sin((2 * Math.PI * (ms / HOUR_MS - 9)) / 24);
   // A cargo hold at cruise altitude is cool; a container at sea follows the water; a truck the air outside.
-  const base = state.mode === 'air' && state.altM > 3000 ? 8 : state.mode === 'sea' ? 24 + 2 * dayPhase : 18 + 6 * dayPhase;
+  const base =
+    state.mode === 'air' && state.altM > 3000
+      ? 8
+      : state.mode === 'sea'
+        ? 24 + 2 * dayPhase
+        : 18 + 6 * dayPhase;
   return round(base + 0.4 * gaussian(random), 1);
 }
 
@@ -162,15 +169,27 @@ function inWindows(windows: [number, number][], ms: number): [number, number] | 
   return windows.find(([a, b]) => ms >= a && ms < b);
 }
 
-function planTelemetry(s: Scenario, journey: Journey, spanMs: number, opts: PlanOptions, random: () => number) {
+function planTelemetry(
+  s: Scenario,
+  journey: Journey,
+  spanMs: number,
+  opts: PlanOptions,
+  random: () => number,
+) {
   const sh = s.shipment!;
   const events = s.events;
   const state = stateFn(journey, events);
   const intervalS = (m: TransportMode) => sh.reportIntervalS?.[m] ?? DEFAULT_REPORT_INTERVAL_S[m];
   const noiseM = opts.noiseM ?? 5;
-  const dark = eventsOf(events, 'dark', journey).map((d): [number, number] => [d.atMs, d.atMs + d.e.forH * HOUR_MS]);
+  const dark = eventsOf(events, 'dark', journey).map((d): [number, number] => [
+    d.atMs,
+    d.atMs + d.e.forH * HOUR_MS,
+  ]);
   const offline: [number, number][] = [
-    ...eventsOf(events, 'offline', journey).map((d): [number, number] => [d.atMs, d.atMs + d.e.forH * HOUR_MS]),
+    ...eventsOf(events, 'offline', journey).map((d): [number, number] => [
+      d.atMs,
+      d.atMs + d.e.forH * HOUR_MS,
+    ]),
     ...journey.motions.filter((m) => m.offline).map((m): [number, number] => [m.startMs, m.endMs]),
   ];
   const lights = eventsOf(events, 'light', journey);
@@ -280,18 +299,32 @@ function attacks(s: Scenario, journey: Journey, plannedAt: (ms: number) => LatLo
   const out: Action[] = [];
   for (const { atMs, e } of eventsOf(s.events, 'forge', journey)) {
     // The forger claims the shipment already reached its destination.
-    out.push({ atMs, kind: 'forge', records: Array.from({ length: e.count }, (_, i) => fake(atMs, dest, i)) });
+    out.push({
+      atMs,
+      kind: 'forge',
+      records: Array.from({ length: e.count }, (_, i) => fake(atMs, dest, i)),
+    });
   }
-  for (const { atMs, e } of eventsOf(s.events, 'replay', journey)) out.push({ atMs, kind: 'replay', count: e.count });
+  for (const { atMs, e } of eventsOf(s.events, 'replay', journey))
+    out.push({ atMs, kind: 'replay', count: e.count });
   for (const { atMs, e } of eventsOf(s.events, 'clone', journey)) {
     const here = plannedAt(atMs);
     const away = destinationPoint(here, 45, 40);
-    out.push({ atMs, kind: 'clone', records: Array.from({ length: e.count }, (_, i) => fake(atMs, away, i)) });
+    out.push({
+      atMs,
+      kind: 'clone',
+      records: Array.from({ length: e.count }, (_, i) => fake(atMs, away, i)),
+    });
   }
   return out;
 }
 
-function attestations(site: ScenarioSite, spanMs: number, arrivalMs: number | undefined, random: () => number): Action[] {
+function attestations(
+  site: ScenarioSite,
+  spanMs: number,
+  arrivalMs: number | undefined,
+  random: () => number,
+): Action[] {
   const out: Action[] = [];
   const from = (site.fromH ?? 0) * HOUR_MS;
   const until = Math.min(spanMs, (site.untilH ?? Number.POSITIVE_INFINITY) * HOUR_MS);
@@ -328,7 +361,9 @@ export function planScenario(s: Scenario, opts: PlanOptions): Plan {
     const at = stateFn(journey, s.events);
     actions.push(...attacks(s, journey, at));
     const modes = new Set(journey.motions.map((m) => m.mode));
-    reportIntervalS = Math.max(...[...modes].map((m) => s.shipment!.reportIntervalS?.[m] ?? DEFAULT_REPORT_INTERVAL_S[m]));
+    reportIntervalS = Math.max(
+      ...[...modes].map((m) => s.shipment!.reportIntervalS?.[m] ?? DEFAULT_REPORT_INTERVAL_S[m]),
+    );
   }
   // Chips count as delivered once the last leg ends: the next fix lies inside the destination radius.
   const arrivalMs = journey?.motions.at(-1)?.endMs;

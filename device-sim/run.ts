@@ -136,7 +136,12 @@ function shipmentBody(inst: Instance, speedup: number): { body: Record<string, u
     chips: inst.chips,
     plannedStops: journey.dwells
       .filter((d) => d.transfer)
-      .map((d) => ({ ...(d.at.name ? { name: d.at.name } : {}), lat: d.at.lat, lon: d.at.lon, radiusKm: 25 })),
+      .map((d) => ({
+        ...(d.at.name ? { name: d.at.name } : {}),
+        lat: d.at.lat,
+        lon: d.at.lon,
+        radiusKm: 25,
+      })),
     params,
     ...(sh.corridorKm === undefined ? {} : { corridorKm: sh.corridorKm }),
     ...(sh.restrictedCountries ? { restrictedCountries: sh.restrictedCountries } : {}),
@@ -147,7 +152,8 @@ function shipmentBody(inst: Instance, speedup: number): { body: Record<string, u
 
 async function provision(o: RunOptions, insts: Instance[], warnings: string[]): Promise<void> {
   const landmarks = new Map<string, { id: string; lat: number; lon: number }>();
-  for (const inst of insts) for (const s of inst.scenario.sites ?? []) for (const l of s.landmarks) landmarks.set(l.id, l);
+  for (const inst of insts)
+    for (const s of inst.scenario.sites ?? []) for (const l of s.landmarks) landmarks.set(l.id, l);
   for (const l of landmarks.values()) {
     await apiCreate(
       o.apiUrl,
@@ -220,7 +226,10 @@ async function provision(o: RunOptions, insts: Instance[], warnings: string[]): 
 }
 
 function allTrackers(insts: Instance[]): Tracker[] {
-  return insts.flatMap((i) => [...(i.tracker ? [i.tracker] : []), ...[...i.sites.values()].map((s) => s.tracker)]);
+  return insts.flatMap((i) => [
+    ...(i.tracker ? [i.tracker] : []),
+    ...[...i.sites.values()].map((s) => s.tracker),
+  ]);
 }
 
 async function waitUntil(clock: SimClock, simMs: number, signal?: AbortSignal): Promise<void> {
@@ -264,7 +273,10 @@ async function execute(o: RunOptions, inst: Instance, a: Action, simAt: number):
     }
     case 'attest': {
       const site = inst.sites.get(a.site)!;
-      const extra = Array.from({ length: a.extraChips }, (_, k) => `${site.id}-X-${String(k + 1).padStart(4, '0')}`);
+      const extra = Array.from(
+        { length: a.extraChips },
+        (_, k) => `${site.id}-X-${String(k + 1).padStart(4, '0')}`,
+      );
       site.tracker.sendAttestation(
         {
           location: a.location,
@@ -290,7 +302,10 @@ async function play(o: RunOptions, clock: SimClock, inst: Instance): Promise<voi
   }
 }
 
-function belongs(inst: Instance, a: { shipmentId?: string | null; deviceId: string | null; siteId: string | null }) {
+function belongs(
+  inst: Instance,
+  a: { shipmentId?: string | null; deviceId: string | null; siteId: string | null },
+) {
   const siteIds = new Set([...inst.sites.values()].map((s) => s.id));
   return (
     (inst.shipmentId !== undefined && a.shipmentId === inst.shipmentId) ||
@@ -313,21 +328,31 @@ async function observe(o: RunOptions, inst: Instance) {
   const alerts = new Map<string, ObservedAlert>();
   for (const p of alertPaths) {
     // Filtered here too: a chipwatch that does not know a filter ignores it and answers every alert.
-    for (const a of await apiList<ObservedAlert>(o.apiUrl, o.token, p, 5000)) if (belongs(inst, a)) alerts.set(a.id, a);
+    for (const a of await apiList<ObservedAlert>(o.apiUrl, o.token, p, 5000))
+      if (belongs(inst, a)) alerts.set(a.id, a);
   }
   const rejections: ObservedRejection[] = [];
   for (const p of rejectionPaths) {
-    for (const r of await apiList<ObservedRejection>(o.apiUrl, o.token, p, 5000)) if (belongs(inst, r)) rejections.push(r);
+    for (const r of await apiList<ObservedRejection>(o.apiUrl, o.token, p, 5000))
+      if (belongs(inst, r)) rejections.push(r);
   }
   return { alerts: [...alerts.values()], rejections };
 }
 
 async function storedFixes(o: RunOptions, deviceId: string): Promise<number> {
-  const items = await apiList<unknown>(o.apiUrl, o.token, `/v1/devices/${encodeURIComponent(deviceId)}/positions?limit=10000`);
+  const items = await apiList<unknown>(
+    o.apiUrl,
+    o.token,
+    `/v1/devices/${encodeURIComponent(deviceId)}/positions?limit=10000`,
+  );
   return items.length;
 }
 
-function verdictOf(inst: Instance, seen: { alerts: ObservedAlert[]; rejections: ObservedRejection[] }, fixes?: number) {
+function verdictOf(
+  inst: Instance,
+  seen: { alerts: ObservedAlert[]; rejections: ObservedRejection[] },
+  fixes?: number,
+) {
   return judge({
     expect: inst.scenario.expect,
     allow: inst.scenario.allow,
@@ -397,7 +422,10 @@ export async function runScenarios(o: RunOptions): Promise<RunReport> {
     // Checks run in the transaction that stores the fix, so acked means judged; only timers need more time.
     const deadline = Date.now() + (o.settleMs ?? 20_000);
     let seen = await Promise.all(insts.map((i) => observe(o, i)));
-    while (Date.now() < deadline && !insts.every((inst, k) => verdictOf(inst, seen[k]!).lines.every((l) => l.ok))) {
+    while (
+      Date.now() < deadline &&
+      !insts.every((inst, k) => verdictOf(inst, seen[k]!).lines.every((l) => l.ok))
+    ) {
       await sleep(500);
       seen = await Promise.all(insts.map((i) => observe(o, i)));
     }

@@ -12,10 +12,18 @@ const lat = z.number().min(-90).max(90);
 const lon = z.number().min(-180).max(180);
 const latLon = z.object({ lat, lon }).strict();
 const place = z
-  .object({ name: z.string().max(200).optional(), lat, lon, radiusKm: z.number().positive().max(2000).optional() })
+  .object({
+    name: z.string().max(200).optional(),
+    lat,
+    lon,
+    radiusKm: z.number().positive().max(2000).optional(),
+  })
   .strict();
 const mode = z.enum(['sea', 'air', 'road']);
-const hours = z.number().min(0).max(24 * 365);
+const hours = z
+  .number()
+  .min(0)
+  .max(24 * 365);
 
 /** When an incident starts: hours after the scenario starts, or a fraction of one leg's distance. */
 const at = z.union([
@@ -39,7 +47,15 @@ const leg = z
 
 const event = z.discriminatedUnion('type', [
   // Leaves the route at `at` for `toward` and stays there once reached; the scenario ends `forH` later.
-  z.object({ type: z.literal('divert'), at, toward: latLon, speedKmh: z.number().positive().optional(), forH: hours }).strict(),
+  z
+    .object({
+      type: z.literal('divert'),
+      at,
+      toward: latLon,
+      speedKmh: z.number().positive().optional(),
+      forH: hours,
+    })
+    .strict(),
   // Records nothing for `forH`; reappears `shiftKm` to the `side` of its course and carries on for `afterH`.
   z
     .object({
@@ -58,7 +74,14 @@ const event = z.discriminatedUnion('type', [
   z.object({ type: z.literal('tamper'), at }).strict(),
   z.object({ type: z.literal('light'), at, forH: hours, lux: z.number().positive() }).strict(),
   // One reported fix `km` away on `bearingDeg` (a spoofed GNSS receiver); the next is true again.
-  z.object({ type: z.literal('teleport'), at, km: z.number().positive(), bearingDeg: z.number().min(0).max(360) }).strict(),
+  z
+    .object({
+      type: z.literal('teleport'),
+      at,
+      km: z.number().positive(),
+      bearingDeg: z.number().min(0).max(360),
+    })
+    .strict(),
   // `fixes` reports with exactly the same coordinates while the speed says it moves (a replayed GNSS track).
   z.object({ type: z.literal('frozen'), at, fixes: z.number().int().min(2).max(100) }).strict(),
   // An attacker without the key publishes `count` fabricated messages under the tracker's kid.
@@ -80,7 +103,11 @@ const shipment = z
     corridorKm: z.number().positive().max(2000).optional(),
     /** Report interval per mode, seconds (default sea 3600, air 900, road 300). */
     reportIntervalS: z
-      .object({ sea: z.number().int().min(10), air: z.number().int().min(10), road: z.number().int().min(10) })
+      .object({
+        sea: z.number().int().min(10),
+        air: z.number().int().min(10),
+        road: z.number().int().min(10),
+      })
       .partial()
       .strict()
       .optional(),
@@ -102,13 +129,19 @@ const site = z
     lat,
     lon,
     radiusKm: z.number().positive().max(2000),
-    country: z.string().regex(/^[A-Z]{2}$/).optional(),
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/)
+      .optional(),
     /** Where the servers really are: RTTs are measured from here (default: the registered point). */
     actualLocation: latLon.optional(),
     /** What its attestations claim (default: the registered point). */
     claimedLocation: latLon.optional(),
     landmarks: z.array(landmark).min(1).max(20),
-    attestEveryH: z.number().positive().max(24 * 30),
+    attestEveryH: z
+      .number()
+      .positive()
+      .max(24 * 30),
     fromH: hours.optional(),
     untilH: hours.optional(),
     /** Serials it attests: the scenario shipment's chips (once delivered, or from the start), and extra ones. */
@@ -167,7 +200,9 @@ export function parseScenario(name: string, raw: unknown): NamedScenario {
   const s = r.data;
   const siteKeys = new Set((s.sites ?? []).map((x) => x.key));
   if (s.shipment?.destinationSite && !siteKeys.has(s.shipment.destinationSite)) {
-    throw new Error(`scenario ${name}: shipment.destinationSite ${s.shipment.destinationSite} is not one of its sites`);
+    throw new Error(
+      `scenario ${name}: shipment.destinationSite ${s.shipment.destinationSite} is not one of its sites`,
+    );
   }
   if (!s.shipment && s.events.length > 0) throw new Error(`scenario ${name}: events need a shipment`);
   return { name, scenario: s };
@@ -182,7 +217,8 @@ export function scenarioNames(dir = SCENARIO_DIR): string[] {
 }
 
 export function loadScenario(name: string, dir = SCENARIO_DIR): NamedScenario {
-  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`scenario names are lower-case words joined by -, got ${name}`);
+  if (!/^[a-z0-9-]+$/.test(name))
+    throw new Error(`scenario names are lower-case words joined by -, got ${name}`);
   let text: string;
   try {
     text = readFileSync(join(dir, `${name}.json`), 'utf8');

@@ -118,3 +118,10 @@ export function formatValue(v) {
 
 /** Safe for a CSS class name: ids may hold `.` and `:`. */
 export const cssId = (id) => String(id).replace(/[^A-Za-z0-9_-]/g, '_');
+
+/** The feasible region's GeoJSON geometry: given bare, or inside `{ kind, geometry, disks, … }`. */
+export function regionGeometry(site) {
+  const r = site.feasibleRegion;
+  if (!r) return null;
+  return typeof r.type === 'string' ? r : (r.geometry ?? null);
+}

@@ -2,7 +2,7 @@
 // policy tier, custom zones outlined, shipments, the selected shipment's route, corridor and track, alert evidence,
 // and sites. Only drawing here; what to draw comes from main.js.
 import * as L from '/dashboard/vendor/leaflet/leaflet-src.esm.js';
-import { AGE_CLASSES, cssId, SEVERITY_COLOR, TIER_STYLE, trackRuns } from './format.js';
+import { AGE_CLASSES, cssId, regionGeometry, SEVERITY_COLOR, TIER_STYLE, trackRuns } from './format.js';
 
 const SHIPMENT_COLOR = {
   planned: '#475569',
@@ -25,6 +25,9 @@ export function createMap(element) {
     ],
     attributionControl: false,
   });
+  // Leaflet measures its container once and on window resizes only; the grid changes the map's size as panels fill
+  // in and layouts switch (laptop, tablet), which would leave layers clipped to the old size.
+  new ResizeObserver(() => map.invalidateSize({ pan: false })).observe(element);
   L.control.attribution({ prefix: 'Leaflet · Natural Earth' }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
   // Panes order the layers whatever order they are added in: land, zones, shipment, evidence, points.
@@ -253,8 +256,22 @@ export function createMap(element) {
         }).addTo(siteDetail);
         bounds.extend(circle.getBounds());
       }
-      if (site.feasibleRegion) {
-        const region = L.geoJSON(site.feasibleRegion, {
+      // Each landmark's disk: light could not have made the round trip from farther away.
+      for (const d of site.feasibleRegion?.disks ?? []) {
+        L.circle([d.lat, d.lon], {
+          pane: 'zones',
+          interactive: false,
+          className: 'cw-landmark-disk',
+          radius: d.radiusKm * 1000,
+          color: '#047857',
+          weight: 1,
+          opacity: 0.5,
+          fill: false,
+        }).addTo(siteDetail);
+      }
+      const geometry = regionGeometry(site);
+      if (geometry) {
+        const region = L.geoJSON(geometry, {
           pane: 'zones',
           style: {
             className: 'cw-feasible-region',
@@ -268,6 +285,21 @@ export function createMap(element) {
           .bindTooltip('feasible region from the latest round-trip times')
           .addTo(siteDetail);
         if (region.getBounds().isValid()) bounds.extend(region.getBounds());
+      }
+      const claimed = site.lastAttestation?.location;
+      if (claimed) {
+        L.circleMarker([claimed.lat, claimed.lon], {
+          pane: 'points',
+          className: 'cw-site-claimed',
+          radius: 5,
+          color: '#0f766e',
+          weight: 2,
+          fillColor: '#0f766e',
+          fillOpacity: 1,
+        })
+          .bindTooltip(`location the site claims in its latest attestation`)
+          .addTo(siteDetail);
+        bounds.extend([claimed.lat, claimed.lon]);
       }
       if (bounds.isValid()) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 9 });
     },

@@ -20,7 +20,13 @@ import { dashboardRouter, policyRouter } from './dashboard.ts';
 import { docsRouter } from './docs.ts';
 import { errorBody, onError } from './errors.ts';
 import { createRouter, defineRoute, json, registerSecurity, z } from './openapi.ts';
-import { createRateLimiter, rateLimit, type RateLimiter, setRateLimitHeaders, tooManyRequests } from './rate-limit.ts';
+import {
+  createRateLimiter,
+  type RateLimiter,
+  rateLimit,
+  setRateLimitHeaders,
+  tooManyRequests,
+} from './rate-limit.ts';
 import { alertStreamRouter } from './routes/alert-stream.ts';
 import { alertsRouter } from './routes/alerts.ts';
 import { channelsRouter, deliveriesRouter } from './routes/channels.ts';
@@ -169,7 +175,10 @@ function clientAddress(c: Context): string {
  * Authenticates, then limits per token `sub`. A request whose token fails counts against its address instead,
  * so guessing tokens is limited too, and a forged `sub` can neither dodge a limit nor drain someone else's.
  */
-function authenticateAndLimit(auth: MiddlewareHandler<AppEnv>, limiter: RateLimiter): MiddlewareHandler<AppEnv> {
+function authenticateAndLimit(
+  auth: MiddlewareHandler<AppEnv>,
+  limiter: RateLimiter,
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     try {
       await auth(c, async () => {});
@@ -210,7 +219,11 @@ function accessLog(log: Logger): MiddlewareHandler<AppEnv> {
 /** Liveness, readiness and metrics: public, documented like every other route. */
 function healthRouter(health: Health, metrics: Metrics) {
   const r = createRouter();
-  const readiness = z.object({ status: z.enum(['ready', 'not ready']), database: z.boolean(), broker: z.boolean() });
+  const readiness = z.object({
+    status: z.enum(['ready', 'not ready']),
+    database: z.boolean(),
+    broker: z.boolean(),
+  });
   r.openapi(
     defineRoute({
       method: 'get',
@@ -250,7 +263,8 @@ function healthRouter(health: Health, metrics: Metrics) {
         },
       },
     }),
-    async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
+    async (c) =>
+      c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
   );
   return r;
 }

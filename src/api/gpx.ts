@@ -26,7 +26,10 @@ export interface GpxInput {
 
 /** The five characters XML gives meaning to; everything user-supplied goes through here. */
 export function xmlEscape(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[ch]};`);
+  return s.replace(
+    /[&<>"']/g,
+    (ch) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[ch]};`,
+  );
 }
 
 /** GPX wants longitudes in [-180, 180); planned legs are stored unwrapped across the antimeridian. */

@@ -58,7 +58,9 @@ const authErrors = {
   ),
   403: error('FORBIDDEN: the token is valid, but its role may not call this route'),
 } as const;
-const queryErrors = { 400: error('BAD_REQUEST: a query parameter is invalid (the message names it)') } as const;
+const queryErrors = {
+  400: error('BAD_REQUEST: a query parameter is invalid (the message names it)'),
+} as const;
 const paramErrors = { 404: error('NOT_FOUND: nothing has this id') } as const;
 const bodyErrors = {
   400: error('BAD_REQUEST: the body is not JSON, or a query parameter is invalid'),

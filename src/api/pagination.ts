@@ -12,7 +12,10 @@ export function decodeCursor(cursor: string | undefined, arity: number): unknown
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(key) && key.length === arity) return key;
   } catch {}
-  throw new AppError('BAD_REQUEST', 'cursor is not one this API issued: pass nextCursor from the previous page');
+  throw new AppError(
+    'BAD_REQUEST',
+    'cursor is not one this API issued: pass nextCursor from the previous page',
+  );
 }
 
 /** A list answer: the items, and a cursor to the next page when this one is full. */

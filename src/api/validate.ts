@@ -18,7 +18,9 @@ export function describeIssues(error: z.ZodError, whole = 'body'): string {
  * Throwing (rather than returning a response) sends it through the one `onError`.
  */
 export function validationHook(
-  result: { target: string; success: true; data: unknown } | { target: string; success: false; error: z.ZodError },
+  result:
+    | { target: string; success: true; data: unknown }
+    | { target: string; success: false; error: z.ZodError },
   c: Context,
 ): void {
   if (result.success) return;

@@ -14,7 +14,10 @@ export type AlertType =
   | 'ATTESTATION_LOCATION_MISMATCH'
   | 'ATTESTATION_RTT_IMPLAUSIBLE'
   | 'CHIP_AT_UNEXPECTED_SITE'
-  | 'CHIP_MISSING';
+  | 'CHIP_MISSING'
+  | 'SIGNATURE_INVALID'
+  | 'UNKNOWN_KEY'
+  | 'REPLAY';
 
 export type Severity = 'info' | 'warning' | 'critical';
 
@@ -32,6 +35,9 @@ export const SEVERITY: Record<AlertType, Severity> = {
   ATTESTATION_RTT_IMPLAUSIBLE: 'critical',
   CHIP_AT_UNEXPECTED_SITE: 'critical',
   CHIP_MISSING: 'warning',
+  SIGNATURE_INVALID: 'warning',
+  UNKNOWN_KEY: 'warning',
+  REPLAY: 'warning',
 };
 
 /** A telemetry record as the checks see it (epoch ms). */

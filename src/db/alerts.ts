@@ -193,6 +193,7 @@ export interface AlertQuery {
   type?: string;
   shipmentId?: string;
   deviceId?: string;
+  siteId?: string;
   severity?: string;
   limit: number;
   beforeId?: number;
@@ -204,6 +205,7 @@ export async function listAlerts(db: Queryable, q: AlertQuery): Promise<AlertVie
       WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR type = $2)
         AND ($3::text IS NULL OR shipment_id = $3) AND ($4::text IS NULL OR device_id = $4)
         AND ($5::text IS NULL OR severity = $5) AND ($7::bigint IS NULL OR id < $7)
+        AND ($8::text IS NULL OR site_id = $8)
       ORDER BY id DESC LIMIT $6`,
     [
       q.status ?? null,
@@ -213,6 +215,7 @@ export async function listAlerts(db: Queryable, q: AlertQuery): Promise<AlertVie
       q.severity ?? null,
       q.limit,
       q.beforeId ?? null,
+      q.siteId ?? null,
     ],
   );
   return res.rows.map(view);

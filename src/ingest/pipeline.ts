@@ -3,10 +3,11 @@
 // other stage takes values and returns values. Errors are caught here, per message: a refused message becomes a
 // stored rejection and the batch goes on.
 import { createHash, type KeyObject } from 'node:crypto';
+import { BAD_MESSAGE_ALERTS, badMessageEvents } from '../checks/bad-messages.ts';
 import { runCheckStage } from '../checks/stage.ts';
 import type { CheckParams, Fix } from '../checks/types.ts';
 import type { Config } from '../config.ts';
-import type { AlertChange } from '../db/alerts.ts';
+import { type AlertChange, applyAlertEvents } from '../db/alerts.ts';
 import { findKeys, type KeyRecord } from '../db/devices.ts';
 import {
   insertMessages,
@@ -398,6 +399,7 @@ export class IngestPipeline {
       await insertMessages(c, messages);
       await insertTelemetry(c, telemetry);
       await insertRejections(c, rejections);
+      alerts.push(...(await this.alertBadMessages(c, rejections)));
       await updateDeviceStates(
         c,
         [...decided.windows].map(([deviceId, window]) => ({
@@ -436,6 +438,29 @@ export class IngestPipeline {
       });
     }
     return stage.alerts;
+  }
+
+  /** SIGNATURE_INVALID, UNKNOWN_KEY and REPLAY on the topic of a registered device or site become alerts. */
+  private async alertBadMessages(c: PoolClient, rejections: RejectionRow[]): Promise<AlertChange[]> {
+    const bad = rejections.filter((r) => BAD_MESSAGE_ALERTS.has(r.reason));
+    if (bad.length === 0) return [];
+    const devices = [...new Set(bad.flatMap((r) => (r.deviceId ? [r.deviceId] : [])))];
+    const sites = [...new Set(bad.flatMap((r) => (r.siteId ? [r.siteId] : [])))];
+    const known = await c.query(
+      `SELECT 'device' AS kind, d.id, s.id AS shipment_id FROM devices d
+         LEFT JOIN shipments s ON s.device_id = d.id AND s.status IN ('planned', 'in_transit')
+        WHERE d.id = ANY($1::text[])
+       UNION ALL SELECT 'site', id, NULL FROM sites WHERE id = ANY($2::text[])`,
+      [devices, sites],
+    );
+    const rows = known.rows as { kind: string; id: string; shipment_id: string | null }[];
+    const events = badMessageEvents(
+      bad,
+      new Set(rows.filter((r) => r.kind === 'device').map((r) => r.id)),
+      new Set(rows.filter((r) => r.kind === 'site').map((r) => r.id)),
+      new Map(rows.flatMap((r) => (r.shipment_id ? [[r.id, r.shipment_id] as const] : []))),
+    );
+    return applyAlertEvents(c, events);
   }
 
   private rejectionRow(r: Omit<Refused, 'kind'>, siteId: string | null = null): RejectionRow {

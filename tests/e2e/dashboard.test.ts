@@ -1,7 +1,7 @@
 // The compliance dashboard in a real browser (Debian's Chromium driven by playwright-core) against chipwatch
 // in-process with a real PostgreSQL and broker: a sea shipment's signed telemetry over MQTT, a diversion into
 // China raising alerts that reach the open page live, acknowledged and resolved from it, and checked through the API.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -270,6 +270,18 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}dashboard.png` });
 
+    // The evidence bundle, fetched with the token and saved as a file: the signed messages and the digest.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download evidence bundle' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`evidence-${SHIPMENT}.json`);
+    await download.saveAs(`${ARTIFACTS}evidence-${SHIPMENT}.json`);
+    const bundle = JSON.parse(readFileSync(`${ARTIFACTS}evidence-${SHIPMENT}.json`, 'utf8'));
+    expect(bundle.digest.value).toMatch(/\S{20,}/);
+    expect(JSON.stringify(bundle)).toContain(`trk-${SHIPMENT}`);
+    await expect.poll(() => page.locator('.download-status').textContent()).toMatch(/^Saved evidence-/);
+
     // Resolving needs a note: without one nothing is sent.
     await entered.getByRole('button', { name: /^Resolve RESTRICTED_ZONE_ENTERED/ }).click();
     await entered.getByRole('button', { name: 'Resolve alert' }).click();
@@ -331,6 +343,64 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
     await page.screenshot({ path: `${ARTIFACTS}dashboard-tablet-logistics.png` });
     expect(problems).toEqual([]);
     await context.close();
+  });
+
+  it("shows a site's registered radius, its feasible region from the latest RTTs and the chips it attests", {
+    timeout: 60_000,
+  }, async () => {
+    const landmarks = {
+      'lm-ams': { lat: 52.3676, lon: 4.9041 },
+      'lm-fra': { lat: 50.1109, lon: 8.6821 },
+      'lm-lon': { lat: 51.5072, lon: -0.1276 },
+    };
+    for (const [id, p] of Object.entries(landmarks)) {
+      expect((await cw.api('POST', '/v1/landmarks', { body: { id, ...p } })).status).toBe(201);
+    }
+    const at = { lat: 52.3, lon: 4.94 };
+    const key = generateDeviceKey();
+    const res = await cw.api('POST', '/v1/sites', {
+      body: { id: 'dc-ams-01', name: 'Amsterdam DC', ...at, radiusKm: 5, publicKeyJwk: key.publicJwk },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const site = new Tracker({
+      deviceId: 'dc-ams-01',
+      subject: 'sites',
+      key,
+      mqttUrl: broker.url,
+      clientId: 'site-dash',
+    });
+    try {
+      await site.waitConnected();
+      // RTTs a site really in Amsterdam measures: fibre at ≈ 200 km/ms over 1.5× the great circle, plus 0.3 ms.
+      site.sendAttestation({
+        location: at,
+        chips: ['GPU-0001', 'GPU-0002'],
+        landmarks: Object.entries(landmarks).map(([landmarkId, l]) => ({
+          landmarkId,
+          rttMs: Math.round(((2 * haversineKm(l, at) * 1.5) / 200 + 0.3) * 100) / 100,
+        })),
+      });
+      expect(await site.waitAllAcked(30_000)).toBe(true);
+    } finally {
+      await site.close();
+    }
+
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const problems = watchProblems(page);
+    await signIn(page, await cw.token('compliance'));
+    await page.locator('#sites-panel').waitFor({ state: 'visible' });
+    await page.locator('path.cw-site--dc-ams-01').waitFor({ state: 'attached' }); // off-screen until chosen
+    await page
+      .locator('#site-list')
+      .getByRole('button', { name: /dc-ams-01/ })
+      .click();
+    await page.locator('path.cw-feasible-region').waitFor();
+    expect(await page.locator('path.cw-site-radius').count()).toBe(1);
+    expect(await page.locator('path.cw-landmark-disk').count()).toBe(3);
+    await expect.poll(() => page.locator('#site-detail .chips').textContent()).toBe('GPU-0001GPU-0002');
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-site.png` });
+    expect(problems).toEqual([]);
+    await page.close();
   });
 
   it('refuses a token chipwatch did not sign, and says why', async () => {

@@ -4,15 +4,14 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateDeviceKey } from '../../device-sim/keys.ts';
-import { ROLES, type Role } from '../../src/auth.ts';
 import { openApiPath, registeredRoutes } from '../../src/api/openapi.ts';
+import { ROLES, type Role } from '../../src/auth.ts';
 import { startAedes, type TestBroker } from '../helpers/broker.ts';
 import { startTestChipwatch, TEST_SECRET, type TestChipwatch } from '../helpers/chipwatch.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 
 let broker: TestBroker;
 let cw: TestChipwatch;
-// biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document as JSON
 let doc: any;
 const secret = new TextEncoder().encode(TEST_SECRET);
 
@@ -58,7 +57,11 @@ function concretePath(path: string): string {
 }
 
 /** Status of one call; the body of a stream (SSE) is not waited for. */
-async function call(method: string, path: string, token?: string): Promise<{ status: number; code?: string }> {
+async function call(
+  method: string,
+  path: string,
+  token?: string,
+): Promise<{ status: number; code?: string }> {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   const hasBody = !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(method);
@@ -154,7 +157,7 @@ describe('role matrix', () => {
     expect(wrong).toEqual([]);
   });
 
-  it("documents the roles DESIGN.md gives each route (admin may call everything)", () => {
+  it('documents the roles DESIGN.md gives each route (admin may call everything)', () => {
     const design: Record<string, Role[]> = {
       'POST /v1/devices': ['admin'],
       'GET /v1/devices': ['admin', 'logistics', 'compliance'],

@@ -52,6 +52,7 @@ const alertsQuery = z.object({
   severity: severity.optional(),
   shipmentId: z.string().max(128).optional(),
   deviceId: z.string().max(128).optional(),
+  siteId: z.string().max(128).optional(),
   limit: limitParam(MAX_PAGE, 100),
   cursor: cursorParam,
 });
@@ -118,7 +119,9 @@ export function alertsRouter(db: Pool) {
       description: 'Audited with who, when and the note. The body may be empty.',
       request: {
         params: idParams,
-        body: { content: { 'application/json': { schema: z.object({ note: z.string().max(2000).optional() }) } } },
+        body: {
+          content: { 'application/json': { schema: z.object({ note: z.string().max(2000).optional() }) } },
+        },
       },
       responses: { 200: json(alertWithAudit, 'acknowledged'), 409: lifecycleConflict },
     }),

@@ -13,7 +13,12 @@ const registerBody = z
     id: idSchema,
     publicKeyJwk: z.unknown().openapi({
       description: 'public Ed25519 (OKP) or P-256 (EC) JWK with `kid`; pinned to EdDSA or ES256',
-      example: { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', kid: 'trk-42-k1' },
+      example: {
+        kty: 'OKP',
+        crv: 'Ed25519',
+        x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+        kid: 'trk-42-k1',
+      },
     }),
   })
   .openapi('DeviceRegistration');
@@ -67,7 +72,10 @@ export function devicesRouter(db: Pool) {
       const q = c.req.valid('query');
       const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
       const rows = await listDevices(db, { status: q.status, limit: q.limit, afterId: after });
-      return c.json(page(rows, q.limit, deviceView, (d) => [d.id]), 200);
+      return c.json(
+        page(rows, q.limit, deviceView, (d) => [d.id]),
+        200,
+      );
     },
   );
 

@@ -4,8 +4,8 @@ import { checkParamsSchema } from '../../checks/params.ts';
 import { listAlerts } from '../../db/alerts.ts';
 import type { Pool } from '../../db/pool.ts';
 import { shipmentTrack } from '../../db/queries.ts';
-import { getSite } from '../../db/sites.ts';
 import { getShipment, insertShipment, listShipments, type ShipmentRecord } from '../../db/shipments.ts';
+import { getSite } from '../../db/sites.ts';
 import { AppError } from '../../domain/errors.ts';
 import { buildPlannedRoute, corridorPolygon, routeToGeoJSON } from '../../geo/routes.ts';
 import type { PlannedRoute } from '../../geo/types.ts';
@@ -104,7 +104,11 @@ async function resolveDestination(
 ) {
   if (!('siteId' in d)) return d;
   const site = await getSite(db, d.siteId);
-  if (!site) throw new AppError('VALIDATION_FAILED', `destination.siteId: no site ${d.siteId} (register it with POST /v1/sites)`);
+  if (!site)
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `destination.siteId: no site ${d.siteId} (register it with POST /v1/sites)`,
+    );
   return { siteId: site.id, name: site.name, lat: site.lat, lon: site.lon, radiusKm: site.radiusKm };
 }
 
@@ -152,7 +156,10 @@ const registerRoute = defineRoute({
   description:
     'A route left out is computed: along shipping lanes for `sea`, the great circle for `air`; `road` needs its route.',
   request: {
-    body: { content: { 'application/json': { schema: shipmentBody.openapi('ShipmentRegistration') } }, required: true },
+    body: {
+      content: { 'application/json': { schema: shipmentBody.openapi('ShipmentRegistration') } },
+      required: true,
+    },
   },
   responses: {
     201: json(shipmentSchema, 'registered; Location names it'),
@@ -170,7 +177,8 @@ const featureCollection = z
         type: z.string().openapi({ example: 'Feature' }),
         geometry: z.unknown(),
         properties: z.record(z.string(), z.unknown()).openapi({
-          description: 'kind: plannedRoute, corridor, actualTrack (with times) or alert (with alertId, type, severity)',
+          description:
+            'kind: plannedRoute, corridor, actualTrack (with times) or alert (with alertId, type, severity)',
         }),
       }),
     ),
@@ -246,7 +254,10 @@ export function shipmentsRouter(db: Pool) {
       const q = c.req.valid('query');
       const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
       const rows = await listShipments(db, { status: q.status, limit: q.limit, afterId: after });
-      return c.json(page(rows, q.limit, view, (x) => [x.id]), 200);
+      return c.json(
+        page(rows, q.limit, view, (x) => [x.id]),
+        200,
+      );
     },
   );
 

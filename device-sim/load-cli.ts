@@ -1,0 +1,78 @@
+// `npm run sim -- --load`: registers N trackers, pre-signs their messages, then publishes at a fixed rate (or as fast
+// as acks return) over several connections and reports the achieved rate, ack latency percentiles and what stayed
+// unacked. With --load-file it publishes a pre-signed JSON-lines file instead (the benchmark's way in).
+import { readFileSync } from 'node:fs';
+import { registerDevice, resolveToken } from './api.ts';
+import type { Opts } from './cli.ts';
+import { generateDeviceKey } from './keys.ts';
+import {
+  type LoadDevice,
+  type LoadResult,
+  presign,
+  publishSigned,
+  renderLoad,
+  type SignedLine,
+} from './load.ts';
+
+const REGISTER_CONCURRENCY = 16;
+
+function readLines(file: string): SignedLine[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as SignedLine);
+}
+
+async function registerAll(o: Opts, token: string, devices: LoadDevice[], say: (l: string) => void) {
+  let next = 0;
+  let done = 0;
+  const progress = setInterval(() => say(`registered ${done}/${devices.length} devices`), 1000);
+  try {
+    const worker = async () => {
+      while (next < devices.length) {
+        const d = devices[next++]! as LoadDevice & { jwk: Parameters<typeof registerDevice>[3] };
+        await registerDevice(o.api, token, d.id, d.jwk);
+        done++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(REGISTER_CONCURRENCY, devices.length) }, worker));
+  } finally {
+    clearInterval(progress);
+  }
+}
+
+export async function runLoadCommand(o: Opts): Promise<number> {
+  const say = (line: string) => process.stderr.write(`  [load] ${line}\n`);
+  let lines: SignedLine[];
+  if (o.loadFile) {
+    lines = readLines(o.loadFile);
+  } else {
+    const count = o.devices ?? 100;
+    const messages = o.messages ?? Math.max(1, Math.round((o.rate ?? 1000) * o.duration));
+    const token = await resolveToken({ ...(o.token ? { token: o.token } : {}), dataDir: o.dataDir });
+    const devices = Array.from({ length: count }, (_, i) => {
+      const key = generateDeviceKey(o.alg);
+      return { id: `${o.idPrefix}-${String(i + 1).padStart(5, '0')}`, key, jwk: key.publicJwk };
+    });
+    say(`registering ${count} devices through ${o.api}`);
+    await registerAll(o, token, devices, say);
+    say(`signing ${messages} messages of ${o.records} record(s) before the clock starts`);
+    lines = presign(devices, messages, o.records);
+  }
+  const result: LoadResult = await publishSigned(lines, {
+    mqttUrl: o.mqtt,
+    topicPrefix: o.prefix,
+    connections: o.connections,
+    window: o.window,
+    ...(o.rate === undefined ? {} : { ratePerS: o.rate }),
+    say,
+    // A parent (the benchmark) measures CPU over exactly the publishing interval.
+    onPhase: (phase) => process.send?.(phase),
+  });
+  process.stdout.write(o.json ? `${JSON.stringify(result)}\n` : `${renderLoad(result)}\n`);
+  if (result.unacked > 0) {
+    say(`${result.unacked} message(s) never acked: check chipwatch's log and GET /v1/rejections`);
+    return 1;
+  }
+  return 0;
+}
