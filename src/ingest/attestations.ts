@@ -176,6 +176,7 @@ export async function commitAttestations(
   c: PoolClient,
   screened: ScreenedAttestation[],
 ): Promise<AttestationCommit> {
+  if (screened.length === 0) return { verdicts: [], acks: new Map(), alerts: [] };
   const verdicts: AttestationVerdict[] = new Array(screened.length);
   const verified: { i: number; v: VerifiedAttestation }[] = [];
   const revokedAt = await siteKeyRevocations(
