@@ -240,7 +240,7 @@ async function waitUntil(clock: SimClock, simMs: number, signal?: AbortSignal): 
 
 async function execute(o: RunOptions, inst: Instance, a: Action, simAt: number): Promise<void> {
   const t = inst.tracker;
-  const shift = (r: TelemetryRecord) => ({ ...r, ts: inst.baseMs + r.ts });
+  const shift = (r: TelemetryRecord) => ({ ...r, ts: Math.round(inst.baseMs + r.ts) });
   switch (a.kind) {
     case 'telemetry': {
       while (t!.pendingCount >= MAX_PENDING_PER_TRACKER) await sleep(20);
@@ -294,7 +294,8 @@ async function play(o: RunOptions, clock: SimClock, inst: Instance): Promise<voi
   let n = 0;
   for (const a of inst.plan.actions) {
     if (o.signal?.aborted) return;
-    const simAt = inst.baseMs + a.atMs;
+    // The wire protocol's times are whole milliseconds.
+    const simAt = Math.round(inst.baseMs + a.atMs);
     await waitUntil(clock, simAt, o.signal);
     if (o.signal?.aborted) return;
     await execute(o, inst, a, simAt);
@@ -389,7 +390,7 @@ export async function runScenarios(o: RunOptions): Promise<RunReport> {
     const spanMs = Math.max(...insts.map((i) => i.plan.spanMs));
     const clock = createClock(spanMs, o.speedup, Date.now());
     // Every instance ends with the run, so none sits silent (and "lost") after its last report.
-    for (const inst of insts) inst.baseMs = clock.simEndMs - inst.plan.spanMs;
+    for (const inst of insts) inst.baseMs = Math.round(clock.simEndMs - inst.plan.spanMs);
     say(
       `playing ${(spanMs / HOUR_MS).toFixed(1)} simulated hours at ${o.speedup}× (about ${Math.ceil(spanMs / o.speedup / 1000)} s)`,
     );

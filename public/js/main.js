@@ -2,12 +2,12 @@
 // shipments.js and sites.js; pure helpers in format.js.
 
 import { createAlertFeed } from './alerts.js';
-import { ApiError, createApi } from './api.js';
+import { createApi } from './api.js';
 import { $, announce, h } from './dom.js';
-import { AGE_CLASSES, capabilities, evidencePoints, formatTime, TIER_STYLE, tokenClaims } from './format.js';
+import { capabilities, evidencePoints, formatTime, tokenClaims } from './format.js';
+import { loadBaseMap, loadSites, loadZones, renderLegend } from './layers.js';
 import { createMap } from './map.js';
 import { renderShipmentDetail, renderShipmentList } from './shipments.js';
-import { renderSiteDetail, renderSiteList } from './sites.js';
 import { followAlerts } from './sse.js';
 
 const TOKEN_KEY = 'chipwatch.token';
@@ -90,8 +90,17 @@ function signOut(message = '') {
   state.selectedId = null;
   sessionStorage.removeItem(TOKEN_KEY);
   feed.clear();
-  state.map?.clearTrack();
-  state.map?.clearEvidence();
+  state.map?.clear();
+  $('#detail-panel').replaceChildren(
+    h('h2', { id: 'detail-heading', tabindex: '-1' }, 'Shipment'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Choose a shipment in the list or on the map to see its route, corridor and track.',
+    ),
+  );
+  $('#site-detail').replaceChildren();
+  $('#map-caption').textContent = '';
   $('#dashboard').hidden = true;
   $('#whoami').hidden = true;
   $('#live-status').hidden = true;
@@ -129,63 +138,20 @@ $('#sign-out').addEventListener('click', () => signOut());
 async function start(shipments) {
   state.map ??= createMap($('#map'));
   state.map.invalidate();
-  renderLegend();
+  renderLegend(state.caps);
   setShipments(shipments);
   fitToShipments();
   // The map's base layers and the side panels load independently: one failing leaves the others working.
-  loadBaseMap();
-  loadZones();
+  loadBaseMap(api, state.map);
+  loadZones(api, state.map);
   startAlerts();
-  loadSites();
+  loadSites(api, state.map, state.caps);
   clearInterval(state.refreshTimer);
   state.refreshTimer = setInterval(() => {
     if (document.hidden) return;
     refreshShipments();
     if (state.selectedId) refreshSelected();
   }, REFRESH_MS);
-}
-
-async function loadBaseMap() {
-  try {
-    const [countries, policy] = await Promise.all([
-      fetch('/dashboard/countries.geojson').then((r) => {
-        if (!r.ok) throw new Error(`country outlines: HTTP ${r.status}`);
-        return r.json();
-      }),
-      api.get('/v1/policy').catch((e) => {
-        if (e instanceof ApiError && (e.routeMissing || e.status === 403)) return { tiers: {} };
-        throw e;
-      }),
-    ]);
-    state.map.setCountries(countries, policy.tiers);
-    $('#policy-note').textContent = policy.checkedAt
-      ? `Country tiers: export policy checked ${policy.checkedAt}.`
-      : 'Country tiers unavailable.';
-  } catch (e) {
-    $('#map-caption').textContent = `The map's country outlines did not load: ${e.message}`;
-  }
-}
-
-async function loadZones() {
-  try {
-    state.map.setZones((await api.get('/v1/zones')).items);
-  } catch {
-    // Custom zones are an overlay: without them the map still shows countries and shipments.
-  }
-}
-
-function renderLegend() {
-  const item = (cls, text) => h('li', {}, h('span', { class: `swatch ${cls}`, 'aria-hidden': 'true' }), text);
-  $('#legend-list').replaceChildren(
-    ...Object.entries(TIER_STYLE).map(([tier, s]) => item(`sw-${tier}`, s.label)),
-    item('sw-zone', 'custom zone'),
-    item('swatch-dot sw-shipment', 'shipment'),
-    item('swatch-line swatch-dashed sw-route', 'planned route'),
-    item('sw-corridor', 'corridor'),
-    ...AGE_CLASSES.map((c, i) => item(`swatch-line sw-age-${i}`, `track ${c.label}`)),
-    item('swatch-dot sw-evidence', 'alert evidence'),
-    ...(state.caps.sites ? [item('swatch-dot sw-site', 'site'), item('sw-feasible', 'feasible region')] : []),
-  );
 }
 
 // ——— shipments ———
@@ -349,6 +315,7 @@ async function acknowledge(alert) {
   try {
     const updated = await api.post(`/v1/alerts/${encodeURIComponent(alert.id)}/ack`, {});
     feed.upsert([updated], { live: false });
+    if (alert.shipmentId && alert.shipmentId === state.selectedId) refreshSelected();
     status.textContent = `Acknowledged ${alert.type} (alert ${alert.id}).`;
     announce(status.textContent);
   } catch (e) {
@@ -367,38 +334,10 @@ async function resolve(alert, note) {
     .querySelector(`[data-alert-id="${CSS.escape(alert.id)}"]`)
     ?.contains(document.activeElement);
   feed.upsert([updated], { live: false });
+  if (alert.shipmentId && alert.shipmentId === state.selectedId) refreshSelected();
   if (hadFocus && !document.querySelector(`[data-alert-id="${CSS.escape(alert.id)}"]`)?.isConnected) {
     $('#alerts-heading').focus();
   }
-}
-
-// ——— sites ———
-
-async function loadSites() {
-  const panel = $('#sites-panel');
-  panel.hidden = true;
-  if (!state.caps.sites) return;
-  let sites;
-  try {
-    sites = (await api.get('/v1/sites?limit=500')).items;
-  } catch {
-    // No site registry on this server yet (404), or not for this role (403): the panel stays hidden.
-    return;
-  }
-  panel.hidden = false;
-  const select = async (id) => {
-    try {
-      const site = await api.get(`/v1/sites/${encodeURIComponent(id)}`);
-      renderSiteDetail($('#site-detail'), site);
-      state.map.showSite(site);
-    } catch (e) {
-      $('#site-detail').textContent = `Site ${id} could not be loaded: ${e.message}`;
-    }
-  };
-  renderSiteList($('#site-list'), sites, select);
-  state.map.setSites(sites, select);
-  if (sites.length === 0)
-    $('#site-list').replaceChildren(h('li', { class: 'muted' }, 'No sites registered.'));
 }
 
 // ——— start ———

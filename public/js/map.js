@@ -12,7 +12,12 @@ const SHIPMENT_COLOR = {
 };
 
 export function createMap(element) {
+  // Users who ask for less motion get a map that jumps instead of gliding.
+  const still = matchMedia('(prefers-reduced-motion: reduce)').matches;
   const map = L.map(element, {
+    zoomAnimation: !still,
+    fadeAnimation: !still,
+    markerZoomAnimation: !still,
     center: [25, 30],
     zoom: 2,
     minZoom: 1,
@@ -28,6 +33,13 @@ export function createMap(element) {
   // Leaflet measures its container once and on window resizes only; the grid changes the map's size as panels fill
   // in and layouts switch (laptop, tablet), which would leave layers clipped to the old size.
   new ResizeObserver(() => map.invalidateSize({ pan: false })).observe(element);
+  // Layers are redrawn when a move ends; `data-moving` tells a screenshot (or a test) to wait until then.
+  map.on('movestart zoomstart', () => {
+    element.dataset.moving = 'true';
+  });
+  map.on('moveend', () => {
+    delete element.dataset.moving;
+  });
   L.control.attribution({ prefix: 'Leaflet · Natural Earth' }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
   // Panes order the layers whatever order they are added in: land, zones, shipment, evidence, points.
@@ -42,6 +54,7 @@ export function createMap(element) {
     map.createPane(name).style.zIndex = String(z);
   }
 
+  let countries;
   const zones = L.layerGroup().addTo(map);
   const shipments = L.layerGroup().addTo(map);
   const selection = L.layerGroup().addTo(map);
@@ -53,7 +66,8 @@ export function createMap(element) {
     leaflet: map,
 
     setCountries(collection, tiers) {
-      L.geoJSON(collection, {
+      countries?.remove();
+      countries = L.geoJSON(collection, {
         pane: 'land',
         interactive: false,
         style: (f) => {
@@ -214,7 +228,7 @@ export function createMap(element) {
           .bindTooltip(`${alert.type}: ${p.label}${p.ts ? `, ${p.ts}` : ''}`, { permanent: false })
           .addTo(evidence);
       }
-      map.fitBounds(L.latLngBounds(latlngs).pad(0.5), { maxZoom: 7 });
+      map.fitBounds(L.latLngBounds(latlngs).pad(0.5), { maxZoom: 6 });
       return true;
     },
 
@@ -302,6 +316,11 @@ export function createMap(element) {
         bounds.extend([claimed.lat, claimed.lon]);
       }
       if (bounds.isValid()) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 9 });
+    },
+
+    /** Everything but the country outlines: what one user saw must not linger for the next. */
+    clear() {
+      for (const group of [zones, shipments, selection, evidence, sites, siteDetail]) group.clearLayers();
     },
 
     invalidate() {

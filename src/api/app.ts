@@ -199,7 +199,7 @@ function authenticateAndLimit(
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** One line per request, after it is answered (errors included): method, path, status, ms, request id, sub. */
-function accessLog(log: Logger): MiddlewareHandler<AppEnv> {
+export function accessLog(log: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
     await next();

@@ -2,11 +2,12 @@
 // Earth country outlines converted once to GeoJSON), so it works offline; and GET /v1/policy, the country tiers the
 // map shades.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { Position } from 'geojson';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { loadCountryZones } from '../geo/countries.ts';
@@ -15,6 +16,7 @@ import { type AppEnv, requireRole } from './auth.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 const require = createRequire(import.meta.url);
+const gzipAsync = promisify(gzip);
 
 /**
  * Strict: scripts, styles and fetches from this origin only, nothing inline. Leaflet positions its layers through
@@ -49,9 +51,10 @@ interface Asset {
   etag: string;
 }
 
-function asset(path: string, body: Buffer): Asset {
+/** Compressed on libuv's thread pool: the event loop (which also runs ingest) only waits for the result. */
+async function asset(path: string, body: Buffer): Promise<Asset> {
   const type = TYPES[extname(path)] ?? 'application/octet-stream';
-  const gz = type.startsWith('image/png') ? undefined : gzipSync(body, { level: 9 });
+  const gz = type === 'image/png' ? undefined : await gzipAsync(body, { level: 9 });
   return {
     type,
     body,
@@ -61,6 +64,11 @@ function asset(path: string, body: Buffer): Asset {
 }
 
 function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) {
+    throw new Error(
+      `dashboard files missing: ${dir} does not exist (a container image must copy public/ as well)`,
+    );
+  }
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name));
@@ -93,37 +101,42 @@ export function countriesGeoJson(geo: GeoRuntime) {
 const roundRing = (ring: Position[]) => ring.map(([lon, lat]) => [round(lon!), round(lat!)]);
 
 /**
- * Every file the dashboard may load, by URL path. Built on the first request (reading and converting take
- * ~0.4 s, which processes that never serve the dashboard should not pay) and kept: an allow-list, so no request
- * path ever reaches the file system.
+ * Every file the dashboard may load, by URL path. Built on the first request and kept (≈ 0.25 s of the event
+ * loop for the outlines, the gzip on the thread pool; processes that never serve the dashboard do not pay it): an
+ * allow-list, so no request path ever reaches the file system.
  */
-function loadAssets(geo: GeoRuntime): Map<string, Asset> {
-  const assets = new Map<string, Asset>();
+async function loadAssets(geo: GeoRuntime): Promise<Map<string, Asset>> {
+  const files: [string, string][] = [];
   for (const file of filesUnder(PUBLIC_DIR)) {
     const urlPath = relative(PUBLIC_DIR, file).split(sep).join('/');
-    assets.set(urlPath === 'index.html' ? '/' : `/dashboard/${urlPath}`, asset(file, readFileSync(file)));
+    files.push([urlPath === 'index.html' ? '/' : `/dashboard/${urlPath}`, file]);
   }
   const leafletDir = dirname(require.resolve('leaflet/dist/leaflet.css'));
   for (const file of filesUnder(leafletDir)) {
     if (file.endsWith('.map')) continue;
-    const urlPath = relative(leafletDir, file).split(sep).join('/');
-    assets.set(`/dashboard/vendor/leaflet/${urlPath}`, asset(file, readFileSync(file)));
+    files.push([`/dashboard/vendor/leaflet/${relative(leafletDir, file).split(sep).join('/')}`, file]);
   }
+  const assets = new Map<string, Asset>();
+  for (const [urlPath, file] of files) assets.set(urlPath, await asset(file, readFileSync(file)));
   assets.set(
     '/dashboard/countries.geojson',
-    asset('countries.geojson', Buffer.from(JSON.stringify(countriesGeoJson(geo)))),
+    await asset('countries.geojson', Buffer.from(JSON.stringify(countriesGeoJson(geo)))),
   );
   return assets;
 }
 
 /** GET / and GET /dashboard/*: the dashboard's files, public (the API calls they make need a token). */
 export function dashboardRouter(geo: GeoRuntime) {
-  let assets: Map<string, Asset> | undefined;
+  let assets: Promise<Map<string, Asset>> | undefined;
   const r = new Hono();
   const serve: MiddlewareHandler = async (c, next) => {
     const path = c.req.path === '/index.html' ? '/' : c.req.path;
-    assets ??= loadAssets(geo);
-    const a = assets.get(path);
+    // Concurrent first requests share one build; a failed build is retried by the next request.
+    assets ??= loadAssets(geo).catch((e) => {
+      assets = undefined;
+      throw e;
+    });
+    const a = (await assets).get(path);
     if (!a) return next();
     const headers: Record<string, string> = {
       'Content-Type': a.type,

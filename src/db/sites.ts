@@ -398,19 +398,28 @@ export async function lockSilentSites(
   }));
 }
 
-/** A page of a site's attestations, newest first. */
-export async function listAttestations(db: Queryable, siteId: string, limit: number) {
+/** A page of a site's attestations, newest first; `before` is the (ts ms, seq) of the previous page's last row. */
+export async function listAttestations(
+  db: Queryable,
+  siteId: string,
+  limit: number,
+  q: { fromMs?: number; toMs?: number; before?: [number, number] | undefined } = {},
+) {
   const res = await db.query(
     `SELECT ts, seq, lat, lon, chips, landmarks, received_at, flags FROM attestations
-      WHERE site_id = $1 ORDER BY ts DESC, seq DESC LIMIT $2`,
-    [siteId, limit],
+      WHERE site_id = $1
+        AND ($3::float8 IS NULL OR ts >= to_timestamp($3 / 1000.0))
+        AND ($4::float8 IS NULL OR ts < to_timestamp($4 / 1000.0))
+        AND ($5::float8 IS NULL OR (ts, seq) < (to_timestamp($5 / 1000.0), $6::bigint))
+      ORDER BY ts DESC, seq DESC LIMIT $2`,
+    [siteId, limit, q.fromMs ?? null, q.toMs ?? null, q.before?.[0] ?? null, q.before?.[1] ?? null],
   );
   return res.rows.map((r) => ({
     ts: (r.ts as Date).toISOString(),
     seq: r.seq as number,
     location: { lat: r.lat as number, lon: r.lon as number },
     chips: r.chips as string[],
-    landmarks: r.landmarks,
+    landmarks: r.landmarks as { landmarkId: string; rttMs: number }[],
     receivedAt: (r.received_at as Date).toISOString(),
     flags: r.flags as string[],
   }));

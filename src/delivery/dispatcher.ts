@@ -55,6 +55,7 @@ export function dispatcherSettings(config: Config, mqttUrl: string): DispatcherS
 }
 
 const ROUTE_BATCH = 500;
+const MIN_TICK_GAP_MS = 20;
 
 export interface Dispatcher {
   readonly workerId: string;
@@ -158,17 +159,27 @@ export function startDispatcher(opts: {
     }
   };
 
+  let databaseDown = false;
   const loop = async () => {
     while (!stopped) {
       woken = false;
       try {
         await tick();
+        if (databaseDown) log.info('dispatcher: database back; delivering');
+        databaseDown = false;
       } catch (err) {
-        // The database being away is expected (the outbox waits); anything else is a bug worth a loud log.
-        if (isTransientDbError(err)) log.warn({ err }, 'dispatcher: database unavailable; retrying');
-        else log.error({ err }, 'dispatcher tick failed');
+        // The database being away is expected (the outbox waits for it): said once, not every poll. Anything
+        // else is a bug worth a loud log each time.
+        if (!isTransientDbError(err)) log.error({ err }, 'dispatcher tick failed');
+        else if (!databaseDown) log.warn({ err }, 'dispatcher: database unavailable; retrying every poll');
+        databaseDown ||= isTransientDbError(err);
       }
-      if (stopped || woken) continue;
+      if (stopped) break;
+      if (woken) {
+        // Ingest may notify on every batch: coalesce wake-ups rather than spin on the database.
+        await new Promise((r) => setTimeout(r, MIN_TICK_GAP_MS));
+        continue;
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, s.pollMs);
         wakeUp = () => {

@@ -168,6 +168,9 @@ async function signIn(page: Page, token: string) {
   await page.locator('#dashboard').waitFor({ state: 'visible' });
 }
 
+/** Leaflet redraws its layers when a pan or zoom ends: screenshots wait for that. */
+const mapSettled = (page: Page) => page.locator('#map:not([data-moving])').waitFor();
+
 /** Whether chipwatch has the SSE stream yet (another part of the project builds it): decides which mode to expect. */
 async function streamMode(): Promise<'stream' | 'polling'> {
   const abort = new AbortController();
@@ -192,6 +195,27 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
     });
+    // A custom restricted zone (the port of Sevastopol), to be outlined on the map.
+    const zone = await cw.api('POST', '/v1/zones', {
+      body: {
+        id: 'zone-sevastopol',
+        name: 'Sevastopol port',
+        tier: 'restricted',
+        geometry: {
+          type: 'Polygon',
+          coordinates: [
+            [
+              [33.3, 44.5],
+              [33.7, 44.5],
+              [33.7, 44.7],
+              [33.3, 44.7],
+              [33.3, 44.5],
+            ],
+          ],
+        },
+      },
+    });
+    expect(zone.status, JSON.stringify(zone.body)).toBe(201);
     send = await registerShipment();
     await send(scenario.onLane);
   });
@@ -229,6 +253,8 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
     ).toBe(true);
     // Restricted countries are shaded (China among them).
     expect(await page.locator('path.cw-tier-restricted').count()).toBeGreaterThan(10);
+    // …and the custom zone is outlined (off-screen for now: the view fits the shipments).
+    await page.locator('path.cw-zone').waitFor({ state: 'attached' });
     await expect.poll(() => page.locator('#live-status').getAttribute('data-mode')).toBe(await streamMode());
     await page.locator('#alerts-empty').waitFor(); // nothing wrong yet
 
@@ -266,8 +292,13 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
     const acked = await cw.api('GET', `/v1/alerts/${alertId}`, { role: 'compliance' });
     expect(acked.body.status).toBe('acknowledged');
     expect(acked.body.audit.at(-1)).toMatchObject({ actor: 'test-compliance', action: 'acknowledged' });
+    // The shipment's panel follows.
+    await expect
+      .poll(() => page.locator('#detail-panel .open-alerts').textContent())
+      .toContain('RESTRICTED_ZONE_ENTERED (acknowledged)');
 
     mkdirSync(ARTIFACTS, { recursive: true });
+    await mapSettled(page);
     await page.screenshot({ path: `${ARTIFACTS}dashboard.png` });
 
     // The evidence bundle, fetched with the token and saved as a file: the signed messages and the digest.
@@ -340,6 +371,7 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
     expect(layout.map.height).toBeGreaterThan(400);
     expect(layout.map.width).toBeGreaterThan(700);
     expect(layout.alerts.top).toBeGreaterThanOrEqual(layout.map.bottom);
+    await mapSettled(page);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-tablet-logistics.png` });
     expect(problems).toEqual([]);
     await context.close();
@@ -398,6 +430,7 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
     expect(await page.locator('path.cw-site-radius').count()).toBe(1);
     expect(await page.locator('path.cw-landmark-disk').count()).toBe(3);
     await expect.poll(() => page.locator('#site-detail .chips').textContent()).toBe('GPU-0001GPU-0002');
+    await mapSettled(page);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-site.png` });
     expect(problems).toEqual([]);
     await page.close();

@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import type { Pool } from '../../db/pool.ts';
+import { isTransientDbError, type Pool } from '../../db/pool.ts';
 import { eventsAfter, latestSeq } from '../../delivery/outbox.ts';
 import { eventPayload } from '../../delivery/payload.ts';
 import { streamHub } from '../../delivery/stream.ts';
@@ -71,6 +71,9 @@ export function alertStreamRouter(db: Pool, opts: AlertStreamOptions = {}) {
           }
           await sub.wait(Math.max(10, Math.min(pollMs, heartbeatMs - (Date.now() - lastWrite))));
         }
+      } catch (err) {
+        // The database went away: end the stream; the client reconnects with Last-Event-ID and loses nothing.
+        if (!isTransientDbError(err)) throw err;
       } finally {
         sub.close();
       }

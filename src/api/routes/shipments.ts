@@ -81,6 +81,7 @@ function view(s: ShipmentRecord) {
     createdAt: s.createdAt,
     startedAt: s.startedAt,
     arrivedAt: s.arrivedAt,
+    installedAt: s.installedAt,
   };
 }
 
@@ -145,6 +146,7 @@ export const shipmentSchema = z
     createdAt: time,
     startedAt: time.nullable(),
     arrivedAt: time.nullable(),
+    installedAt: time.nullable().openapi({ description: 'when every chip was attested at the destination site' }),
   })
   .openapi('Shipment');
 

@@ -1,7 +1,5 @@
 // /v1/sites, /v1/landmarks, /v1/chips: the data-center registry, RTT landmarks, a site's status with the region its
 // RTTs allow, and a chip's custody chain from shipment to the site where it runs.
-import { Hono } from 'hono';
-import { z } from 'zod';
 import { feasibleRegion, rttBoundKm, samplePoints } from '../../checks/attestation.ts';
 import { siteParamsSchema } from '../../checks/site-params.ts';
 import type { Pool } from '../../db/pool.ts';
@@ -20,41 +18,136 @@ import {
 import { AppError } from '../../domain/errors.ts';
 import type { GeoRuntime } from '../../geo/runtime.ts';
 import { normalizePublicJwk } from '../../verify/keys.ts';
-import { type AppEnv, requireRole } from '../auth.ts';
-import { decodeCursor, page } from '../pagination.ts';
-import { jsonBody, query } from '../validate.ts';
+import { createRouter, defineRoute, errorResponse, idSchema, json, z } from '../openapi.ts';
+import {
+  cursorParam,
+  decodeCursor,
+  limitParam,
+  MAX_PAGE,
+  page,
+  rangeParams,
+  resolveRange,
+} from '../pagination.ts';
+import { listOf } from './shared.ts';
 
-const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'ids are 1–128 of A–Z a–z 0–9 . _ : -');
+const id = idSchema;
 const lat = z.number().min(-90).max(90);
 const lon = z.number().min(-180).max(180);
 
-export const siteBody = z.object({
-  id,
-  name: z.string().min(1).max(200),
-  endUser: z.string().max(200).optional(),
-  lat,
-  lon,
-  radiusKm: z.number().positive().max(500).default(5),
-  country: z
-    .string()
-    .regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2')
-    .optional(),
-  params: siteParamsSchema.default({}),
-  publicKeyJwk: z.unknown(),
-});
+export const siteBody = z
+  .object({
+    id,
+    name: z.string().min(1).max(200),
+    endUser: z.string().max(200).optional(),
+    lat,
+    lon,
+    radiusKm: z.number().positive().max(500).default(5),
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2')
+      .optional(),
+    params: siteParamsSchema.default({}),
+    publicKeyJwk: z
+      .unknown()
+      .openapi({ description: 'public JWK (OKP Ed25519 or EC P-256) with kid and alg' }),
+  })
+  .openapi('SiteRegistration');
 
-export const landmarkBody = z.object({
-  id,
-  name: z.string().max(200).optional(),
-  lat,
-  lon,
-  publicKeyJwk: z.unknown().optional(),
-});
+export const landmarkBody = z
+  .object({
+    id,
+    name: z.string().max(200).optional(),
+    lat,
+    lon,
+    publicKeyJwk: z.unknown().optional(),
+  })
+  .openapi('LandmarkRegistration');
 
-const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().optional(),
+const time = z.string().openapi({ format: 'date-time' });
+const point = z.object({ lat: z.number(), lon: z.number() });
+const alertSummary = z.object({
+  id: z.string(),
+  type: z.string(),
+  severity: z.string(),
+  status: z.string(),
+  openedAt: time,
+  lastSeenAt: time,
+  count: z.number(),
+  details: z.record(z.string(), z.unknown()),
 });
+const siteSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    endUser: z.string().nullable(),
+    lat: z.number(),
+    lon: z.number(),
+    radiusKm: z.number(),
+    country: z.string().nullable(),
+    params: z.record(z.string(), z.number()),
+    status: z.enum(['never_attested', 'active', 'silent', 'revoked']),
+    createdAt: time,
+    lastAttestation: z
+      .object({ at: time, seq: z.number().nullable(), location: point.nullable(), landmarks: z.unknown() })
+      .nullable(),
+    chipsAttested: z.number(),
+  })
+  .openapi('Site');
+const attestationSchema = z
+  .object({
+    ts: time,
+    seq: z.number(),
+    location: point,
+    chips: z.array(z.string()),
+    landmarks: z.array(z.object({ landmarkId: z.string(), rttMs: z.number() })),
+    receivedAt: time,
+    flags: z
+      .array(z.string())
+      .openapi({ description: 'LOCATION_MISMATCH, RTT_IMPLAUSIBLE, UNKNOWN_LANDMARK' }),
+  })
+  .openapi('Attestation');
+const siteDetailSchema = siteSchema
+  .extend({
+    keys: z.array(
+      z.object({
+        kid: z.string(),
+        alg: z.string(),
+        publicJwk: z.unknown(),
+        createdAt: time,
+        revokedAt: time.nullable(),
+      }),
+    ),
+    chips: z.array(z.string()).openapi({ description: 'serials in the latest attestation' }),
+    feasibleRegion: z
+      .object({
+        kind: z.enum(['region', 'unbounded', 'empty']),
+        disks: z.array(
+          z.object({ landmarkId: z.string(), lat: z.number(), lon: z.number(), radiusKm: z.number() }),
+        ),
+        geometry: z.unknown().openapi({ description: 'GeoJSON Polygon, or null unless kind is region' }),
+        note: z.string().optional(),
+        restrictedZonesTouched: z.array(z.object({ id: z.string(), name: z.string(), tier: z.string() })),
+        intersectsRestricted: z.boolean(),
+        bound: z.string(),
+      })
+      .nullable()
+      .openapi({
+        description: 'where the latest RTTs allow the site to be (null before the first attestation)',
+      }),
+    recentAttestations: z.array(attestationSchema),
+    openAlerts: z.array(alertSummary),
+  })
+  .openapi('SiteDetail');
+const landmarkSchema = z
+  .object({
+    id: z.string(),
+    name: z.string().nullable(),
+    lat: z.number(),
+    lon: z.number(),
+    createdAt: time.optional(),
+  })
+  .openapi('Landmark');
+const siteParam = z.object({ id: z.string().max(128).openapi({ example: 'dc-ams-01' }) });
 
 /** A site is `active` while it attests within its silence threshold. */
 function siteStatus(s: SiteRow, now: number): 'never_attested' | 'active' | 'silent' | 'revoked' {
@@ -89,134 +182,257 @@ function siteSummary(s: SiteRow) {
 }
 
 export function sitesRouter(db: Pool, geo: GeoRuntime) {
-  const r = new Hono<AppEnv>();
+  const r = createRouter();
 
-  r.post('/', requireRole('admin'), async (c) => {
-    const b = await jsonBody(c, siteBody);
-    const jwk = normalizePublicJwk(b.publicKeyJwk);
-    const country = b.country ?? geo.zones().countryAt(b) ?? null;
-    const ok = await insertSite(
-      db,
-      {
-        id: b.id,
-        name: b.name,
-        endUser: b.endUser ?? null,
-        lat: b.lat,
-        lon: b.lon,
-        radiusKm: b.radiusKm,
-        country,
-        params: b.params,
-        jwk,
+  r.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/',
+      roles: ['admin'],
+      summary: 'Register a data center',
+      description: 'Its key signs its attestations; `country` is derived from the point when left out.',
+      request: { body: { content: { 'application/json': { schema: siteBody } }, required: true } },
+      responses: {
+        201: json(siteSchema, 'registered'),
+        409: errorResponse('CONFLICT: the id or the kid exists'),
       },
-      c.get('principal').sub,
-    );
-    if (!ok) {
-      const what = (await siteKidExists(db, jwk.kid)) ? `key id ${jwk.kid}` : `site ${b.id}`;
-      throw new AppError('CONFLICT', `${what} is already registered`);
-    }
-    return c.json(siteSummary((await getSite(db, b.id))!), 201, { Location: `/v1/sites/${b.id}` });
-  });
-
-  r.get('/', requireRole('compliance'), async (c) => {
-    const q = query(c, listQuery);
-    const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
-    const items = await listSites(db, q.limit, after);
-    return c.json(page(items, q.limit, siteSummary, (s) => [s.id]));
-  });
-
-  r.get('/:id', requireRole('compliance'), async (c) => {
-    const site = await getSite(db, c.req.param('id'));
-    if (!site) throw new AppError('NOT_FOUND', `no site ${c.req.param('id')}`);
-    const measured = site.lastLandmarks ?? [];
-    const landmarks = await landmarksById(
-      db,
-      measured.map((m) => m.landmarkId),
-    );
-    const disks = measured.flatMap((m) => {
-      const lm = landmarks.get(m.landmarkId);
-      return lm ? [{ landmarkId: lm.id, lat: lm.lat, lon: lm.lon, radiusKm: rttBoundKm(m.rttMs) }] : [];
-    });
-    const region = site.lastAttestedAt ? feasibleRegion(disks) : null;
-    const zones = geo.zones();
-    const touches = new Map<string, { id: string; name: string; tier: string }>();
-    if (region?.kind === 'region') {
-      for (const p of samplePoints(region.polygon)) {
-        for (const z of zones.zonesAt(p)) {
-          if (z.tier === 'restricted' || z.tier === 'licenseRequired')
-            touches.set(z.id, { id: z.id, name: z.name, tier: z.tier });
-        }
+    }),
+    async (c) => {
+      const b = c.req.valid('json');
+      const jwk = normalizePublicJwk(b.publicKeyJwk);
+      const country = b.country ?? geo.zones().countryAt(b) ?? null;
+      const ok = await insertSite(
+        db,
+        {
+          id: b.id,
+          name: b.name,
+          endUser: b.endUser ?? null,
+          lat: b.lat,
+          lon: b.lon,
+          radiusKm: b.radiusKm,
+          country,
+          params: b.params,
+          jwk,
+        },
+        c.get('principal').sub,
+      );
+      if (!ok) {
+        const what = (await siteKidExists(db, jwk.kid)) ? `key id ${jwk.kid}` : `site ${b.id}`;
+        throw new AppError('CONFLICT', `${what} is already registered`);
       }
-    }
-    const alerts = await db.query(
-      `SELECT id, type, severity, status, opened_at, last_seen_at, count, details FROM alerts
-        WHERE site_id = $1 AND status <> 'resolved' ORDER BY id DESC LIMIT 100`,
-      [site.id],
-    );
-    return c.json({
-      ...siteSummary(site),
-      keys: await siteKeys(db, site.id),
-      chips: site.lastChips ?? [],
-      feasibleRegion: region && {
-        kind: region.kind,
-        disks: disks.map((d) => ({ ...d, radiusKm: Math.round(d.radiusKm * 10) / 10 })),
-        geometry: region.kind === 'region' ? region.polygon : null,
-        ...('note' in region && region.note ? { note: region.note } : {}),
-        restrictedZonesTouched: [...touches.values()],
-        intersectsRestricted: [...touches.values()].some((z) => z.tier === 'restricted'),
-        bound: 'light in vacuum: 299.79 km/ms ÷ 2 per ms of RTT',
+      c.header('Location', `/v1/sites/${b.id}`);
+      return c.json(siteSummary((await getSite(db, b.id))!), 201);
+    },
+  );
+
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/',
+      roles: ['compliance'],
+      summary: 'List data centers',
+      description: 'In id order.',
+      request: { query: z.object({ limit: limitParam(MAX_PAGE, 100), cursor: cursorParam }) },
+      responses: { 200: json(listOf(siteSchema, 'SiteList'), 'a page of sites') },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
+      const items = await listSites(db, q.limit, after);
+      return c.json(
+        page(items, q.limit, siteSummary, (s) => [s.id]),
+        200,
+      );
+    },
+  );
+
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/{id}',
+      roles: ['compliance'],
+      summary: 'A data center: status, chips attested now, feasible region, open alerts',
+      description:
+        'The feasible region is the intersection of the disks (landmark, RTT × 299.79 km/ms ÷ 2) of the latest attestation, with the restricted zones it touches (information, not an alert).',
+      request: { params: siteParam },
+      responses: { 200: json(siteDetailSchema, 'the site') },
+    }),
+    async (c) => {
+      const site = await getSite(db, c.req.valid('param').id);
+      if (!site) throw new AppError('NOT_FOUND', `no site ${c.req.valid('param').id}`);
+      return c.json(await siteDetail(db, geo, site), 200);
+    },
+  );
+
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/{id}/attestations',
+      roles: ['compliance'],
+      summary: "A data center's attestations, newest first",
+      request: {
+        params: siteParam,
+        query: z.object({ ...rangeParams, limit: limitParam(MAX_PAGE, 100), cursor: cursorParam }),
       },
-      recentAttestations: await listAttestations(db, site.id, 20),
-      openAlerts: alerts.rows.map((a) => ({
-        id: String(a.id),
-        type: a.type,
-        severity: a.severity,
-        status: a.status,
-        openedAt: a.opened_at.toISOString(),
-        lastSeenAt: a.last_seen_at.toISOString(),
-        count: a.count,
-        details: a.details,
-      })),
-    });
-  });
+      responses: { 200: json(listOf(attestationSchema, 'AttestationList'), 'a page of attestations') },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const q = c.req.valid('query');
+      if (!(await getSite(db, id))) throw new AppError('NOT_FOUND', `no site ${id}`);
+      const range = resolveRange(q, Date.now());
+      const before = decodeCursor(q.cursor, 2) as [number, number] | undefined;
+      const items = await listAttestations(db, id, q.limit, { ...range, before });
+      return c.json(
+        page(
+          items,
+          q.limit,
+          (a) => a,
+          (a) => [Date.parse(a.ts), a.seq],
+        ),
+        200,
+      );
+    },
+  );
 
   return r;
 }
 
-export function landmarksRouter(db: Pool) {
-  const r = new Hono<AppEnv>();
-  r.post('/', requireRole('admin'), async (c) => {
-    const b = await jsonBody(c, landmarkBody);
-    const jwk = b.publicKeyJwk === undefined ? null : normalizePublicJwk(b.publicKeyJwk);
-    if (
-      !(await insertLandmark(
-        db,
-        { id: b.id, name: b.name ?? null, lat: b.lat, lon: b.lon, jwk },
-        c.get('principal').sub,
-      ))
-    ) {
-      throw new AppError('CONFLICT', `landmark ${b.id} is already registered`);
-    }
-    return c.json({ id: b.id, name: b.name ?? null, lat: b.lat, lon: b.lon, publicKeyJwk: jwk }, 201, {
-      Location: `/v1/landmarks/${b.id}`,
-    });
+async function siteDetail(db: Pool, geo: GeoRuntime, site: SiteRow) {
+  const measured = site.lastLandmarks ?? [];
+  const landmarks = await landmarksById(
+    db,
+    measured.map((m) => m.landmarkId),
+  );
+  const disks = measured.flatMap((m) => {
+    const lm = landmarks.get(m.landmarkId);
+    return lm ? [{ landmarkId: lm.id, lat: lm.lat, lon: lm.lon, radiusKm: rttBoundKm(m.rttMs) }] : [];
   });
-  r.get('/', requireRole('compliance'), async (c) =>
-    c.json({ items: await listLandmarks(db), nextCursor: null }),
+  const region = site.lastAttestedAt ? feasibleRegion(disks) : null;
+  const zones = geo.zones();
+  const touches = new Map<string, { id: string; name: string; tier: string }>();
+  if (region?.kind === 'region') {
+    for (const p of samplePoints(region.polygon)) {
+      for (const z of zones.zonesAt(p)) {
+        if (z.tier === 'restricted' || z.tier === 'licenseRequired')
+          touches.set(z.id, { id: z.id, name: z.name, tier: z.tier });
+      }
+    }
+  }
+  const alerts = await db.query(
+    `SELECT id, type, severity, status, opened_at, last_seen_at, count, details FROM alerts
+      WHERE site_id = $1 AND status <> 'resolved' ORDER BY id DESC LIMIT 100`,
+    [site.id],
+  );
+  return {
+    ...siteSummary(site),
+    keys: await siteKeys(db, site.id),
+    chips: site.lastChips ?? [],
+    feasibleRegion: region && {
+      kind: region.kind,
+      disks: disks.map((d) => ({ ...d, radiusKm: Math.round(d.radiusKm * 10) / 10 })),
+      geometry: region.kind === 'region' ? region.polygon : null,
+      ...('note' in region && region.note ? { note: region.note } : {}),
+      restrictedZonesTouched: [...touches.values()],
+      intersectsRestricted: [...touches.values()].some((z) => z.tier === 'restricted'),
+      bound: 'light in vacuum: 299.79 km/ms ÷ 2 per ms of RTT',
+    },
+    recentAttestations: await listAttestations(db, site.id, 20),
+    openAlerts: alerts.rows.map((a) => ({
+      id: String(a.id),
+      type: a.type,
+      severity: a.severity,
+      status: a.status,
+      openedAt: a.opened_at.toISOString(),
+      lastSeenAt: a.last_seen_at.toISOString(),
+      count: a.count,
+      details: a.details,
+    })),
+  };
+}
+
+export function landmarksRouter(db: Pool) {
+  const r = createRouter();
+  r.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/',
+      roles: ['admin'],
+      summary: 'Register an RTT landmark',
+      description:
+        'A public key may be given for landmark-signed RTT measurements (a later step); it is stored.',
+      request: { body: { content: { 'application/json': { schema: landmarkBody } }, required: true } },
+      responses: { 201: json(landmarkSchema, 'registered'), 409: errorResponse('CONFLICT: the id exists') },
+    }),
+    async (c) => {
+      const b = c.req.valid('json');
+      const jwk = b.publicKeyJwk === undefined ? null : normalizePublicJwk(b.publicKeyJwk);
+      if (
+        !(await insertLandmark(
+          db,
+          { id: b.id, name: b.name ?? null, lat: b.lat, lon: b.lon, jwk },
+          c.get('principal').sub,
+        ))
+      ) {
+        throw new AppError('CONFLICT', `landmark ${b.id} is already registered`);
+      }
+      c.header('Location', `/v1/landmarks/${b.id}`);
+      return c.json({ id: b.id, name: b.name ?? null, lat: b.lat, lon: b.lon }, 201);
+    },
+  );
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/',
+      roles: ['compliance'],
+      summary: 'List RTT landmarks',
+      responses: { 200: json(listOf(landmarkSchema, 'LandmarkList'), 'every landmark') },
+    }),
+    async (c) => c.json({ items: await listLandmarks(db), nextCursor: null }, 200),
   );
   return r;
 }
 
+const custodySchema = z
+  .object({
+    serial: z.string(),
+    shipments: z.array(z.record(z.string(), z.unknown())),
+    attestations: z.array(
+      z.object({
+        siteId: z.string(),
+        at: time,
+        seq: z.number(),
+        location: point,
+        flags: z.array(z.string()),
+      }),
+    ),
+    attestationsTruncated: z.boolean(),
+    alerts: z.array(z.record(z.string(), z.unknown())),
+  })
+  .openapi('ChipCustody');
+
 export function chipsRouter(db: Pool) {
-  const r = new Hono<AppEnv>();
-  r.get('/:serial', requireRole('compliance'), async (c) => {
-    const serial = c.req.param('serial');
-    if (serial.length > 128) throw new AppError('NOT_FOUND', 'no such chip');
-    const custody = await chipCustody(db, serial);
-    if (custody.shipments.length === 0 && custody.attestations.length === 0) {
-      throw new AppError('NOT_FOUND', `no shipment carried and no site attested chip ${serial}`);
-    }
-    return c.json(custody);
-  });
+  const r = createRouter();
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/{serial}',
+      roles: ['compliance'],
+      summary: "A chip's custody chain",
+      description:
+        'Every shipment that carried the serial (status, fixes, arrival, installation), every attestation naming it (the first 1,000), and its alerts.',
+      request: { params: z.object({ serial: z.string().min(1).max(128).openapi({ example: 'GPU-0001' }) }) },
+      responses: { 200: json(custodySchema, 'the custody chain') },
+    }),
+    async (c) => {
+      const { serial } = c.req.valid('param');
+      const custody = await chipCustody(db, serial);
+      if (custody.shipments.length === 0 && custody.attestations.length === 0) {
+        throw new AppError('NOT_FOUND', `no shipment carried and no site attested chip ${serial}`);
+      }
+      return c.json(custody, 200);
+    },
+  );
   return r;
 }
 
