@@ -20,6 +20,8 @@ const MAX_PENDING_PER_TRACKER = 500;
 const YIELD_EVERY = 100;
 /** The server's upper bound on gapIntervals (see src/checks/params.ts). */
 const MAX_GAP_INTERVALS = 100;
+/** Scaled site thresholds stay above event-loop and batching delays. */
+const MIN_SITE_THRESHOLD_S = 5;
 
 export interface RunOptions {
   apiUrl: string;
@@ -204,7 +206,7 @@ async function provision(o: RunOptions, insts: Instance[], warnings: string[]): 
           lon: s.lon,
           radiusKm: s.radiusKm,
           ...(s.country ? { country: s.country } : {}),
-          ...(s.params ? { params: s.params } : {}),
+          ...(s.params ? { params: siteParamsFor(s.params, o.speedup) } : {}),
           publicKeyJwk: site.key.publicJwk,
         },
         `site ${site.id}`,
@@ -223,6 +225,15 @@ async function provision(o: RunOptions, insts: Instance[], warnings: string[]): 
       await apiCreate(o.apiUrl, o.token, '/v1/shipments', body, `shipment ${inst.shipmentId}`);
     }
   }
+}
+
+/** Site thresholds are judged on the real clock (see 'attest'): compressed by the speed-up, never below 5 s. */
+export function siteParamsFor(params: Record<string, number>, speedup: number): Record<string, number> {
+  const out = { ...params };
+  for (const k of ['siteSilentAfterS', 'chipMissingAfterS']) {
+    if (out[k] !== undefined) out[k] = Math.max(MIN_SITE_THRESHOLD_S, out[k] / speedup);
+  }
+  return out;
 }
 
 function allTrackers(insts: Instance[]): Tracker[] {
@@ -273,6 +284,9 @@ async function execute(o: RunOptions, inst: Instance, a: Action, simAt: number):
     }
     case 'attest': {
       const site = inst.sites.get(a.site)!;
+      // Sites attest on the real clock, not the simulated one: chipwatch times site silence against its own clock,
+      // and a simulated clock running hours behind would look silent from the first attestation. Real time is
+      // always later than simulated time, so an attestation still follows the arrival it was scheduled after.
       const extra = Array.from(
         { length: a.extraChips },
         (_, k) => `${site.id}-X-${String(k + 1).padStart(4, '0')}`,
@@ -283,7 +297,7 @@ async function execute(o: RunOptions, inst: Instance, a: Action, simAt: number):
           chips: [...(a.shipmentChips ? inst.chips : []), ...extra],
           landmarks: a.landmarks.map((l) => ({ landmarkId: `${o.idPrefix}-${l.id}`, rttMs: l.rttMs })),
         },
-        simAt,
+        Date.now(),
       );
       return;
     }
