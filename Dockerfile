@@ -9,6 +9,8 @@ COPY tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
 COPY migrations ./migrations
+COPY policy ./policy
+COPY public ./public
 COPY device-sim ./device-sim
 USER node
 EXPOSE 8080
