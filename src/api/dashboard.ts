@@ -12,7 +12,7 @@ import type { Position } from 'geojson';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { loadCountryZones } from '../geo/countries.ts';
 import type { GeoRuntime } from '../geo/runtime.ts';
-import { type AppEnv, requireRole } from './auth.ts';
+import { createRouter, defineRoute, json, z } from './openapi.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -174,13 +174,33 @@ export function policyView(geo: GeoRuntime) {
   };
 }
 
-/** GET /v1/policy (any role): read-only. */
+const policySchema = z
+  .object({
+    checkedAt: z.string().openapi({ description: 'when the lists were checked against 15 CFR 740 Supp. 1' }),
+    checkedAgainst: z.unknown(),
+    unverified: z.unknown(),
+    tiers: z
+      .record(z.string(), z.enum(['restricted', 'licenseRequired', 'watch']))
+      .openapi({ description: 'ISO 3166-1 alpha-2 (or zone key) → tier', example: { CN: 'restricted' } }),
+  })
+  .openapi('Policy');
+
+/** GET /v1/policy (logistics, compliance): the country tiers the checks use, read-only. */
 export function policyRouter(geo: GeoRuntime) {
   let view: ReturnType<typeof policyView> | undefined;
-  const r = new Hono<AppEnv>();
-  r.get('/', requireRole('logistics', 'compliance'), (c) => {
-    view ??= policyView(geo);
-    return c.json(view);
-  });
+  const r = createRouter();
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/',
+      roles: ['logistics', 'compliance'],
+      summary: 'The export-control policy in force: country tiers',
+      responses: { 200: json(policySchema, 'the policy') },
+    }),
+    (c) => {
+      view ??= policyView(geo);
+      return c.json(view as z.infer<typeof policySchema>, 200);
+    },
+  );
   return r;
 }
