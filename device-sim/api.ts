@@ -22,16 +22,12 @@ function unreachable(apiUrl: string, cause: unknown): Error {
   );
 }
 
-async function apiErrorOf(res: Response): Promise<{ code?: string; message: string }> {
-  const text = await res.text().catch(() => '');
-  try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-    const code = typeof body.error?.code === 'string' ? body.error.code : undefined;
-    const message = typeof body.error?.message === 'string' ? body.error.message : text;
-    return { code, message };
-  } catch {
-    return { message: text.slice(0, 300) || res.statusText };
-  }
+function apiErrorOf(body: unknown): { code?: string; message: string } {
+  const err = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const code = typeof err?.code === 'string' ? err.code : undefined;
+  const message =
+    typeof err?.message === 'string' ? err.message : String(JSON.stringify(body) ?? '').slice(0, 300);
+  return { code, message };
 }
 
 /** Registers a tracker key with `POST /v1/devices`; resolves with the created resource's JSON body. */
@@ -41,21 +37,10 @@ export async function registerDevice(
   deviceId: string,
   publicJwk: DevicePublicJwk,
 ): Promise<unknown> {
-  const url = `${apiUrl.replace(/\/+$/, '')}/v1/devices`;
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ id: deviceId, publicKeyJwk: publicJwk }),
-      signal: AbortSignal.timeout(10_000),
-    });
-  } catch (cause) {
-    throw unreachable(apiUrl, cause);
-  }
-  if (res.status === 201) return res.json().catch(() => undefined);
+  const res = await apiCall(apiUrl, token, 'POST', '/v1/devices', { id: deviceId, publicKeyJwk: publicJwk });
+  if (res.status === 201) return res.body;
 
-  const { code, message } = await apiErrorOf(res);
+  const { code, message } = apiErrorOf(res.body);
   const detail = `${res.status}${code ? ` ${code}` : ''}: ${message}`;
   if (res.status === 409) {
     throw new ApiError(
@@ -99,7 +84,19 @@ export async function resolveToken(opts: TokenOptions): Promise<string> {
   });
 }
 
-/** One authenticated JSON call; resolves with status and parsed body, rejects only when the API is unreachable. */
+/** Retries of one call refused with 429: chipwatch limits requests per token (RATE_LIMIT_PER_MIN, default 600). */
+const RATE_LIMIT_RETRIES = 60;
+let rateLimitedCalls = 0;
+
+/** Calls that had to wait for chipwatch's rate limit so far (the load CLI says so when registration is slow). */
+export function rateLimitedSoFar(): number {
+  return rateLimitedCalls;
+}
+
+/**
+ * One authenticated JSON call; resolves with status and parsed body, rejects only when the API is unreachable.
+ * A 429 is waited out (Retry-After) and retried: the simulator is a client like any other.
+ */
 export async function apiCall(
   apiUrl: string,
   token: string,
@@ -107,6 +104,21 @@ export async function apiCall(
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: unknown }> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await apiCallOnce(apiUrl, token, method, path, body);
+    if (res.status !== 429 || attempt >= RATE_LIMIT_RETRIES) return res;
+    rateLimitedCalls++;
+    await new Promise((r) => setTimeout(r, Math.min(10, Math.max(0.2, res.retryAfterS)) * 1000));
+  }
+}
+
+async function apiCallOnce(
+  apiUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown; retryAfterS: number }> {
   let res: Response;
   try {
     res = await fetch(`${apiUrl.replace(/\/+$/, '')}${path}`, {
@@ -126,7 +138,7 @@ export async function apiCall(
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {}
-  return { status: res.status, body: parsed };
+  return { status: res.status, body: parsed, retryAfterS: Number(res.headers.get('retry-after')) || 1 };
 }
 
 /** Creates a resource with POST; 201 (or 200) resolves with the body, anything else throws what went wrong. */

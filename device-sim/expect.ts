@@ -57,7 +57,8 @@ export function judge(o: {
     if ('alert' in e) {
       const raised = o.alerts.filter((a) => a.type === e.alert);
       const firstMs = Math.min(...raised.map((a) => Date.parse(a.firstEvidenceAt ?? a.openedAt)));
-      const detectH = raised.length > 0 ? hours(firstMs - o.incidentAtMs) : undefined;
+      // Clamped: evidence timed on another clock (a site's) may land a moment before the incident instant.
+      const detectH = raised.length > 0 ? Math.max(0, hours(firstMs - o.incidentAtMs)) : undefined;
       const late = e.withinH !== undefined && detectH !== undefined && detectH > e.withinH;
       lines.push({
         kind: 'alert',

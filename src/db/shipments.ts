@@ -10,6 +10,8 @@ type Queryable = Pool | PoolClient;
 export interface ShipmentRecord {
   id: string;
   reference: string | null;
+  /** Who the shipment is for (routes alerts to that customer's channels); null: not given. Always read. */
+  customer?: string | null;
   deviceId: string;
   mode: 'sea' | 'air' | 'road';
   origin: Place;
@@ -37,6 +39,7 @@ function record(r: any): ShipmentRecord {
   return {
     id: r.id,
     reference: r.reference,
+    customer: r.customer,
     deviceId: r.device_id,
     mode: r.mode,
     origin: r.origin,

@@ -57,6 +57,7 @@ function view(s: ShipmentRecord) {
   return {
     id: s.id,
     reference: s.reference,
+    customer: s.customer ?? null,
     deviceId: s.deviceId,
     mode: s.mode,
     status: s.status,
@@ -125,6 +126,9 @@ export const shipmentSchema = z
   .object({
     id: z.string(),
     reference: z.string().nullable(),
+    customer: z.string().nullable().openapi({
+      description: 'who the shipment is for: channels filtered by `customers` hear of its alerts',
+    }),
     deviceId: z.string(),
     mode,
     status: z.enum(['planned', 'in_transit', 'arrived', 'installed', 'cancelled']),
@@ -146,7 +150,9 @@ export const shipmentSchema = z
     createdAt: time,
     startedAt: time.nullable(),
     arrivedAt: time.nullable(),
-    installedAt: time.nullable().openapi({ description: 'when every chip was attested at the destination site' }),
+    installedAt: time
+      .nullable()
+      .openapi({ description: 'when every chip was attested at the destination site' }),
   })
   .openapi('Shipment');
 

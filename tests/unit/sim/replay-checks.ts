@@ -3,7 +3,7 @@
 
 import { routeLegs } from '../../../device-sim/journey.ts';
 import type { Plan } from '../../../device-sim/plan.ts';
-import { autoParams } from '../../../device-sim/run.ts';
+import { registration } from '../../../device-sim/run.ts';
 import type { Scenario } from '../../../device-sim/scenario.ts';
 import { zoneFilters } from '../../../src/checks/context.ts';
 import { defaultParams } from '../../../src/checks/params.ts';
@@ -37,7 +37,7 @@ export function checkPlan(s: Scenario, plan: Plan, speedup = 3600): Raised[] {
     destination,
     plannedStops: journey.dwells.filter((d) => d.transfer).map((d) => ({ ...d.at, radiusKm: 25 })),
     corridorKm: sh.corridorKm ?? 50,
-    reportIntervalS: plan.reportIntervalS,
+    reportIntervalS: registration(s, plan, speedup).reportIntervalS,
     route: indexRoute(route),
     zones: g.zones(),
     ...zoneFilters(
@@ -45,7 +45,7 @@ export function checkPlan(s: Scenario, plan: Plan, speedup = 3600): Raised[] {
       sh.restrictedCountries ?? null,
       (sh.licenses ?? []).map((l) => l.country),
     ),
-    params: defaultParams(mode, autoParams(s, plan, speedup).params as Partial<CheckParams>),
+    params: defaultParams(mode, registration(s, plan, speedup).params as Partial<CheckParams>),
   };
   let state = initialShipmentState();
   let status: ShipmentStatus = 'planned';
