@@ -211,7 +211,10 @@ describe('attestations through MQTT', () => {
     });
     expect(reasons).toEqual(['HEADER_NOT_ALLOWED', 'REPLAY', 'SIGNATURE_INVALID']);
     // Forgeries and replays on a registered site's topic are alerted (counted per site), not only stored.
-    expect((await siteAlerts('dc-attacked')).map((a) => a.type).sort()).toEqual(['REPLAY', 'SIGNATURE_INVALID']);
+    expect((await siteAlerts('dc-attacked')).map((a) => a.type).sort()).toEqual([
+      'REPLAY',
+      'SIGNATURE_INVALID',
+    ]);
     expect(
       await cw.sql('SELECT count(*)::int AS n FROM attestation_messages WHERE site_id = $1', ['dc-attacked']),
     ).toEqual([{ n: 1 }]);
