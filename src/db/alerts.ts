@@ -164,27 +164,29 @@ export interface AlertView {
   resolution: string | null;
 }
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+/** A time column as RFC 3339: a Date from a row, or the string `to_jsonb(alerts)` holds (outbox events). */
+const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 
-// biome-ignore lint/suspicious/noExplicitAny: a pg row
-function view(r: any): AlertView {
+/** The API view of an alert row, read from the table or from its JSON copy in the outbox. */
+// biome-ignore lint/suspicious/noExplicitAny: a pg row or its JSON
+export function alertView(r: any): AlertView {
   return {
     id: String(r.id),
     type: r.type,
     severity: r.severity,
     status: r.status,
-    shipmentId: r.shipment_id,
-    deviceId: r.device_id,
-    siteId: r.site_id,
-    openedAt: r.opened_at.toISOString(),
-    lastSeenAt: r.last_seen_at.toISOString(),
+    shipmentId: r.shipment_id ?? null,
+    deviceId: r.device_id ?? null,
+    siteId: r.site_id ?? null,
+    openedAt: iso(r.opened_at)!,
+    lastSeenAt: iso(r.last_seen_at)!,
     firstEvidenceAt: iso(r.first_evidence_at),
     lastEvidenceAt: iso(r.last_evidence_at),
-    count: r.count,
-    details: r.details,
+    count: Number(r.count),
+    details: r.details ?? {},
     resolvedAt: iso(r.resolved_at),
-    resolvedBy: r.resolved_by,
-    resolution: r.resolution,
+    resolvedBy: r.resolved_by ?? null,
+    resolution: r.resolution ?? null,
   };
 }
 
@@ -218,7 +220,7 @@ export async function listAlerts(db: Queryable, q: AlertQuery): Promise<AlertVie
       q.siteId ?? null,
     ],
   );
-  return res.rows.map(view);
+  return res.rows.map(alertView);
 }
 
 export interface AuditRow extends AuditEntry {
@@ -249,7 +251,7 @@ export async function getAlert(
 ): Promise<(AlertView & { audit: AuditRow[] }) | undefined> {
   const res = await db.query('SELECT * FROM alerts WHERE id = $1', [id]);
   if (!res.rows[0]) return undefined;
-  return { ...view(res.rows[0]), audit: await auditTrail(db, id) };
+  return { ...alertView(res.rows[0]), audit: await auditTrail(db, id) };
 }
 
 /** Acknowledge (open → acknowledged) or resolve (open/acknowledged → resolved); returns the state it was in. */

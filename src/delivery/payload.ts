@@ -1,27 +1,10 @@
 // What a notification says: the alert as the API shows it plus the event (action, late…), as JSON for webhooks,
 // MQTT and SSE, and as a plain-text + HTML e-mail. Pure.
-import type { Severity } from '../checks/types.ts';
+import { type AlertView, alertView } from '../db/alerts.ts';
 import type { AlertAction } from './routing.ts';
 
 /** The alert as the API shows it (GET /v1/alerts/{id}, without the audit trail). */
-export interface AlertPayload {
-  id: string;
-  type: string;
-  severity: Severity;
-  status: 'open' | 'acknowledged' | 'resolved';
-  shipmentId: string | null;
-  deviceId: string | null;
-  siteId: string | null;
-  openedAt: string;
-  lastSeenAt: string;
-  firstEvidenceAt: string | null;
-  lastEvidenceAt: string | null;
-  count: number;
-  details: Record<string, unknown>;
-  resolvedAt: string | null;
-  resolvedBy: string | null;
-  resolution: string | null;
-}
+export type AlertPayload = AlertView;
 
 /** An outbox row as the dispatcher and the stream read it. */
 export interface OutboxEvent {
@@ -50,30 +33,8 @@ export interface EventPayload extends AlertPayload {
   };
 }
 
-const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(String(v)).toISOString());
-const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
-
-/** The API view of an alert row stored as JSON (the same fields as db/alerts.ts's view). */
-export function alertFromRow(r: Record<string, unknown>): AlertPayload {
-  return {
-    id: String(r.id),
-    type: String(r.type),
-    severity: r.severity as Severity,
-    status: r.status as AlertPayload['status'],
-    shipmentId: str(r.shipment_id),
-    deviceId: str(r.device_id),
-    siteId: str(r.site_id),
-    openedAt: iso(r.opened_at)!,
-    lastSeenAt: iso(r.last_seen_at)!,
-    firstEvidenceAt: iso(r.first_evidence_at),
-    lastEvidenceAt: iso(r.last_evidence_at),
-    count: Number(r.count),
-    details: (r.details ?? {}) as Record<string, unknown>,
-    resolvedAt: iso(r.resolved_at),
-    resolvedBy: str(r.resolved_by),
-    resolution: str(r.resolution),
-  };
-}
+/** The API view of an alert row stored as JSON. */
+export const alertFromRow = (r: Record<string, unknown>): AlertPayload => alertView(r);
 
 export function eventPayload(e: OutboxEvent, deliveryId?: string): EventPayload {
   return {

@@ -2,6 +2,7 @@
 // RTTs allow, and a chip's custody chain from shipment to the site where it runs.
 import { feasibleRegion, rttBoundKm, samplePoints } from '../../checks/attestation.ts';
 import { siteParamsSchema } from '../../checks/site-params.ts';
+import { listAlerts } from '../../db/alerts.ts';
 import type { Pool } from '../../db/pool.ts';
 import {
   getSite,
@@ -319,11 +320,7 @@ async function siteDetail(db: Pool, geo: GeoRuntime, site: SiteRow) {
       }
     }
   }
-  const alerts = await db.query(
-    `SELECT id, type, severity, status, opened_at, last_seen_at, count, details FROM alerts
-      WHERE site_id = $1 AND status <> 'resolved' ORDER BY id DESC LIMIT 100`,
-    [site.id],
-  );
+  const open = (await listAlerts(db, { siteId: site.id, limit: 500 })).filter((a) => a.status !== 'resolved');
   return {
     ...siteSummary(site),
     keys: await siteKeys(db, site.id),
@@ -338,16 +335,7 @@ async function siteDetail(db: Pool, geo: GeoRuntime, site: SiteRow) {
       bound: 'light in vacuum: 299.79 km/ms ÷ 2 per ms of RTT',
     },
     recentAttestations: await listAttestations(db, site.id, 20),
-    openAlerts: alerts.rows.map((a) => ({
-      id: String(a.id),
-      type: a.type,
-      severity: a.severity,
-      status: a.status,
-      openedAt: a.opened_at.toISOString(),
-      lastSeenAt: a.last_seen_at.toISOString(),
-      count: a.count,
-      details: a.details,
-    })),
+    openAlerts: open.slice(0, 100),
   };
 }
 
