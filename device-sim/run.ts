@@ -62,7 +62,6 @@ export interface RunReport {
   totals: FleetTotals;
   wallS: number;
   simulatedH: number;
-  warnings: string[];
 }
 
 interface Instance {
@@ -157,7 +156,7 @@ function shipmentBody(inst: Instance, speedup: number): Record<string, unknown> 
   return body;
 }
 
-async function provision(o: RunOptions, insts: Instance[], warnings: string[]): Promise<void> {
+async function provision(o: RunOptions, insts: Instance[]): Promise<void> {
   const landmarks = new Map<string, { id: string; lat: number; lon: number }>();
   for (const inst of insts)
     for (const s of inst.scenario.sites ?? []) for (const l of s.landmarks) landmarks.set(l.id, l);
@@ -412,7 +411,6 @@ async function alertsSoFar(o: RunOptions, insts: Instance[]): Promise<number | u
 export async function runScenarios(o: RunOptions): Promise<RunReport> {
   const say = o.say ?? (() => {});
   const started = Date.now();
-  const warnings: string[] = [];
   const insts = o.scenarios.map((s, i) => ids(o, i, s));
   // Every instance waits on the same signal.
   if (o.signal) setMaxListeners(insts.length + 10, o.signal);
@@ -420,8 +418,7 @@ export async function runScenarios(o: RunOptions): Promise<RunReport> {
     `provisioning ${insts.length} scenario instance(s) through ${o.apiUrl}: ${[...new Set(insts.map((i) => i.name))].join(', ')}`,
   );
   try {
-    await provision(o, insts, warnings);
-    for (const w of warnings) say(`warning: ${w}`);
+    await provision(o, insts);
     const spanMs = Math.max(...insts.map((i) => i.plan.spanMs));
     const clock = createClock(spanMs, o.speedup, Date.now());
     // Every instance ends with the run, so none sits silent (and "lost") after its last report.
@@ -486,7 +483,6 @@ export async function runScenarios(o: RunOptions): Promise<RunReport> {
       totals,
       wallS: (Date.now() - started) / 1000,
       simulatedH: spanMs / HOUR_MS,
-      warnings,
     };
   } finally {
     await Promise.all(allTrackers(insts).map((t) => t.close()));
@@ -502,6 +498,5 @@ export function renderReport(r: RunReport): string {
     `${r.instances.length - failed} of ${r.instances.length} scenario instance(s) passed; ${r.simulatedH.toFixed(1)} simulated hours in ${r.wallS.toFixed(1)} s`,
     `messages sent ${r.totals.sent}  acked ${r.totals.acked}  resent ${r.totals.resent}  unacked ${r.totals.pending}`,
   );
-  for (const w of r.warnings) lines.push(`warning: ${w}`);
   return `${lines.join('\n')}\n`;
 }
