@@ -29,6 +29,8 @@ export interface PositionQuery {
   toMs: number;
   limit: number;
   after?: [number, number, number];
+  /** `asc` (default): oldest first; `desc`: newest first. */
+  order?: 'asc' | 'desc';
 }
 
 export async function listPositions(db: Pool, q: PositionQuery) {
@@ -38,8 +40,8 @@ export async function listPositions(db: Pool, q: PositionQuery) {
        FROM telemetry
       WHERE ($1::text IS NULL OR device_id = $1) AND ($8::text IS NULL OR shipment_id = $8)
         AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)
-        AND ($5::float8 IS NULL OR (ts, seq, idx) > (to_timestamp($5 / 1000.0), $6::bigint, $7::int))
-      ORDER BY ts, seq, idx
+        AND ($5::float8 IS NULL OR (ts, seq, idx) ${q.order === 'desc' ? '<' : '>'} (to_timestamp($5 / 1000.0), $6::bigint, $7::int))
+      ORDER BY ${q.order === 'desc' ? 'ts DESC, seq DESC, idx DESC' : 'ts, seq, idx'}
       LIMIT $4`,
     [
       q.deviceId ?? null,

@@ -114,15 +114,35 @@ export async function getShipment(db: Queryable, id: string): Promise<ShipmentRe
   return res.rows[0] ? record(res.rows[0]) : undefined;
 }
 
-export async function listShipments(
-  db: Queryable,
-  q: { status?: string; limit: number; afterId?: string },
-): Promise<ShipmentRecord[]> {
-  const res = await db.query(
-    `SELECT * FROM shipments WHERE ($1::text IS NULL OR status = $1) AND ($3::text IS NULL OR id > $3)
-      ORDER BY id LIMIT $2`,
-    [q.status ?? null, q.limit, q.afterId ?? null],
-  );
+export interface ShipmentQuery {
+  status?: string | undefined;
+  deviceId?: string | undefined;
+  mode?: string | undefined;
+  customer?: string | undefined;
+  /** `id`: id order; `newest`: created_at descending. */
+  sort: 'id' | 'newest';
+  limit: number;
+  /** The previous page's last key: [id] or [createdAt, id]. */
+  after?: [string] | [string, string] | undefined;
+}
+
+export async function listShipments(db: Queryable, q: ShipmentQuery): Promise<ShipmentRecord[]> {
+  const filters = [q.status ?? null, q.deviceId ?? null, q.mode ?? null, q.customer ?? null, q.limit];
+  const where = `($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR device_id = $2)
+        AND ($3::text IS NULL OR mode = $3) AND ($4::text IS NULL OR customer = $4)`;
+  const res =
+    q.sort === 'newest'
+      ? // Compared at the millisecond the cursor carries, so no row sharing that millisecond is skipped.
+        await db.query(
+          `SELECT * FROM shipments WHERE ${where}
+              AND ($6::timestamptz IS NULL OR (date_trunc('milliseconds', created_at), id) < ($6::timestamptz, $7::text))
+            ORDER BY date_trunc('milliseconds', created_at) DESC, id DESC LIMIT $5`,
+          [...filters, q.after?.[0] ?? null, q.after?.[1] ?? null],
+        )
+      : await db.query(
+          `SELECT * FROM shipments WHERE ${where} AND ($6::text IS NULL OR id > $6) ORDER BY id LIMIT $5`,
+          [...filters, q.after?.[0] ?? null],
+        );
   return res.rows.map(record);
 }
 

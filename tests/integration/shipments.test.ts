@@ -375,3 +375,44 @@ describe('road and lifecycle', () => {
     ).toBeGreaterThan(0);
   });
 });
+
+describe('lists', () => {
+  it('sorts shipments newest first across pages, filters by mode and device, and reads positions newest first', async () => {
+    const all = (await cw.api('GET', '/v1/shipments?limit=500', { role: 'logistics' })).body.items as any[];
+    expect(all.length).toBeGreaterThan(3);
+    const seen: any[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { status: number; body: any } = await cw.api(
+        'GET',
+        `/v1/shipments?sort=newest&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        { role: 'logistics' },
+      );
+      expect(res.status).toBe(200);
+      seen.push(...res.body.items);
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(seen.map((s) => s.id).sort()).toEqual(all.map((s) => s.id).sort());
+    const created = seen.map((s) => Date.parse(s.createdAt));
+    expect(created).toEqual([...created].sort((a, b) => b - a));
+
+    const air = (await cw.api('GET', '/v1/shipments?mode=air', { role: 'logistics' })).body.items as any[];
+    expect(air.length).toBeGreaterThan(0);
+    expect(air.every((s) => s.mode === 'air')).toBe(true);
+    const one = all.find((s) => s.lastPosition);
+    const byDevice = (await cw.api('GET', `/v1/shipments?deviceId=${one.deviceId}`, { role: 'logistics' }))
+      .body.items;
+    expect(byDevice.map((s: any) => s.id)).toEqual([one.id]);
+
+    const asc = (await cw.api('GET', `/v1/shipments/${one.id}/positions?limit=3`, { role: 'logistics' })).body
+      .items;
+    const desc = (
+      await cw.api('GET', `/v1/shipments/${one.id}/positions?limit=3&order=desc`, { role: 'logistics' })
+    ).body.items;
+    expect(Date.parse(desc[0].ts)).toBeGreaterThan(Date.parse(asc[0].ts));
+    expect(desc.map((p: any) => Date.parse(p.ts))).toEqual(
+      desc.map((p: any) => Date.parse(p.ts)).sort((a: number, b: number) => b - a),
+    );
+    expect(desc[0].ts).toBe(one.lastPosition.ts);
+  });
+});

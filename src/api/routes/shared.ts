@@ -84,6 +84,12 @@ export const positionList = listOf(positionSchema, 'PositionList');
 
 export const positionsQuery = z.object({
   ...rangeParams,
+  order: z
+    .enum(['asc', 'desc'])
+    .default('asc')
+    .openapi({
+      description: '`asc`: oldest first (default); `desc`: newest first. Keep it the same across pages.',
+    }),
   limit: limitParam(MAX_POSITIONS_PAGE, 1000),
   cursor: cursorParam,
 });
@@ -96,7 +102,7 @@ export async function positionsPage(
 ) {
   const { fromMs, toMs } = resolveRange(q, Date.now());
   const after = decodeCursor(q.cursor, 3) as [number, number, number] | undefined;
-  const rows = await listPositions(db, { ...of, fromMs, toMs, limit: q.limit, after });
+  const rows = await listPositions(db, { ...of, fromMs, toMs, limit: q.limit, after, order: q.order });
   return page(
     rows,
     q.limit,

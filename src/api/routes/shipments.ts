@@ -248,22 +248,31 @@ export function shipmentsRouter(db: Pool) {
       path: '/',
       roles: ['logistics', 'compliance'],
       summary: 'List shipments',
-      description: 'In id order.',
+      description: '`sort=id` (default) in id order, `sort=newest` newest first; filters combine.',
       request: {
-        query: z.object({
-          status: z.enum(['planned', 'in_transit', 'arrived', 'installed', 'cancelled']).optional(),
-          limit: limitParam(MAX_PAGE, 100),
-          cursor: cursorParam,
-        }),
+        query: z
+          .object({
+            status: z.enum(['planned', 'in_transit', 'arrived', 'installed', 'cancelled']).optional(),
+            deviceId: z.string().max(128).optional(),
+            mode,
+            customer: z.string().max(200).optional(),
+            sort: z.enum(['id', 'newest']).default('id'),
+            limit: limitParam(MAX_PAGE, 100),
+            cursor: cursorParam,
+          })
+          .partial({ mode: true }),
       },
       responses: { 200: json(listOf(shipmentSchema, 'ShipmentList'), 'a page of shipments') },
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
-      const rows = await listShipments(db, { status: q.status, limit: q.limit, afterId: after });
+      const after = decodeCursor(q.cursor, q.sort === 'id' ? 1 : 2) as
+        | [string]
+        | [string, string]
+        | undefined;
+      const rows = await listShipments(db, { ...q, after });
       return c.json(
-        page(rows, q.limit, view, (x) => [x.id]),
+        page(rows, q.limit, view, (x) => (q.sort === 'id' ? [x.id] : [x.createdAt, x.id])),
         200,
       );
     },
