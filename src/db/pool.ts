@@ -39,6 +39,13 @@ export function isTransientDbError(e: unknown): boolean {
 export async function withTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  // pg-pool removes its error listener from a client while it is checked out, and pg emits 'error' when the
+  // connection dies (a database restart mid-transaction): without a listener that is an uncaught exception that
+  // kills the process. The query in flight rejects with the same error, so noting it is enough here.
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -51,6 +58,7 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) =
     });
     throw e;
   } finally {
+    client.removeListener('error', onError);
     client.release(broken);
   }
 }

@@ -37,6 +37,8 @@ export async function startTestChipwatch(
   const config = testConfig(env);
   const running = await startChipwatch(config, createLogger(config.LOG_LEVEL));
   const sqlPool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
+  // Tests stop the database (faults): an idle connection dying must not be an uncaught error.
+  sqlPool.on('error', () => {});
   const secret = new TextEncoder().encode(TEST_SECRET);
   const token = (role: Role) =>
     mintToken(secret, { sub: `test-${role}`, role, issuer: config.AUTH_ISSUER, ttlS: 600 });

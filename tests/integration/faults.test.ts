@@ -106,6 +106,7 @@ describe('chipwatch killed with SIGKILL mid-stream, then restarted', () => {
     broker = await startAedes();
     dbUrl = await createTestDatabase(inject('pgAdminUrl'));
     sqlPool = new pg.Pool({ connectionString: dbUrl, max: 2 });
+    sqlPool.on('error', () => {});
   });
   afterAll(async () => {
     await tracker?.close();
