@@ -30,6 +30,23 @@ function apiErrorOf(body: unknown): { code?: string; message: string } {
   return { code, message };
 }
 
+/** Registers up to 1,000 trackers in one request (`POST /v1/devices/batch`, all or none). */
+export async function registerDevices(
+  apiUrl: string,
+  token: string,
+  devices: { id: string; publicJwk: DevicePublicJwk }[],
+): Promise<void> {
+  const res = await apiCall(apiUrl, token, 'POST', '/v1/devices/batch', {
+    devices: devices.map((d) => ({ id: d.id, publicKeyJwk: d.publicJwk })),
+  });
+  if (res.status === 201) return;
+  const { code, message } = apiErrorOf(res.body);
+  const detail = `${res.status}${code ? ` ${code}` : ''}: ${message}`;
+  if (res.status === 409)
+    throw new ApiError(`devices already registered (${detail}); use another --id-prefix`, res.status, code);
+  throw new ApiError(`registering ${devices.length} devices failed (${detail})`, res.status, code);
+}
+
 /** Registers a tracker key with `POST /v1/devices`; resolves with the created resource's JSON body. */
 export async function registerDevice(
   apiUrl: string,

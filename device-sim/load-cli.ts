@@ -2,9 +2,9 @@
 // as acks return) over several connections and reports the achieved rate, ack latency percentiles and what stayed
 // unacked. With --load-file it publishes a pre-signed JSON-lines file instead (the benchmark's way in).
 import { readFileSync } from 'node:fs';
-import { registerDevice, resolveToken } from './api.ts';
+import { registerDevices, resolveToken } from './api.ts';
 import type { Opts } from './cli.ts';
-import { generateDeviceKey } from './keys.ts';
+import { type DevicePublicJwk, generateDeviceKey } from './keys.ts';
 import {
   type LoadDevice,
   type LoadResult,
@@ -14,7 +14,9 @@ import {
   type SignedLine,
 } from './load.ts';
 
-const REGISTER_CONCURRENCY = 16;
+const REGISTER_CONCURRENCY = 2;
+/** Devices per POST /v1/devices/batch (its maximum). */
+const REGISTER_BATCH = 1000;
 
 function readLines(file: string): SignedLine[] {
   return readFileSync(file, 'utf8')
@@ -23,19 +25,26 @@ function readLines(file: string): SignedLine[] {
     .map((l) => JSON.parse(l) as SignedLine);
 }
 
+/** Registers the fleet 1,000 devices per request (POST /v1/devices/batch), a few requests at a time. */
 async function registerAll(o: Opts, token: string, devices: LoadDevice[], say: (l: string) => void) {
+  const chunks: LoadDevice[][] = [];
+  for (let i = 0; i < devices.length; i += REGISTER_BATCH) chunks.push(devices.slice(i, i + REGISTER_BATCH));
   let next = 0;
   let done = 0;
   const progress = setInterval(() => say(`registered ${done}/${devices.length} devices`), 1000);
   try {
     const worker = async () => {
-      while (next < devices.length) {
-        const d = devices[next++]! as LoadDevice & { jwk: Parameters<typeof registerDevice>[3] };
-        await registerDevice(o.api, token, d.id, d.jwk);
-        done++;
+      while (next < chunks.length) {
+        const chunk = chunks[next++]! as (LoadDevice & { jwk: DevicePublicJwk })[];
+        await registerDevices(
+          o.api,
+          token,
+          chunk.map((d) => ({ id: d.id, publicJwk: d.jwk })),
+        );
+        done += chunk.length;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(REGISTER_CONCURRENCY, devices.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(REGISTER_CONCURRENCY, chunks.length) }, worker));
   } finally {
     clearInterval(progress);
   }

@@ -34,6 +34,34 @@ export async function insertDevice(
   return row.devices === 1 && row.keys === 1;
 }
 
+/**
+ * Registers many devices with their first key in one transaction: all or none. Returns the device ids and kids that
+ * were already taken (nothing is inserted then).
+ */
+export async function insertDevices(
+  c: PoolClient,
+  devices: { id: string; jwk: PublicJwk }[],
+  createdBy: string,
+): Promise<{ takenIds: string[]; takenKids: string[] }> {
+  const ids = devices.map((d) => d.id);
+  const kids = devices.map((d) => d.jwk.kid);
+  const taken = await c.query(
+    `SELECT 'id' AS what, id AS value FROM devices WHERE id = ANY($1::text[])
+     UNION ALL SELECT 'kid', kid FROM device_keys WHERE kid = ANY($2::text[])`,
+    [ids, kids],
+  );
+  const takenIds = taken.rows.filter((r) => r.what === 'id').map((r) => r.value as string);
+  const takenKids = taken.rows.filter((r) => r.what === 'kid').map((r) => r.value as string);
+  if (takenIds.length > 0 || takenKids.length > 0) return { takenIds, takenKids };
+  await c.query('INSERT INTO devices (id, created_by) SELECT unnest($1::text[]), $2', [ids, createdBy]);
+  await c.query(
+    `INSERT INTO device_keys (kid, device_id, alg, public_jwk)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])`,
+    [kids, ids, devices.map((d) => d.jwk.alg), devices.map((d) => JSON.stringify(d.jwk))],
+  );
+  return { takenIds: [], takenKids: [] };
+}
+
 export async function kidExists(db: Queryable, kid: string): Promise<boolean> {
   const res = await db.query('SELECT 1 FROM device_keys WHERE kid = $1', [kid]);
   return res.rowCount === 1;

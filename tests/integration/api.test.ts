@@ -118,6 +118,32 @@ describe('devices', () => {
     expectError(await cw.api('POST', '/v1/devices/nope/revoke', {}), 404, 'NOT_FOUND');
   });
 
+  it('registers a fleet in one batch, all or none', async () => {
+    const fleet = Array.from({ length: 300 }, (_, i) => ({
+      id: `trk-batch-${i}`,
+      publicKeyJwk: generateDeviceKey(i % 2 ? 'ES256' : 'EdDSA').publicJwk,
+    }));
+    const res = await cw.api('POST', '/v1/devices/batch', { body: { devices: fleet } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.registered).toBe(300);
+    const one = await cw.api('GET', '/v1/devices/trk-batch-7', { role: 'logistics' });
+    expect(one.body.keys).toHaveLength(1);
+    expect(one.body.keys[0].alg).toBe('ES256');
+    // One taken id refuses the whole batch, naming it; the new ids stay unregistered.
+    const again = await cw.api('POST', '/v1/devices/batch', {
+      body: { devices: [{ id: 'trk-batch-new', publicKeyJwk: generateDeviceKey().publicJwk }, fleet[5]] },
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toContain('device trk-batch-5');
+    expect((await cw.api('GET', '/v1/devices/trk-batch-new', { role: 'logistics' })).status).toBe(404);
+    const repeated = await cw.api('POST', '/v1/devices/batch', { body: { devices: [fleet[0], fleet[0]] } });
+    expect(repeated.status).toBe(409);
+    expect((await cw.api('POST', '/v1/devices/batch', { body: { devices: [] } })).status).toBe(422);
+    expect(
+      (await cw.api('POST', '/v1/devices/batch', { role: 'logistics', body: { devices: fleet } })).status,
+    ).toBe(403);
+  });
+
   it('validates bodies: 400 for non-JSON, 422 for bad ids and keys', async () => {
     expectError(await cw.api('POST', '/v1/devices', { body: '{not json' }), 400, 'BAD_REQUEST');
     expectError(

@@ -84,12 +84,9 @@ export const positionList = listOf(positionSchema, 'PositionList');
 
 export const positionsQuery = z.object({
   ...rangeParams,
-  order: z
-    .enum(['asc', 'desc'])
-    .default('asc')
-    .openapi({
-      description: '`asc`: oldest first (default); `desc`: newest first. Keep it the same across pages.',
-    }),
+  order: z.enum(['asc', 'desc']).default('asc').openapi({
+    description: '`asc`: oldest first (default); `desc`: newest first. Keep it the same across pages.',
+  }),
   limit: limitParam(MAX_POSITIONS_PAGE, 1000),
   cursor: cursorParam,
 });
