@@ -12,6 +12,8 @@ export type Role = (typeof ROLES)[number];
 export interface Principal {
   sub: string;
   role: Role;
+  /** Expiry (epoch seconds): long-lived answers such as the alert stream end there. */
+  exp?: number;
 }
 
 const SECRET_FILE = 'jwt-secret';
@@ -73,6 +75,6 @@ export function createTokenVerifier(opts: {
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
       throw new AppError('UNAUTHENTICATED', 'token has no valid role claim');
     }
-    return { sub: payload.sub as string, role: role as Role };
+    return { sub: payload.sub as string, role: role as Role, exp: payload.exp as number };
   };
 }

@@ -219,8 +219,10 @@ export async function listDeliveries(
   const res = await db.query(
     `${DELIVERY_SELECT}
       WHERE ($1::text IS NULL OR d.channel_id = $1) AND ($2::text IS NULL OR d.status = $2)
-        AND ($4::timestamptz IS NULL OR (d.created_at, d.id) < ($4::timestamptz, $5::uuid))
-      ORDER BY d.created_at DESC, d.id DESC LIMIT $3`,
+        -- The cursor carries milliseconds and every delivery of one routing pass shares its created_at: compare
+        -- at millisecond precision, or the rest of a pass sharing the cursor's millisecond would be skipped.
+        AND ($4::timestamptz IS NULL OR (date_trunc('milliseconds', d.created_at), d.id) < ($4::timestamptz, $5::uuid))
+      ORDER BY date_trunc('milliseconds', d.created_at) DESC, d.id DESC LIMIT $3`,
     [q.channelId ?? null, q.status ?? null, q.limit, q.before?.[0] ?? null, q.before?.[1] ?? null],
   );
   return res.rows.map(deliveryView);

@@ -202,7 +202,7 @@ export async function completeDeliveries(pool: Pool, done: Completion[]): Promis
       done.map((x) => x.attempt),
       done.map((x) => x.step.status),
       done.map((x) => (x.step.status === 'pending' ? x.step.delayMs : 0)),
-      done.map((x) => (x.step.status === 'delivered' ? null : x.step.error.slice(0, 2000))),
+      done.map((x) => (x.step.status === 'delivered' ? (x.step.note ?? null) : x.step.error.slice(0, 2000))),
       done.map((x) => (x.step.status === 'delivered' ? null : (x.step.httpStatus ?? null))),
     ],
   );

@@ -3,7 +3,11 @@
 
 /** The outcome of one attempt, as a channel reports it. */
 export type AttemptResult =
-  | { ok: true; status?: number }
+  | {
+      ok: true;
+      status?: number /** Delivered, with something worth recording (a recipient refused for good). */;
+      note?: string;
+    }
   | {
       ok: false;
       /** false: sending the same thing again cannot succeed (a 4xx, a permanent SMTP refusal, no SMTP_URL). */
@@ -15,7 +19,7 @@ export type AttemptResult =
     };
 
 export type NextStep =
-  | { status: 'delivered' }
+  | { status: 'delivered'; note?: string }
   | { status: 'pending'; delayMs: number; error: string; httpStatus?: number }
   | { status: 'dead'; error: string; httpStatus?: number };
 
@@ -42,7 +46,7 @@ export function nextStep(
   p: RetryPolicy,
   random: () => number = Math.random,
 ): NextStep {
-  if (result.ok) return { status: 'delivered' };
+  if (result.ok) return result.note ? { status: 'delivered', note: result.note } : { status: 'delivered' };
   const httpStatus = result.status;
   if (!result.retry) return { status: 'dead', error: result.error, httpStatus };
   if (attempt >= p.maxAttempts) {

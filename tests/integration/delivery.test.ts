@@ -345,6 +345,59 @@ describe('webhook delivery', () => {
     await hook.close();
   });
 
+  it('pages through every delivery of one routing pass, and refuses a cursor it did not issue', async () => {
+    const hook = await receiver(
+      () => 'unused',
+      () => 410,
+    );
+    const chans = await Promise.all(
+      [1, 2, 3].map(() =>
+        createChannel({ type: 'webhook', url: hook.url, secret: 'page-secret-0123456789' }),
+      ),
+    );
+    const s = await shipment();
+    // One transaction: 20 alerts × 3 channels, routed in one pass, so the deliveries share their created_at.
+    await withTransaction(cw.pool, (c) =>
+      applyAlertEvents(
+        c,
+        Array.from({ length: 20 }, (_, i) => ({
+          type: 'TAMPER' as const,
+          action: 'raise' as const,
+          at: Date.now(),
+          subject: `${s.id}-page-${i}`,
+          shipmentId: s.id,
+          deviceId: s.deviceId,
+          details: { i },
+        })),
+      ),
+    );
+    const ids = new Set(chans.map((ch) => ch.id));
+    const mine = async () => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res: { status: number; body: any } = await cw.api(
+          'GET',
+          `/v1/deliveries?limit=7${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        expect(res.status).toBe(200);
+        seen.push(...res.body.items.filter((d: any) => ids.has(d.channelId)).map((d: any) => d.id));
+        cursor = res.body.nextCursor;
+      } while (cursor);
+      return seen;
+    };
+    const seen = await eventually(async () => {
+      const got = await mine();
+      return got.length >= 60 ? got : undefined;
+    });
+    expect(seen).toHaveLength(60);
+    expect(new Set(seen).size).toBe(60);
+    const forged = Buffer.from(JSON.stringify(['x', 'y'])).toString('base64url');
+    expect((await cw.api('GET', `/v1/deliveries?cursor=${forged}`)).status).toBe(400);
+    for (const ch of chans) await cw.api('DELETE', `/v1/channels/${ch.id}`);
+    await hook.close();
+  });
+
   it('a 4xx answer (not 408/429) is dead at once, without retries', async () => {
     let secret = '';
     const hook = await receiver(

@@ -70,9 +70,18 @@ export function alertStreamRouter(db: Pool, opts: AlertStreamOptions = {}) {
         stream.onAbort(() => sub.close());
         try {
           // The reconnect delay, and a first line so the client sees the stream open at once.
-          await stream.write(`retry: 2000\n: stream open after event ${cursor}\n\n`);
+          // `id:` without data sets the client's last event id at once: a client that drops before its first
+          // event reconnects from here and misses nothing raised meanwhile.
+          await stream.write(`retry: 2000\nid: ${cursor}\n: stream open after event ${cursor}\n\n`);
           let lastWrite = Date.now();
+          // The stream is authorised by its token: it ends when the token does (the client reconnects with a new one).
+          const exp = c.get('principal').exp;
+          const endsAt = exp ? exp * 1000 : Number.POSITIVE_INFINITY;
           while (!stream.aborted && !stream.closed) {
+            if (Date.now() >= endsAt) {
+              await stream.write(': token expired; reconnect with a fresh token\n\n');
+              return;
+            }
             const events = await eventsAfter(db, cursor, PAGE);
             for (const e of events) {
               if (stream.aborted) return;
@@ -90,7 +99,9 @@ export function alertStreamRouter(db: Pool, opts: AlertStreamOptions = {}) {
               await stream.write(': heartbeat\n\n');
               lastWrite = Date.now();
             }
-            await sub.wait(Math.max(10, Math.min(pollMs, heartbeatMs - (Date.now() - lastWrite))));
+            await sub.wait(
+              Math.max(10, Math.min(pollMs, heartbeatMs - (Date.now() - lastWrite), endsAt - Date.now())),
+            );
           }
         } catch (err) {
           // The database went away: end the stream; the client reconnects with Last-Event-ID and loses nothing.

@@ -424,6 +424,13 @@ async function deliveriesPage(
   q: { status?: string; channelId?: string; limit: number; cursor?: string },
 ) {
   const before = decodeCursor(q.cursor, 2) as [string, string] | undefined;
+  // A cursor is opaque but still input: one this API did not issue is a 400, not a SQL error.
+  if (before && (Number.isNaN(Date.parse(String(before[0]))) || !UUID.test(String(before[1])))) {
+    throw new AppError(
+      'BAD_REQUEST',
+      'cursor is not one this API issued: pass nextCursor from the previous page',
+    );
+  }
   const rows = await listDeliveries(db, { ...q, before });
   return page(
     rows,

@@ -36,16 +36,30 @@ export function createEmailSender(opts: { smtpUrl?: string; from: string; timeou
       if (to.length === 0) return { ok: false, retry: false, error: 'the channel has no recipients' };
       const mail = renderEmail(eventPayload(d.event, d.id));
       try {
-        await transportFor(opts.smtpUrl).sendMail({
-          from: opts.from,
-          to,
-          subject: mail.subject,
-          text: mail.text,
-          html: mail.html,
-          messageId: `<${d.id}@chipwatch>`,
-          headers: { 'X-Chipwatch-Delivery': d.id },
+        // One overall deadline: nodemailer's timeouts apply per SMTP step, and a slow server must not hold the
+        // claim past its lease (another dispatcher would then send the same mail again).
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${opts.timeoutMs * 2} ms`)),
+            opts.timeoutMs * 2,
+          );
         });
-        return { ok: true };
+        const info = await Promise.race([
+          transportFor(opts.smtpUrl).sendMail({
+            from: opts.from,
+            to,
+            subject: mail.subject,
+            text: mail.text,
+            html: mail.html,
+            messageId: `<${d.id}@chipwatch>`,
+            headers: { 'X-Chipwatch-Delivery': d.id },
+          }),
+          deadline,
+        ]).finally(() => clearTimeout(timer));
+        return recipientsOutcome(
+          info as { rejected?: unknown[]; rejectedErrors?: { responseCode?: number }[] },
+        );
       } catch (err) {
         const e = err as { message?: string; response?: string; responseCode?: number; permanent?: boolean };
         // nodemailer marks 5xx replies (but 503) permanent: the same message would be refused again.
@@ -61,4 +75,21 @@ export function createEmailSender(opts: { smtpUrl?: string; from: string; timeou
       transport?.close();
     },
   };
+}
+
+/**
+ * sendMail succeeds when any recipient is accepted. A recipient deferred (4xx, e.g. greylisting) is retried: the
+ * whole message goes again (at-least-once; the Message-ID is the delivery id, so mail systems can spot the copy).
+ * Recipients refused for good (5xx) cannot be helped by a retry: the delivery counts, with the refusal recorded.
+ */
+export function recipientsOutcome(info: {
+  rejected?: unknown[];
+  rejectedErrors?: { responseCode?: number }[];
+}): AttemptResult {
+  const rejected = (info.rejected ?? []).map(String);
+  if (rejected.length === 0) return { ok: true };
+  const codes = (info.rejectedErrors ?? []).map((e) => e.responseCode ?? 0);
+  const deferred = codes.length === 0 || codes.some((c) => c < 500);
+  const error = `SMTP refused ${rejected.join(', ')}${codes.length ? ` (${codes.join(', ')})` : ''}`;
+  return deferred ? { ok: false, retry: true, error } : { ok: true, note: error };
 }

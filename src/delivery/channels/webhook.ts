@@ -35,7 +35,7 @@ export async function sendWebhook(
       await res.body?.cancel();
       return result;
     }
-    const text = (await res.text().catch(() => '')).trim().slice(0, 200);
+    const text = (await readAtMost(res, 1024)).trim().slice(0, 200);
     return text ? { ...result, error: `${result.error}: ${text}` } : result;
   } catch (err) {
     return { ok: false, retry: true, error: describeFetchError(err, opts.timeoutMs) };
@@ -47,4 +47,25 @@ function describeFetchError(err: unknown, timeoutMs: number): string {
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   const cause = e.cause?.code ?? e.cause?.message;
   return `${e.message ?? String(err)}${cause ? ` (${cause})` : ''}`;
+}
+
+/** The start of an error answer's body, without reading a large (or endless) body into memory. */
+async function readAtMost(res: Response, maxBytes: number): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } catch {
+    // A body cut short still gave us what we read.
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
 }

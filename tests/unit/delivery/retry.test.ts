@@ -86,3 +86,21 @@ describe('webhook answers', () => {
     expect(classifyHttp(404, '7', now)).not.toHaveProperty('retryAfterMs');
   });
 });
+
+describe('e-mail recipients refused by the SMTP server', () => {
+  it('retries when a recipient is deferred (4xx); counts the delivery, noting it, when refused for good (5xx)', async () => {
+    const { recipientsOutcome } = await import('../../../src/delivery/channels/email.ts');
+    expect(recipientsOutcome({ rejected: [] })).toEqual({ ok: true });
+    expect(recipientsOutcome({ rejected: ['a@x.test'], rejectedErrors: [{ responseCode: 451 }] })).toEqual({
+      ok: false,
+      retry: true,
+      error: 'SMTP refused a@x.test (451)',
+    });
+    expect(recipientsOutcome({ rejected: ['b@x.test'], rejectedErrors: [{ responseCode: 550 }] })).toEqual({
+      ok: true,
+      note: 'SMTP refused b@x.test (550)',
+    });
+    // Unknown why: assume it may pass later.
+    expect(recipientsOutcome({ rejected: ['c@x.test'] })).toMatchObject({ ok: false, retry: true });
+  });
+});
