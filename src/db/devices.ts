@@ -1,6 +1,6 @@
 // Devices and their keys: registration, revocation, and key lookups for the ingest path.
 import type { PublicJwk, SigningAlg } from '../verify/keys.ts';
-import type { Pool, PoolClient } from './pool.ts';
+import { type Pool, type PoolClient, withTransaction } from './pool.ts';
 
 type Queryable = Pool | PoolClient;
 
@@ -11,27 +11,44 @@ export interface DeviceRow {
   keys: { kid: string; alg: SigningAlg; createdAt: Date; revokedAt: Date | null }[];
 }
 
-/** Inserts a device with its first key; returns false when the device id or the kid is taken. */
+/**
+ * Inserts a device with its first key, both or neither; returns false when the device id or the kid is taken (kids
+ * are unique across trackers and sites, so a bundle or a log line naming a kid names one key).
+ */
 export async function insertDevice(
   db: Pool,
   id: string,
   jwk: PublicJwk,
   createdBy: string,
 ): Promise<boolean> {
+  return withTransaction(db, async (c) => {
+    if (await kidTaken(c, jwk.kid)) return false;
+    const d = await c.query('INSERT INTO devices (id, created_by) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+      id,
+      createdBy,
+    ]);
+    if (d.rowCount !== 1) return false;
+    await c.query('INSERT INTO device_keys (kid, device_id, alg, public_jwk) VALUES ($1, $2, $3, $4)', [
+      jwk.kid,
+      id,
+      jwk.alg,
+      JSON.stringify(jwk),
+    ]);
+    return true;
+  }).catch((e) => {
+    // The same kid registered concurrently.
+    if ((e as { code?: string }).code === '23505') return false;
+    throw e;
+  });
+}
+
+/** A kid registered to any tracker or site. */
+export async function kidTaken(db: Queryable, kid: string): Promise<boolean> {
   const res = await db.query(
-    `WITH d AS (
-       INSERT INTO devices (id, created_by) VALUES ($1, $4) ON CONFLICT DO NOTHING RETURNING id
-     ), k AS (
-       INSERT INTO device_keys (kid, device_id, alg, public_jwk)
-       SELECT $2, d.id, $3, $5::jsonb FROM d
-       WHERE NOT EXISTS (SELECT 1 FROM device_keys WHERE kid = $2)
-       RETURNING kid
-     )
-     SELECT (SELECT count(*) FROM d) AS devices, (SELECT count(*) FROM k) AS keys`,
-    [id, jwk.kid, jwk.alg, createdBy, JSON.stringify(jwk)],
+    'SELECT 1 FROM device_keys WHERE kid = $1 UNION ALL SELECT 1 FROM site_keys WHERE kid = $1 LIMIT 1',
+    [kid],
   );
-  const row = res.rows[0] as { devices: number; keys: number };
-  return row.devices === 1 && row.keys === 1;
+  return res.rowCount === 1;
 }
 
 /**
@@ -47,7 +64,8 @@ export async function insertDevices(
   const kids = devices.map((d) => d.jwk.kid);
   const taken = await c.query(
     `SELECT 'id' AS what, id AS value FROM devices WHERE id = ANY($1::text[])
-     UNION ALL SELECT 'kid', kid FROM device_keys WHERE kid = ANY($2::text[])`,
+     UNION ALL SELECT 'kid', kid FROM device_keys WHERE kid = ANY($2::text[])
+     UNION ALL SELECT 'kid', kid FROM site_keys WHERE kid = ANY($2::text[])`,
     [ids, kids],
   );
   const takenIds = taken.rows.filter((r) => r.what === 'id').map((r) => r.value as string);
@@ -60,11 +78,6 @@ export async function insertDevices(
     [kids, ids, devices.map((d) => d.jwk.alg), devices.map((d) => JSON.stringify(d.jwk))],
   );
   return { takenIds: [], takenKids: [] };
-}
-
-export async function kidExists(db: Queryable, kid: string): Promise<boolean> {
-  const res = await db.query('SELECT 1 FROM device_keys WHERE kid = $1', [kid]);
-  return res.rowCount === 1;
 }
 
 export async function getDevice(db: Queryable, id: string): Promise<DeviceRow | undefined> {

@@ -3,7 +3,8 @@ import type { ChipExpectation, LandmarkInfo, SightingElsewhere } from '../checks
 import type { PublicJwk, SigningAlg } from '../verify/keys.ts';
 import type { ReplayWindow } from '../verify/replay-window.ts';
 import { windowFromDb, windowToHex } from '../verify/replay-window.ts';
-import type { Pool, PoolClient } from './pool.ts';
+import { kidTaken } from './devices.ts';
+import { type Pool, type PoolClient, withTransaction } from './pool.ts';
 
 type Queryable = Pool | PoolClient;
 
@@ -19,41 +20,30 @@ export interface NewSite {
   jwk: PublicJwk;
 }
 
-/** Inserts a site with its key; false when the id or the kid is taken. */
+/** Inserts a site with its key, both or neither; false when the id or the kid (of any tracker or site) is taken. */
 export async function insertSite(db: Pool, s: NewSite, by: string): Promise<boolean> {
-  const res = await db.query(
-    `WITH s AS (
-       INSERT INTO sites (id, name, end_user, lat, lon, radius_km, country, params, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id
-     ), k AS (
-       INSERT INTO site_keys (kid, site_id, alg, public_jwk)
-       SELECT $10, s.id, $11, $12::jsonb FROM s
-       WHERE NOT EXISTS (SELECT 1 FROM site_keys WHERE kid = $10)
-       RETURNING kid
-     )
-     SELECT (SELECT count(*) FROM s) AS sites, (SELECT count(*) FROM k) AS keys`,
-    [
-      s.id,
-      s.name,
-      s.endUser,
-      s.lat,
-      s.lon,
-      s.radiusKm,
-      s.country,
-      s.params,
-      by,
+  return withTransaction(db, async (c) => {
+    if (await kidTaken(c, s.jwk.kid)) return false;
+    const site = await c.query(
+      `INSERT INTO sites (id, name, end_user, lat, lon, radius_km, country, params, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+      [s.id, s.name, s.endUser, s.lat, s.lon, s.radiusKm, s.country, s.params, by],
+    );
+    if (site.rowCount !== 1) return false;
+    await c.query('INSERT INTO site_keys (kid, site_id, alg, public_jwk) VALUES ($1, $2, $3, $4)', [
       s.jwk.kid,
+      s.id,
       s.jwk.alg,
       JSON.stringify(s.jwk),
-    ],
-  );
-  const row = res.rows[0] as { sites: number; keys: number };
-  return row.sites === 1 && row.keys === 1;
+    ]);
+    return true;
+  }).catch((e) => {
+    if ((e as { code?: string }).code === '23505') return false;
+    throw e;
+  });
 }
 
-export async function siteKidExists(db: Queryable, kid: string): Promise<boolean> {
-  return (await db.query('SELECT 1 FROM site_keys WHERE kid = $1', [kid])).rowCount === 1;
-}
+export const siteKidExists = kidTaken;
 
 export interface SiteRow {
   id: string;
@@ -277,7 +267,7 @@ export async function chipExpectations(
   const res = await c.query(
     `SELECT DISTINCT ON (serial) serial, s.id, s.destination
        FROM shipments s, unnest(s.chips) AS serial
-      WHERE s.chips && $1::text[] AND serial = ANY($1::text[]) AND s.status <> 'cancelled'
+      WHERE s.chips && $1::text[] AND serial = ANY($1::text[]) AND s.status NOT IN ('cancelled', 'planned')
       ORDER BY serial, s.created_at DESC`,
     [serials],
   );
@@ -301,8 +291,7 @@ export async function sightingsElsewhere(
 ): Promise<SightingElsewhere[]> {
   if (serials.length === 0) return [];
   const res = await c.query(
-    `SELECT DISTINCT ON (sc.serial) sc.serial, sc.site_id, sc.last_seen, coalesce((s.last_location->>'lat')::float8, s.lat) AS lat,
-            coalesce((s.last_location->>'lon')::float8, s.lon) AS lon
+    `SELECT DISTINCT ON (sc.serial) sc.serial, sc.site_id, sc.last_seen, s.lat, s.lon
        FROM site_chips sc JOIN sites s ON s.id = sc.site_id
       WHERE sc.serial = ANY($2::text[]) AND sc.site_id <> $1
       ORDER BY sc.serial, sc.last_seen DESC`,
@@ -337,7 +326,11 @@ export async function deliveredChips(
   const res = await c.query(
     `SELECT serial, s.id, coalesce(s.arrived_at, s.started_at, s.created_at) AS since
        FROM shipments s, unnest(s.chips) AS serial
-      WHERE s.destination->>'siteId' = $1 AND s.status IN ('arrived', 'installed')`,
+      WHERE s.destination->>'siteId' = $1 AND s.status IN ('arrived', 'installed')
+        -- A serial a later shipment took elsewhere is no longer expected here.
+        AND NOT EXISTS (SELECT 1 FROM shipments later
+                         WHERE later.chips @> ARRAY[serial] AND later.created_at > s.created_at
+                           AND later.status NOT IN ('cancelled', 'planned'))`,
     [siteId],
   );
   return res.rows.map((r) => ({ serial: r.serial, shipmentId: r.id, since: (r.since as Date).getTime() }));
@@ -357,7 +350,8 @@ export async function lastSeenAt(
 }
 
 /**
- * Shipments bound for the site whose every chip its attestation now lists become `installed`. Returns their ids.
+ * Shipments that arrived at the site and whose every chip its attestation now lists become `installed`. Only after
+ * arrival: a signed attestation must not end the tracking of a shipment still on its way.
  */
 export async function markInstalled(
   c: PoolClient,
@@ -366,9 +360,8 @@ export async function markInstalled(
   at: number,
 ): Promise<string[]> {
   const res = await c.query(
-    `UPDATE shipments SET status = 'installed', installed_at = to_timestamp($3 / 1000.0),
-                          arrived_at = coalesce(arrived_at, to_timestamp($3 / 1000.0))
-      WHERE destination->>'siteId' = $1 AND status IN ('planned', 'in_transit', 'arrived')
+    `UPDATE shipments SET status = 'installed', installed_at = to_timestamp($3 / 1000.0)
+      WHERE destination->>'siteId' = $1 AND status = 'arrived'
         AND cardinality(chips) > 0 AND chips <@ $2::text[]
       RETURNING id`,
     [siteId, chips, at],

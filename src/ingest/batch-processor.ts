@@ -37,7 +37,16 @@ export class BatchProcessor {
       release = r;
     });
     try {
-      const screened = await this.retrying(() => this.pipeline.screen(batch), 'screen');
+      let screened: Awaited<ReturnType<IngestPipeline['screen']>> | undefined;
+      try {
+        screened = await this.retrying(() => this.pipeline.screen(batch), 'screen');
+      } catch (e) {
+        // A message the key lookup chokes on must not take its batch down unacknowledged: one by one, the
+        // culprit becomes an INTERNAL_ERROR rejection and the rest are stored.
+        this.log.error({ err: e, size: batch.length }, 'screening failed; storing the batch one by one');
+        await turn;
+        return await this.oneByOne(batch);
+      }
       if (!screened) return undefined;
       await turn;
       for (let attempt = 0; ; attempt++) {

@@ -9,6 +9,7 @@ export const ATTESTATION_TYP = 'chipwatch-attestation+jws';
 const ALLOWED_ALGS: ReadonlySet<string> = new Set(['EdDSA', 'ES256']);
 const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit', 'b64'] as const;
 const B64URL = /^[A-Za-z0-9_-]*$/;
+const KID = /^[\x21-\x7e]{1,128}$/;
 
 export interface ParsedJws {
   alg: SigningAlg;
@@ -61,6 +62,9 @@ export function parseCompactJws(raw: Buffer, expectedTyp: string): ParsedJws {
   }
   const kid = hdr.kid;
   if (typeof kid !== 'string' || kid.length === 0) throw new Rejection('UNKNOWN_KEY', 'header has no kid');
+  // A kid is looked up in the database and quoted in rejections and alerts: NUL bytes, lone surrogates or
+  // megabytes of it must not get that far.
+  if (!KID.test(kid)) throw new Rejection('MALFORMED', 'kid must be 1–128 printable ASCII characters');
 
   const payload = b64urlDecode(p, 'payload');
   if (payload.length === 0) throw new Rejection('MALFORMED', 'empty JWS payload');

@@ -126,6 +126,18 @@ describe('registry', () => {
     expect((await cw.api('POST', '/v1/landmarks', { body: { id: 'lm-ams', lat: 1, lon: 1 } })).status).toBe(
       409,
     );
+    // A kid already used (by a site or a tracker) is refused, and nothing half-registered is left behind.
+    const reused = await cw.api('POST', '/v1/sites', {
+      body: { id: 'dc-reuse', name: 'Reuse', lat: 52.3, lon: 4.94, publicKeyJwk: key.publicJwk },
+    });
+    expect(reused.status).toBe(409);
+    expect(reused.body.error.message).toContain(`key id ${key.publicJwk.kid}`);
+    expect((await cw.api('GET', '/v1/sites/dc-reuse', { role: 'compliance' })).status).toBe(404);
+    const asDevice = await cw.api('POST', '/v1/devices', {
+      body: { id: 'trk-reuse', publicKeyJwk: key.publicJwk },
+    });
+    expect(asDevice.status).toBe(409);
+    expect((await cw.api('GET', '/v1/devices/trk-reuse', { role: 'compliance' })).status).toBe(404);
     expect((await cw.api('POST', '/v1/sites', { role: 'logistics', body: {} })).status).toBe(403);
     expect((await cw.api('GET', '/v1/sites/nope', { role: 'compliance' })).status).toBe(404);
     const list = await cw.api('GET', '/v1/landmarks', { role: 'compliance' });
@@ -276,6 +288,37 @@ describe('custody: shipment → site → installed, unexpected and missing chips
     const [a] = await siteAlerts('dc-fra-01');
     expect(a.type).toBe('CHIP_AT_UNEXPECTED_SITE');
     expect(a.details.serials.sort()).toEqual(['GPU-0001', 'GPU-STRAY']);
+  });
+
+  it('a site attesting the chips of a shipment still on its way does not end its tracking', async () => {
+    const key = generateDeviceKey();
+    expect(
+      (await cw.api('POST', '/v1/devices', { body: { id: 'trk-early', publicKeyJwk: key.publicJwk } }))
+        .status,
+    ).toBe(201);
+    const res = await cw.api('POST', '/v1/shipments', {
+      role: 'logistics',
+      body: {
+        id: 'shp-early',
+        deviceId: 'trk-early',
+        mode: 'road',
+        origin: ROTTERDAM,
+        destination: { siteId: 'dc-ams-01' },
+        route: {
+          type: 'LineString',
+          coordinates: [
+            [4.4, 51.9],
+            [4.94, 52.3],
+          ],
+        },
+        chips: ['GPU-EARLY'],
+      },
+    });
+    expect(res.status).toBe(201);
+    await amsSite.attest({ location: AMS, chips: ['GPU-EARLY'] }, Date.now() - 4 * HOUR);
+    expect((await cw.api('GET', '/v1/shipments/shp-early', { role: 'logistics' })).body.status).toBe(
+      'planned',
+    );
   });
 
   it('every chip attested at the destination site: the shipment is installed', async () => {

@@ -1,5 +1,5 @@
 // /v1/devices: register a tracker key (admin), revoke it (admin), list and read trackers and their fixes.
-import { getDevice, insertDevice, insertDevices, kidExists, revokeDevice } from '../../db/devices.ts';
+import { getDevice, insertDevice, insertDevices, kidTaken, revokeDevice } from '../../db/devices.ts';
 import { type Pool, withTransaction } from '../../db/pool.ts';
 import { listDevices } from '../../db/queries.ts';
 import { AppError } from '../../domain/errors.ts';
@@ -49,7 +49,7 @@ export function devicesRouter(db: Pool) {
       const body = c.req.valid('json');
       const jwk = normalizePublicJwk(body.publicKeyJwk);
       if (!(await insertDevice(db, body.id, jwk, c.get('principal').sub))) {
-        const what = (await kidExists(db, jwk.kid)) ? `key id ${jwk.kid}` : `device ${body.id}`;
+        const what = (await kidTaken(db, jwk.kid)) ? `key id ${jwk.kid}` : `device ${body.id}`;
         throw new AppError('CONFLICT', `${what} is already registered`);
       }
       const device = await getDevice(db, body.id);

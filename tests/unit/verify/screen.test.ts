@@ -149,6 +149,21 @@ describe('header rules', () => {
     });
   }
 
+  for (const [what, kid] of [
+    ['a NUL byte', 'k\u0000id'],
+    ['a lone surrogate', '\ud800'],
+    ['a space', 'my key'],
+    ['129 characters', 'k'.repeat(129)],
+  ]) {
+    it(`refuses a kid with ${what} with MALFORMED, before any key lookup`, async () => {
+      await expectRefused(
+        topic('trk-a'),
+        signCompactJws(payloadFor('trk-a'), { ...ed, kid: kid! }),
+        'MALFORMED',
+      );
+    });
+  }
+
   it('refuses a wrong typ with HEADER_NOT_ALLOWED', async () => {
     await expectRefused(topic('trk-a'), signCompactJws(payloadFor('trk-a'), ed, 'JWT'), 'HEADER_NOT_ALLOWED');
     await expectRefused(
