@@ -53,7 +53,8 @@ program
   .description('re-verify an evidence bundle offline: signatures, audit hash chains, digest; print a summary')
   .argument('<bundle>', 'the JSON file from GET /v1/shipments/{id}/evidence')
   .option('--json', 'print the full report as JSON')
-  .action(async (file: string, opts: { json?: boolean }) => {
+  .option('--key <fingerprint>', 'require the seal of this chipwatch key (GET /v1/evidence/key)')
+  .action(async (file: string, opts: { json?: boolean; key?: string }) => {
     let parsed: unknown;
     try {
       parsed = JSON.parse(await readFile(file, 'utf8'));
@@ -63,7 +64,7 @@ program
       );
       process.exit(2);
     }
-    const report = verifyBundle(parsed);
+    const report = verifyBundle(parsed, opts.key ? { pinnedKey: opts.key } : {});
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
     process.exitCode = report.ok ? 0 : 1;
   });

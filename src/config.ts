@@ -59,6 +59,8 @@ const schema = z.object({
   MAX_CLOCK_SKEW_S: positiveInt.default(300),
   /** Policy file of restricted, licence-required and watch countries; unset → policy/default-policy.json. */
   CW_POLICY: z.string().min(1).optional(),
+  /** Ed25519 PKCS#8 PEM that seals evidence bundles; unset → DATA_DIR/evidence-signing-key.pem, generated once. */
+  EVIDENCE_SIGNING_KEY_FILE: z.string().min(1).optional(),
   /** Natural Earth resolution of the country polygons. */
   ZONES_RESOLUTION: z.enum(['50m', '10m']).default('10m'),
   /** How often custom zones added by other processes are picked up, seconds. */

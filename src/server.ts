@@ -1,5 +1,6 @@
 // Starts the parts the configuration asks for — embedded database and broker when no URL is given, migrations,
 // ingest, API — and stops them in the reverse order: stop reading, commit the in-flight batch, then close.
+
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { startSignalLostTimer } from './alerts/signal-lost.ts';
@@ -11,6 +12,7 @@ import { createPool, type Pool } from './db/pool.ts';
 import { dispatcherSettings, startDispatcher } from './delivery/dispatcher.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded/broker.ts';
 import { type EmbeddedPg, startEmbeddedPostgres } from './embedded/postgres.ts';
+import { loadSealKey } from './evidence/seal.ts';
 import { createGeoRuntime } from './geo/runtime.ts';
 import { type Ingest, startIngest } from './ingest/ingest.ts';
 import type { Logger } from './log.ts';
@@ -119,6 +121,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
         }),
         metrics,
         log: log.child({ part: 'api' }),
+        sealKey: loadSealKey(config.EVIDENCE_SIGNING_KEY_FILE, config.DATA_DIR),
         health: {
           database: async () => {
             try {

@@ -12,6 +12,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
 import type { TokenVerifier } from '../auth.ts';
 import type { Pool } from '../db/pool.ts';
+import type { SealKey } from '../evidence/seal.ts';
 import type { GeoRuntime } from '../geo/runtime.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -31,7 +32,7 @@ import { alertStreamRouter } from './routes/alert-stream.ts';
 import { alertsRouter } from './routes/alerts.ts';
 import { channelsRouter, deliveriesRouter } from './routes/channels.ts';
 import { devicesRouter } from './routes/devices.ts';
-import { evidenceRouter } from './routes/evidence.ts';
+import { evidenceKeyRouter, evidenceRouter } from './routes/evidence.ts';
 import { rejectionsRouter } from './routes/rejections.ts';
 import { shipmentsRouter } from './routes/shipments.ts';
 import { chipsRouter, landmarksRouter, sitesRouter } from './routes/sites.ts';
@@ -68,6 +69,8 @@ export function createApp(deps: {
   health: Health;
   log: Logger;
   limits?: Partial<ApiLimits>;
+  /** Seals evidence bundles (src/evidence/seal.ts). */
+  sealKey: SealKey;
 }) {
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const app = new OpenAPIHono<AppEnv>();
@@ -130,7 +133,8 @@ export function createApp(deps: {
   app.use('/v1/*', authenticateAndLimit(authenticate(deps.verifyToken), limiter));
   app.route('/v1/devices', devicesRouter(deps.db));
   app.route('/v1/rejections', rejectionsRouter(deps.db));
-  app.route('/v1/shipments', evidenceRouter(deps.db));
+  app.route('/v1/shipments', evidenceRouter(deps.db, deps.sealKey));
+  app.route('/v1/evidence', evidenceKeyRouter(deps.sealKey));
   app.route('/v1/shipments', shipmentsRouter(deps.db));
   // Before /v1/alerts, whose /:id would take "stream".
   app.route('/v1/alerts/stream', alertStreamRouter(deps.db));

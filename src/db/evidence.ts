@@ -3,13 +3,13 @@
 import type { BundleAlert, BundleKey, BundleMessage, UnsignedBundle } from '../evidence/bundle.ts';
 import { BUNDLE_FORMAT } from '../evidence/bundle.ts';
 import { auditTrail } from './alerts.ts';
-import type { Pool } from './pool.ts';
+import type { Pool, PoolClient } from './pool.ts';
 import type { ShipmentRecord } from './shipments.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export async function gatherEvidence(
-  db: Pool,
+  db: Pool | PoolClient,
   s: ShipmentRecord,
   generatedBy: string,
 ): Promise<UnsignedBundle> {

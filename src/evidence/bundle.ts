@@ -3,6 +3,7 @@
 // hash-chained audit trail — and a digest over all of it.
 import type { PublicJwk, SigningAlg } from '../verify/keys.ts';
 import { type AuditEntry, canonicalJson, sha256Hex } from './canonical.ts';
+import { type Seal, type SealKey, sealDigest } from './seal.ts';
 
 export const BUNDLE_FORMAT = 'chipwatch-evidence/1';
 
@@ -66,23 +67,27 @@ export interface EvidenceBundle {
   messages: BundleMessage[];
   alerts: BundleAlert[];
   digest: { alg: 'sha256'; over: string; value: string };
+  /** chipwatch's signature over `digest.value` (src/evidence/seal.ts). */
+  seal: Seal;
 }
 
-export type UnsignedBundle = Omit<EvidenceBundle, 'digest'>;
+export type UnsignedBundle = Omit<EvidenceBundle, 'digest' | 'seal'>;
 
-/** The digest covers the canonical JSON of every field but `digest` itself. */
+/** The digest covers the canonical JSON of every field but `digest` and `seal`. */
 export function bundleDigest(b: UnsignedBundle | EvidenceBundle): string {
-  const { digest: _digest, ...rest } = b as EvidenceBundle;
+  const { digest: _digest, seal: _seal, ...rest } = b as EvidenceBundle;
   return sha256Hex(canonicalJson(rest));
 }
 
-export function sealBundle(b: UnsignedBundle): EvidenceBundle {
+export function sealBundle(b: UnsignedBundle, key: SealKey): EvidenceBundle {
+  const value = bundleDigest(b);
   return {
     ...b,
     digest: {
       alg: 'sha256',
-      over: 'RFC 8785-style canonical JSON (sorted keys, no whitespace) of the bundle without "digest"',
-      value: bundleDigest(b),
+      over: 'RFC 8785-style canonical JSON (sorted keys, no whitespace) of the bundle without "digest" and "seal"',
+      value,
     },
+    seal: sealDigest(value, key),
   };
 }

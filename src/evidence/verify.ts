@@ -6,7 +6,8 @@ import { haversineKm } from '../geo/spherical.ts';
 import { ATTESTATION_TYP, parseCompactJws, TELEMETRY_TYP } from '../verify/jws.ts';
 import { toKeyObject } from '../verify/keys.ts';
 import { BUNDLE_FORMAT, bundleDigest, type EvidenceBundle } from './bundle.ts';
-import { checkAuditChain } from './canonical.ts';
+import { type AuditEntry, checkAuditChain } from './canonical.ts';
+import { checkSeal } from './seal.ts';
 
 export interface Fix {
   ts: number;
@@ -19,6 +20,8 @@ export interface EvidenceReport {
   /** Every reason the bundle fails, each naming where. */
   problems: string[];
   digestOk: boolean;
+  /** The fingerprint of the key that sealed the bundle (when its seal verifies), and whether it was the pinned one. */
+  seal: { fingerprint: string | null; pinned: boolean };
   messages: { total: number; verified: number };
   auditChains: { alerts: number; verified: number; unchained: number };
   summary: {
@@ -60,12 +63,14 @@ const ownerOfTopic = (topic: string): { kind: 'device' | 'site'; id: string } | 
   return m ? { kind: m[1] === 'devices' ? 'device' : 'site', id: m[2]! } : undefined;
 };
 
-export function verifyBundle(input: unknown): EvidenceReport {
+/** `pinnedKey`: the fingerprint of the chipwatch key the reader trusts (from GET /v1/evidence/key). */
+export function verifyBundle(input: unknown, opts: { pinnedKey?: string } = {}): EvidenceReport {
   const problems: string[] = [];
   const report: EvidenceReport = {
     ok: false,
     problems,
     digestOk: false,
+    seal: { fingerprint: null, pinned: false },
     messages: { total: 0, verified: 0 },
     auditChains: { alerts: 0, verified: 0, unchained: 0 },
     summary: null,
@@ -88,6 +93,20 @@ export function verifyBundle(input: unknown): EvidenceReport {
   }
   if (!report.digestOk)
     problems.push('digest: the bundle was changed after chipwatch sealed it (sha256 does not match)');
+  // The seal: without it anyone could edit a bundle and recompute the digest.
+  const sealProblem = b.seal ? checkSeal(String(b.digest?.value), b.seal) : 'the bundle carries no seal';
+  if (sealProblem) problems.push(`seal: ${sealProblem}`);
+  else {
+    report.seal.fingerprint = b.seal.fingerprint;
+    if (opts.pinnedKey) {
+      report.seal.pinned = b.seal.fingerprint === opts.pinnedKey.toLowerCase();
+      if (!report.seal.pinned) {
+        problems.push(
+          `seal: signed by key ${b.seal.fingerprint}, not by the pinned chipwatch key ${opts.pinnedKey}`,
+        );
+      }
+    }
+  }
 
   const keys = new Map(b.keys.map((k) => [k.kid, k]));
   const fixes: Fix[] = [];
@@ -136,21 +155,47 @@ export function verifyBundle(input: unknown): EvidenceReport {
 
   for (const a of b.alerts) {
     report.auditChains.alerts++;
-    const audit = a.audit ?? [];
-    if (audit.some((r) => r.hash === null || r.hash === undefined)) {
+    const problem = auditProblem(a);
+    if (problem) problems.push(`alert ${a.id} ${problem}`);
+    else if ((a.audit ?? []).some((r) => r.hash === null || r.hash === undefined))
       report.auditChains.unchained++;
-      continue;
-    }
-    const check = checkAuditChain(audit as ((typeof audit)[number] & { hash: string })[]);
-    if (!check.ok) problems.push(`alert ${a.id} audit row ${check.index}: ${check.reason}`);
-    else if (audit.some((r) => r.alertId !== a.id))
-      problems.push(`alert ${a.id}: an audit row belongs to another alert`);
     else report.auditChains.verified++;
   }
 
   report.summary = summarize(b, fixes, attestations, attesting, chipsSeen);
   report.ok = problems.length === 0;
   return report;
+}
+
+/** The status each last audit action leaves an alert in. */
+const STATUS_AFTER: Record<string, string> = {
+  opened: 'open',
+  acknowledged: 'acknowledged',
+  resolved: 'resolved',
+  auto_resolved: 'resolved',
+};
+
+/**
+ * An alert's audit trail: rows written before chaining (null hash) only as a prefix, then a chain from the genesis
+ * hash; the trail starts with `opened` and its last action matches the alert's status, so a dropped tail or a
+ * forged ending shows even when every remaining row hashes correctly.
+ */
+function auditProblem(a: EvidenceBundle['alerts'][number]): string | undefined {
+  const audit = a.audit ?? [];
+  if (audit.length === 0) return 'has no audit trail';
+  if (audit.some((r) => r.alertId !== a.id)) return 'has an audit row of another alert';
+  const firstChained = audit.findIndex((r) => r.hash !== null && r.hash !== undefined);
+  const chained = firstChained < 0 ? [] : audit.slice(firstChained);
+  if (chained.some((r) => r.hash === null || r.hash === undefined)) {
+    return 'has an audit row without a hash after chained rows';
+  }
+  const check = checkAuditChain(chained as (AuditEntry & { hash: string })[]);
+  if (!check.ok) return `audit row ${firstChained + check.index}: ${check.reason}`;
+  if (audit[0]!.action !== 'opened') return 'has an audit trail that does not start with "opened"';
+  const last = audit.at(-1)!.action;
+  const expected = STATUS_AFTER[last];
+  if (expected && expected !== a.status) return `is ${a.status} but its last audit action is ${last}`;
+  return undefined;
 }
 
 function summarize(
@@ -247,6 +292,13 @@ export function formatReport(r: EvidenceReport): string {
       (r.auditChains.unchained ? ` (${r.auditChains.unchained} written before chaining)` : '') +
       `, digest ${r.digestOk ? 'matches' : 'DOES NOT MATCH'}`,
   );
+  if (r.seal.fingerprint) {
+    lines.push(
+      r.seal.pinned
+        ? `Sealed by the pinned chipwatch key ${r.seal.fingerprint}`
+        : `Sealed by chipwatch key ${r.seal.fingerprint} — not pinned: compare it with GET /v1/evidence/key of the chipwatch you trust, or pass --key`,
+    );
+  }
   if (r.ok) {
     const critical =
       s?.alerts.filter((a) => a.severity === 'critical' && a.status !== 'resolved').length ?? 0;

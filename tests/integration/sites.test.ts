@@ -400,8 +400,19 @@ describe('custody: shipment → site → installed, unexpected and missing chips
     const dir = await mkdtemp(join(tmpdir(), 'cw-evidence-'));
     const text = JSON.stringify(bundle, null, 2);
     await writeFile(join(dir, 'good.json'), text);
-    const ok = await run('npx', ['tsx', 'src/cli.ts', 'verify-evidence', join(dir, 'good.json')]);
+    const key = (await cw.api('GET', '/v1/evidence/key', { role: 'compliance' })).body;
+    expect(key.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(bundle.seal.fingerprint).toBe(key.fingerprint);
+    const ok = await run('npx', [
+      'tsx',
+      'src/cli.ts',
+      'verify-evidence',
+      join(dir, 'good.json'),
+      '--key',
+      key.fingerprint,
+    ]);
     expect(ok.stdout).toMatch(/Verdict: VERIFIED/);
+    expect(ok.stdout).toMatch(/Sealed by the pinned chipwatch key/);
     expect(ok.stdout).toMatch(/Attestations: \d+ from dc-ams-01, dc-fra-01; 2 of 2 chips attested/);
 
     // One byte of one signature: that message fails (and the digest).

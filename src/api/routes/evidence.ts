@@ -1,10 +1,20 @@
 // GET /v1/shipments/{id}/evidence: the shipment's evidence bundle, verifiable offline with `chipwatch verify-evidence`.
 import { gatherEvidence } from '../../db/evidence.ts';
-import type { Pool } from '../../db/pool.ts';
+import { type Pool, withTransaction } from '../../db/pool.ts';
 import { getShipment } from '../../db/shipments.ts';
 import { AppError } from '../../domain/errors.ts';
 import { sealBundle } from '../../evidence/bundle.ts';
+import type { SealKey } from '../../evidence/seal.ts';
 import { createRouter, defineRoute, json, z } from '../openapi.ts';
+
+const sealSchema = z
+  .object({
+    alg: z.literal('EdDSA'),
+    fingerprint: z.string().openapi({ description: 'SHA-256 of the raw Ed25519 public key, hex' }),
+    publicJwk: z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string() }),
+    signature: z.string().openapi({ description: 'Ed25519 over the ASCII digest value, base64url' }),
+  })
+  .openapi('EvidenceSeal');
 
 const bundleSchema = z
   .object({
@@ -31,10 +41,11 @@ const bundleSchema = z
       .array(z.record(z.string(), z.unknown()))
       .openapi({ description: 'with their hash-chained audit trail' }),
     digest: z.object({ alg: z.literal('sha256'), over: z.string(), value: z.string() }),
+    seal: sealSchema,
   })
   .openapi('EvidenceBundle');
 
-export function evidenceRouter(db: Pool) {
+export function evidenceRouter(db: Pool, sealKey: SealKey) {
   const r = createRouter();
   r.openapi(
     defineRoute({
@@ -51,13 +62,50 @@ export function evidenceRouter(db: Pool) {
       const { id } = c.req.valid('param');
       const shipment = await getShipment(db, id);
       if (!shipment) throw new AppError('NOT_FOUND', `no shipment ${id}`);
-      const bundle = sealBundle(await gatherEvidence(db, shipment, c.get('principal').sub));
+      const bundle = sealBundle(
+        // One snapshot: alerts, their audit rows and the messages as of one moment.
+        await withTransaction(db, async (tx) => {
+          await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+          return gatherEvidence(tx, shipment, c.get('principal').sub);
+        }),
+        sealKey,
+      );
       c.header(
         'Content-Disposition',
         `attachment; filename="evidence-${id.replace(/[^A-Za-z0-9._-]/g, '_')}.json"`,
       );
       return c.json(bundle, 200);
     },
+  );
+  return r;
+}
+
+/** GET /v1/evidence/key: the key that seals bundles, to pin in `chipwatch verify-evidence --key <fingerprint>`. */
+export function evidenceKeyRouter(sealKey: SealKey) {
+  const r = createRouter();
+  r.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/key',
+      roles: ['logistics', 'compliance'],
+      summary: 'The public key that seals evidence bundles',
+      description:
+        'Pin its fingerprint when verifying: `npx chipwatch verify-evidence bundle.json --key <fingerprint>`. Set EVIDENCE_SIGNING_KEY_FILE to use your own key.',
+      responses: {
+        200: json(
+          z
+            .object({
+              alg: z.literal('EdDSA'),
+              fingerprint: z.string(),
+              publicJwk: sealSchema.shape.publicJwk,
+            })
+            .openapi('EvidenceKey'),
+          'the sealing key',
+        ),
+      },
+    }),
+    (c) =>
+      c.json({ alg: 'EdDSA' as const, fingerprint: sealKey.fingerprint, publicJwk: sealKey.publicJwk }, 200),
   );
   return r;
 }

@@ -1,14 +1,20 @@
 // Offline verification of evidence bundles, with real keys and signatures: what passes, and each way to fail.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateDeviceKey } from '../../../device-sim/keys.ts';
 import { buildTelemetry, signCompactJws } from '../../../device-sim/signer.ts';
 import { sealBundle, type UnsignedBundle } from '../../../src/evidence/bundle.ts';
 import { auditHash, canonicalJson, checkAuditChain, GENESIS_HASH } from '../../../src/evidence/canonical.ts';
+import { loadSealKey } from '../../../src/evidence/seal.ts';
 import { formatReport, verifyBundle } from '../../../src/evidence/verify.ts';
 
 const key = generateDeviceKey();
 const other = generateDeviceKey();
 const T0 = Date.parse('2026-11-01T00:00:00Z');
+const KEY = loadSealKey(undefined, mkdtempSync(join(tmpdir(), 'cw-seal-')));
+const FORGER = loadSealKey(undefined, mkdtempSync(join(tmpdir(), 'cw-seal-')));
 
 function chain(alertId: string, rows: { actor: string; action: string; note: string | null }[]) {
   let prevHash = GENESIS_HASH;
@@ -89,7 +95,7 @@ function bundle(): UnsignedBundle {
 
 describe('verify-evidence', () => {
   it('a sealed bundle verifies, and the summary reads the verified fixes', () => {
-    const r = verifyBundle(sealBundle(bundle()));
+    const r = verifyBundle(sealBundle(bundle(), KEY));
     expect(r.problems).toEqual([]);
     expect(r.ok).toBe(true);
     expect(r.messages).toEqual({ total: 3, verified: 3 });
@@ -99,7 +105,7 @@ describe('verify-evidence', () => {
   });
 
   it('any changed field breaks the digest', () => {
-    const b = sealBundle(bundle());
+    const b = sealBundle(bundle(), KEY);
     b.shipment.reference = 'AWB 2';
     const r = verifyBundle(b);
     expect(r.ok).toBe(false);
@@ -116,7 +122,7 @@ describe('verify-evidence', () => {
     u.messages[1]!.jws = [jws[0], Buffer.from(JSON.stringify(payload)).toString('base64url'), jws[2]].join(
       '.',
     );
-    const r = verifyBundle(sealBundle(u));
+    const r = verifyBundle(sealBundle(u, KEY));
     expect(r.problems).toEqual([
       'message 1 (telemetry, chipwatch/v1/devices/trk-1/telemetry): the signature does not verify',
     ]);
@@ -126,7 +132,7 @@ describe('verify-evidence', () => {
     const u = bundle();
     u.messages[0]!.jws = signCompactJws(buildTelemetry('trk-1', 0, [{ ts: T0, lat: 1, lon: 1 }]), other);
     u.keys[0]!.revokedAt = new Date(T0 + 2 * 3_600_000).toISOString();
-    const r = verifyBundle(sealBundle(u));
+    const r = verifyBundle(sealBundle(u, KEY));
     expect(r.problems).toEqual([
       `message 0 (telemetry, chipwatch/v1/devices/trk-1/telemetry): signed with kid "${other.kid}", which the bundle does not contain`,
       'message 2 (telemetry, chipwatch/v1/devices/trk-1/telemetry): received after its key was revoked',
@@ -136,17 +142,17 @@ describe('verify-evidence', () => {
   it('audit rows edited, dropped or reordered break the chain, even re-sealed', () => {
     const edited = bundle();
     edited.alerts[0]!.audit[1]!.note = 'nothing to see';
-    expect(verifyBundle(sealBundle(edited)).problems).toEqual([
+    expect(verifyBundle(sealBundle(edited, KEY)).problems).toEqual([
       'alert 7 audit row 1: its content does not match its hash',
     ]);
     const dropped = bundle();
     dropped.alerts[0]!.audit.splice(1, 1);
-    expect(verifyBundle(sealBundle(dropped)).problems).toEqual([
+    expect(verifyBundle(sealBundle(dropped, KEY)).problems).toEqual([
       'alert 7 audit row 1: does not follow the row before it',
     ]);
     const swapped = bundle();
     swapped.alerts[0]!.audit.reverse();
-    expect(verifyBundle(sealBundle(swapped)).ok).toBe(false);
+    expect(verifyBundle(sealBundle(swapped, KEY)).ok).toBe(false);
   });
 
   it('canonical JSON sorts keys at every depth and the chain starts at the genesis hash', () => {
@@ -154,5 +160,40 @@ describe('verify-evidence', () => {
       '{"a":{"c":null,"d":[3,{"e":2,"f":1}]},"b":1}',
     );
     expect(checkAuditChain(chain('1', [{ actor: 'x', action: 'opened', note: null }]))).toEqual({ ok: true });
+  });
+
+  it('a bundle re-sealed with another key fails against the pinned chipwatch key; an unsealed one fails', () => {
+    const forged = bundle();
+    forged.shipment.status = 'installed';
+    const resealed = sealBundle(forged, FORGER);
+    expect(verifyBundle(resealed).ok).toBe(true); // consistent in itself, which is why a reader pins the key
+    const pinned = verifyBundle(resealed, { pinnedKey: KEY.fingerprint });
+    expect(pinned.problems).toEqual([
+      `seal: signed by key ${FORGER.fingerprint}, not by the pinned chipwatch key ${KEY.fingerprint}`,
+    ]);
+    const genuine = verifyBundle(sealBundle(bundle(), KEY), { pinnedKey: KEY.fingerprint });
+    expect(genuine.ok).toBe(true);
+    expect(formatReport(genuine)).toMatch(/Sealed by the pinned chipwatch key/);
+    const { seal: _seal, ...unsealed } = sealBundle(bundle(), KEY);
+    expect(verifyBundle(unsealed).problems).toEqual(['seal: the bundle carries no seal']);
+    const wrongSig = sealBundle(bundle(), KEY);
+    wrongSig.seal.signature = FORGER.fingerprint.slice(0, 10) + wrongSig.seal.signature.slice(10);
+    expect(verifyBundle(wrongSig).problems).toEqual(['seal: the signature over the digest does not verify']);
+  });
+
+  it('a trail cut short, emptied, not starting with "opened", or with a hash removed mid-chain fails', () => {
+    const cut = bundle();
+    cut.alerts[0]!.audit.pop(); // the alert still says resolved
+    expect(verifyBundle(sealBundle(cut, KEY)).problems).toEqual([
+      'alert 7 is resolved but its last audit action is acknowledged',
+    ]);
+    const empty = bundle();
+    empty.alerts[0]!.audit = [];
+    expect(verifyBundle(sealBundle(empty, KEY)).problems).toEqual(['alert 7 has no audit trail']);
+    const unhashed = bundle();
+    (unhashed.alerts[0]!.audit[1] as { hash: string | null }).hash = null;
+    expect(verifyBundle(sealBundle(unhashed, KEY)).problems).toEqual([
+      'alert 7 has an audit row without a hash after chained rows',
+    ]);
   });
 });
