@@ -1,10 +1,12 @@
 // Wake-ups for SSE clients: one LISTEN connection per process while anyone is subscribed, shared by all streams.
-// Each stream reads the outbox itself (`seq > its cursor`), so a wake-up carries no data and a missed one only
-// delays a client until its next poll.
+// A stream reads the outbox itself (`seq > its cursor`) when the hub's shared read of the newest position says
+// there is something past its cursor, so a wake-up carries no data and a missed one only delays a client until
+// its next poll.
 
 import { NOTIFY_STREAM } from '../db/channels.ts';
 import type { Pool } from '../db/pool.ts';
 import { PgListener } from './listen.ts';
+import { latestSeq } from './outbox.ts';
 
 export interface StreamSubscription {
   /** Resolves on the next wake-up, or after `ms`. */
@@ -12,12 +14,38 @@ export interface StreamSubscription {
   close(): void;
 }
 
+/** How long one read of the newest stream position serves every stream of the process. */
+const LATEST_TTL_MS = 250;
+
 class StreamHub {
   private listener: PgListener | undefined;
   private readonly waiters = new Set<() => void>();
   private subscribers = 0;
+  private latest: { seq: number; at: number } | undefined;
+  private reading: Promise<number> | undefined;
 
-  constructor(private readonly connectionString: string) {}
+  constructor(
+    private readonly connectionString: string,
+    private readonly pool: Pool,
+  ) {}
+
+  /**
+   * The newest stream position, read once for all streams (at most every LATEST_TTL_MS, and again after each
+   * wake-up): an idle stream then costs no query of its own, so a wall of dashboards does not drain the pool
+   * ingest needs. A stream reads events only when this is past its cursor.
+   */
+  latestSeq(): Promise<number> {
+    if (this.latest && Date.now() - this.latest.at < LATEST_TTL_MS) return Promise.resolve(this.latest.seq);
+    this.reading ??= latestSeq(this.pool)
+      .then((seq) => {
+        this.latest = { seq, at: Date.now() };
+        return seq;
+      })
+      .finally(() => {
+        this.reading = undefined;
+      });
+    return this.reading;
+  }
 
   subscribe(): StreamSubscription {
     this.subscribers++;
@@ -56,6 +84,8 @@ class StreamHub {
   }
 
   private wakeAll() {
+    // Something new was numbered: the cached position is stale.
+    this.latest = undefined;
     for (const w of [...this.waiters]) w();
   }
 }
@@ -67,7 +97,7 @@ export function streamHub(pool: Pool): StreamHub {
   if (!hub) {
     const url = pool.options.connectionString;
     if (!url) throw new Error('the SSE stream needs a pool created from a connection string');
-    hub = new StreamHub(url);
+    hub = new StreamHub(url, pool);
     hubs.set(pool, hub);
   }
   return hub;

@@ -82,7 +82,7 @@ export function alertStreamRouter(db: Pool, opts: AlertStreamOptions = {}) {
               await stream.write(': token expired; reconnect with a fresh token\n\n');
               return;
             }
-            const events = await eventsAfter(db, cursor, PAGE);
+            const events = (await hub.latestSeq()) > cursor ? await eventsAfter(db, cursor, PAGE) : [];
             for (const e of events) {
               if (stream.aborted) return;
               await stream.writeSSE({
