@@ -1,6 +1,6 @@
 // The dispatcher: wakes on NOTIFY (or every DISPATCH_POLL_MS), routes new outbox events to channels, then claims due
-// deliveries in batches, sends them concurrently, and records each outcome — delivered, retried with backoff, or
-// dead. Any number of dispatchers may share one database: routing is serialised by an advisory lock, deliveries
+// deliveries, sends them in the background (a bounded number in flight), and records each outcome as it comes —
+// delivered, retried with backoff, or dead. Any number of dispatchers may share one database: routing is serialised by an advisory lock, deliveries
 // are claimed with FOR UPDATE SKIP LOCKED (outbox.ts says what can be lost or repeated when).
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -137,18 +137,35 @@ export function startDispatcher(opts: {
     });
   };
 
+  const inflight = new Set<Promise<void>>();
   let lastBacklogAt = 0;
   const tick = async () => {
     for (;;) {
       const r = await routeEvents(pool, { batch: ROUTE_BATCH, lateAfterS: s.lateAfterS });
       if (r.busy || r.routed < ROUTE_BATCH) break;
     }
-    while (!stopped) {
-      const claimed = await claimDeliveries(pool, { batch: s.batch, leaseMs, workerId });
+    // Claimed deliveries are sent in the background, up to DISPATCH_BATCH in flight, and each outcome is recorded
+    // as soon as it is known: a receiver that hangs until its timeout holds its own rows, while the next ticks
+    // keep routing new alerts and sending them to every other channel.
+    while (!stopped && inflight.size < s.batch) {
+      const claimed = await claimDeliveries(pool, { batch: s.batch - inflight.size, leaseMs, workerId });
       if (claimed.length === 0) break;
-      const done = await Promise.all(claimed.map(attempt));
-      await completeDeliveries(pool, done);
-      count(claimed, done);
+      for (const d of claimed) {
+        const task: Promise<void> = (async () => {
+          const done = await attempt(d);
+          try {
+            await completeDeliveries(pool, [done]);
+            count([d], [done]);
+          } catch (err) {
+            // Not recorded: the lease runs out and the delivery is sent again (same id), as after a crash.
+            log.warn({ err, delivery: d.id }, 'could not record a delivery outcome; it will be sent again');
+          }
+        })().finally(() => {
+          inflight.delete(task);
+          wake();
+        });
+        inflight.add(task);
+      }
     }
     if (Date.now() - lastBacklogAt >= 1000) {
       lastBacklogAt = Date.now();
@@ -202,6 +219,8 @@ export function startDispatcher(opts: {
       stopped = true;
       wake();
       await running;
+      // Attempts in flight finish (each bounded by its timeout) and are recorded.
+      await Promise.all([...inflight]);
       await listener.close();
       email.close();
       await mqtt.close();

@@ -292,6 +292,43 @@ describe('webhook delivery', () => {
     await hook.close();
   });
 
+  it("a receiver that hangs holds only its own deliveries, not other channels' next alerts", async () => {
+    // Receiver A never answers (until chipwatch's timeout cuts the request); B answers at once.
+    const open = new Set<http.ServerResponse>();
+    const slow = http.createServer((req, res) => {
+      open.add(res);
+      res.on('close', () => open.delete(res));
+      req.resume();
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+    const fast = await receiver(() => 'fast-secret-0123456789');
+    const s = await shipment();
+    const a = await createChannel({
+      type: 'webhook',
+      url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/hook`,
+      secret: 'slow-secret-0123456789',
+      shipmentIds: [s.id],
+    });
+    const b = await createChannel({
+      type: 'webhook',
+      url: fast.url,
+      secret: 'fast-secret-0123456789',
+      shipmentIds: [s.id],
+    });
+    await raise(s, 'TAMPER');
+    await eventually(async () => open.size >= 1 && fast.got.length >= 1);
+    const held = [...open][0]!;
+    // A second alert while A's first request still hangs: B gets it without waiting for A's timeout.
+    await raise({ ...s, id: s.id }, 'SPOOFING_SUSPECTED');
+    await eventually(async () => fast.got.some((g) => JSON.parse(g.body).type === 'SPOOFING_SUSPECTED'));
+    expect(open.has(held)).toBe(true);
+    expect(held.writableEnded).toBe(false);
+    for (const ch of [a, b]) await cw.api('DELETE', `/v1/channels/${ch.id}`);
+    for (const res of open) res.destroy();
+    await new Promise<void>((r) => slow.close(() => r()));
+    await fast.close();
+  });
+
   it('parks a delivery as dead after the attempt limit — visible in the API and the metrics — and retries it by hand', async () => {
     let healthy = false;
     let secret = '';
