@@ -35,7 +35,11 @@ export async function applyAlertEvents(c: PoolClient, events: SubjectEvent[]): P
     const r = pending.get(key);
     if (!r) return;
     pending.delete(key);
-    changes.push(await raise(c, r));
+    const change = await raise(c, r);
+    changes.push(change);
+    // Each outbox row snapshots the alert as this change left it (an alert opened and resolved in one batch
+    // notifies "opened" with status open, then "auto_resolved").
+    await enqueueAlertEvents(c, [change]);
   };
   for (const e of events) {
     const key = `${e.type}\0${e.subject}`;
@@ -62,13 +66,14 @@ export async function applyAlertEvents(c: PoolClient, events: SubjectEvent[]): P
       );
       for (const row of res.rows) {
         await audit(c, row.id, 'chipwatch', 'auto_resolved', String(e.details.reason ?? ''), e.details);
-        changes.push({ id: row.id, type: e.type, action: 'auto_resolved' });
+        const change: AlertChange = { id: row.id, type: e.type, action: 'auto_resolved' };
+        changes.push(change);
+        await enqueueAlertEvents(c, [change]);
       }
     }
   }
+  // Notifications (the outbox rows, written by flush and on resolve) commit with the changes, in this transaction.
   for (const key of [...pending.keys()]) await flush(key);
-  // Notifications commit with the changes, in this transaction (the outbox).
-  await enqueueAlertEvents(c, changes);
   return changes;
 }
 

@@ -382,6 +382,25 @@ describe('webhook delivery', () => {
     await hook.close();
   });
 
+  it('an alert opened and resolved in one batch notifies "opened" as open, then "auto_resolved" as resolved', async () => {
+    const s = await shipment();
+    const ev = { type: 'ROUTE_DEVIATION' as const, subject: s.id, shipmentId: s.id, deviceId: s.deviceId };
+    const changes = await withTransaction(cw.pool, (c) =>
+      applyAlertEvents(c, [
+        { ...ev, action: 'raise', at: Date.now() - 1000, details: {} },
+        { ...ev, action: 'resolve', at: Date.now(), details: { reason: 'back inside' } },
+      ]),
+    );
+    const rows = await cw.sql(
+      "SELECT action, alert->>'status' AS status FROM alert_events WHERE alert_id = $1 ORDER BY id",
+      [changes[0]!.id],
+    );
+    expect(rows).toEqual([
+      { action: 'opened', status: 'open' },
+      { action: 'auto_resolved', status: 'resolved' },
+    ]);
+  });
+
   it('pages through every delivery of one routing pass, and refuses a cursor it did not issue', async () => {
     const hook = await receiver(
       () => 'unused',
