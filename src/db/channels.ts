@@ -251,7 +251,8 @@ export async function retryDelivery(
   if (row.status !== 'dead') return 'not_dead';
   if (row.deleted_at) return 'channel_deleted';
   await c.query(
-    `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), dead_at = NULL WHERE id = $1`,
+    `UPDATE deliveries SET status = 'pending', attempts_before_retry = attempts, next_attempt_at = now(), dead_at = NULL
+      WHERE id = $1`,
     [id],
   );
   await c.query('SELECT pg_notify($1, $2)', [NOTIFY_OUTBOX, 'retry']);

@@ -108,7 +108,7 @@ export function startDispatcher(opts: {
     const result = await send(d).catch(
       (err: Error): AttemptResult => ({ ok: false, retry: true, error: `internal: ${err.message}` }),
     );
-    return { id: d.id, attempt: d.attempt, step: nextStep(result, d.attempt, s.retry) };
+    return { id: d.id, attempt: d.attempt, step: nextStep(result, d.budgetAttempt, s.retry) };
   };
 
   const count = (claimed: ClaimedDelivery[], done: Completion[]) => {

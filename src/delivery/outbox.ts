@@ -141,8 +141,10 @@ export async function routeEvents(
 
 export interface ClaimedDelivery {
   id: string;
-  /** This attempt's number (1 for the first). */
+  /** This attempt's number (1 for the first); never reused, so a late result cannot overwrite a newer one. */
   attempt: number;
+  /** Its number within the current attempt budget (a manual retry starts a new budget). */
+  budgetAttempt: number;
   channel: ChannelRecord;
   event: OutboxEvent;
 }
@@ -162,8 +164,8 @@ export async function claimDeliveries(
        UPDATE deliveries d SET attempts = d.attempts + 1, claimed_by = $3,
               next_attempt_at = now() + $2 * interval '1 millisecond'
          FROM due WHERE d.id = due.id
-       RETURNING d.id, d.attempts, d.event_id, d.channel_id)
-     SELECT claimed.id, claimed.attempts, e.seq, e.action, e.actor, e.note, e.late, e.created_at, e.alert,
+       RETURNING d.id, d.attempts, d.attempts_before_retry, d.event_id, d.channel_id)
+     SELECT claimed.id, claimed.attempts, claimed.attempts_before_retry, e.seq, e.action, e.actor, e.note, e.late, e.created_at, e.alert,
             to_jsonb(ch) AS channel
        FROM claimed JOIN alert_events e ON e.id = claimed.event_id JOIN channels ch ON ch.id = claimed.channel_id`,
     [opts.batch, opts.leaseMs, opts.workerId],
@@ -171,6 +173,7 @@ export async function claimDeliveries(
   return res.rows.map((r) => ({
     id: r.id,
     attempt: r.attempts,
+    budgetAttempt: r.attempts - r.attempts_before_retry,
     channel: channelRecord(r.channel),
     event: outboxEvent(r),
   }));

@@ -374,6 +374,8 @@ describe('webhook delivery', () => {
       async () => (await cw.api('GET', `/v1/deliveries/${dead.id}`)).body.status === 'delivered',
     );
     expect(hook.got.at(-1)!.headers['x-chipwatch-delivery']).toBe(dead.id);
+    // Attempt numbers are never reused (a late result of attempt 5 cannot overwrite attempt 6).
+    expect((await cw.api('GET', `/v1/deliveries/${dead.id}`)).body.attempts).toBe(6);
     expect((await cw.api('POST', `/v1/deliveries/${dead.id}/retry`)).status).toBe(409);
     expect((await cw.api('POST', '/v1/deliveries/00000000-0000-4000-8000-000000000000/retry')).status).toBe(
       404,
