@@ -1,4 +1,5 @@
 // The only reader of process.env: every setting typed, with its unit and default, validated at start.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { checkParamsSchema } from './checks/params.ts';
 
@@ -51,6 +52,8 @@ const schema = z.object({
   INGEST_BATCH_MS: positiveInt.default(20),
   /** Messages held in memory before chipwatch stops reading from the broker (backpressure). */
   INGEST_QUEUE_MAX: positiveInt.default(6000),
+  /** Worker threads verifying Ed25519 signatures with libsodium; 0 → node:crypto on libuv's thread pool. Default: one per core. */
+  VERIFY_WORKERS: z.coerce.number().int().min(0).max(64).default(Math.max(1, availableParallelism())),
   /** Largest accepted message, bytes. */
   INGEST_MAX_MESSAGE_BYTES: positiveInt.default(64 * 1024),
   /** Raw bytes of a rejected message kept as evidence, bytes. */

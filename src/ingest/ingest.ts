@@ -5,6 +5,7 @@ import type { Pool } from '../db/pool.ts';
 import type { GeoRuntime } from '../geo/runtime.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { acquireEd25519Workers } from '../verify/ed25519-pool.ts';
 import { BatchProcessor } from './batch-processor.ts';
 import { Batcher } from './batcher.ts';
 import { type IncomingPublish, MqttSession } from './mqtt-session.ts';
@@ -31,6 +32,8 @@ export async function startIngest(deps: {
   const { config, pool, log, metrics } = deps;
   let stopping = false;
   let dbUp = true;
+  // Ed25519 signatures are verified by libsodium on these worker threads (VERIFY_WORKERS; 0: node:crypto).
+  const verifyWorkers = acquireEd25519Workers(config.VERIFY_WORKERS, { log: log.child({ part: 'verify' }) });
   const pipeline = new IngestPipeline(pool, pipelineOptions(config), undefined, deps.geo);
   const processor = new BatchProcessor(pipeline, metrics, log, {
     stopping: () => stopping,
@@ -93,7 +96,12 @@ export async function startIngest(deps: {
   });
   session.on('connected', () => metrics.mqttConnected.set(1));
   session.on('disconnected', () => metrics.mqttConnected.set(0));
-  await session.start();
+  try {
+    await session.start();
+  } catch (e) {
+    await verifyWorkers.release();
+    throw e;
+  }
 
   return {
     session,
@@ -102,8 +110,12 @@ export async function startIngest(deps: {
       // Stop reading, commit what was taken, acknowledge it, then leave the broker.
       session.pause();
       stopping = true;
-      await batcher.drain();
-      await session.close();
+      try {
+        await batcher.drain();
+        await session.close();
+      } finally {
+        await verifyWorkers.release();
+      }
     },
   };
 }

@@ -1,6 +1,8 @@
-// Compact JWS (RFC 7515): parse, header rules, signature check. Pure but for the crypto thread pool.
+// Compact JWS (RFC 7515): parse, header rules, signature check. Pure but for the crypto thread pool and the
+// Ed25519 worker pool.
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { Rejection } from '../domain/errors.ts';
+import { ed25519Workers } from './ed25519-pool.ts';
 import type { SigningAlg } from './keys.ts';
 
 export const TELEMETRY_TYP = 'chipwatch-telemetry+jws';
@@ -78,23 +80,59 @@ export function parseCompactJws(raw: Buffer, expectedTyp: string): ParsedJws {
   };
 }
 
-/**
- * Verifies the signature on libuv's thread pool (node:crypto with a callback), so verification uses every core
- * while the event loop keeps reading the broker. Resolves false on a bad signature; never throws.
- */
-export function verifySignature(jws: ParsedJws, key: KeyObject): Promise<boolean> {
+/** Raw 32-byte Ed25519 public keys, derived once per key object (JWK `x` is the raw key in base64url). */
+const rawEd25519Keys = new WeakMap<KeyObject, Buffer | null>();
+
+function rawEd25519(key: KeyObject): Buffer | null {
+  let raw = rawEd25519Keys.get(key);
+  if (raw === undefined) {
+    raw = null;
+    try {
+      if (key.type === 'public' && key.asymmetricKeyType === 'ed25519') {
+        const x = key.export({ format: 'jwk' }).x;
+        const bytes = typeof x === 'string' ? Buffer.from(x, 'base64url') : undefined;
+        if (bytes?.length === 32) raw = bytes;
+      }
+    } catch {
+      raw = null;
+    }
+    rawEd25519Keys.set(key, raw);
+  }
+  return raw;
+}
+
+/** node:crypto with a callback: the verification runs on libuv's thread pool. */
+function verifyOnThreadPool(jws: ParsedJws, key: KeyObject): Promise<boolean> {
   return new Promise((resolve) => {
     const done = (err: Error | null, ok: boolean) => resolve(err ? false : ok);
     try {
       if (jws.alg === 'EdDSA') {
-        if (jws.signature.length !== 64) return resolve(false);
         cryptoVerify(null, jws.signingInput, key, jws.signature, done);
       } else {
-        if (jws.signature.length !== 64) return resolve(false);
         cryptoVerify('sha256', jws.signingInput, { key, dsaEncoding: 'ieee-p1363' }, jws.signature, done);
       }
     } catch {
       resolve(false);
     }
   });
+}
+
+/**
+ * Verifies the signature off the event loop, so verification uses every core while the event loop keeps reading
+ * the broker: EdDSA with libsodium on the Ed25519 worker pool when one runs (VERIFY_WORKERS, started by ingest),
+ * otherwise, and always for ES256, node:crypto on libuv's thread pool. A verification the worker pool cannot
+ * answer (a worker died, the pool closed) is done by node:crypto. Resolves false on a bad signature; never throws.
+ */
+export function verifySignature(jws: ParsedJws, key: KeyObject): Promise<boolean> {
+  try {
+    if (jws.signature.length !== 64) return Promise.resolve(false);
+    const pool = jws.alg === 'EdDSA' ? ed25519Workers() : undefined;
+    const raw = pool ? rawEd25519(key) : null;
+    if (pool && raw) {
+      return pool.verify(jws.signingInput, jws.signature, raw).catch(() => verifyOnThreadPool(jws, key));
+    }
+    return verifyOnThreadPool(jws, key);
+  } catch {
+    return Promise.resolve(false);
+  }
 }
