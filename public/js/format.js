@@ -51,6 +51,35 @@ export function ageClass(ageMs) {
  * Splits a track ([lon, lat] with its times) into runs of one age class; each run starts at the previous run's last
  * point so the line has no gaps.
  */
+/**
+ * [lon, lat] positions with each longitude moved by ±360° to lie within 180° of the one before (starting near
+ * `refLon`), so a line crossing the antimeridian is drawn across it (into Leaflet's next world copy) instead of
+ * back across the whole map.
+ */
+export function unwrapLongitudes(coordinates, refLon) {
+  let prev = refLon;
+  return coordinates.map(([lon, lat]) => {
+    let x = lon;
+    if (prev !== undefined) {
+      while (x - prev > 180) x -= 360;
+      while (x - prev < -180) x += 360;
+    }
+    prev = x;
+    return [x, lat];
+  });
+}
+
+/** A LineString's or MultiLineString's parts, each continuous and following on from the part before. */
+export function unwrapLines(geometry) {
+  const parts = geometry.type === 'MultiLineString' ? geometry.coordinates : [geometry.coordinates];
+  let ref;
+  return parts.map((part) => {
+    const out = unwrapLongitudes(part, ref);
+    ref = out.at(-1)?.[0];
+    return out;
+  });
+}
+
 export function trackRuns(coordinates, times, nowMs) {
   const runs = [];
   let current;

@@ -2,7 +2,16 @@
 // policy tier, custom zones outlined, shipments, the selected shipment's route, corridor and track, alert evidence,
 // and sites. Only drawing here; what to draw comes from main.js.
 import * as L from '/dashboard/vendor/leaflet/leaflet-src.esm.js';
-import { AGE_CLASSES, cssId, regionGeometry, SEVERITY_COLOR, TIER_STYLE, trackRuns } from './format.js';
+import {
+  AGE_CLASSES,
+  cssId,
+  regionGeometry,
+  SEVERITY_COLOR,
+  TIER_STYLE,
+  trackRuns,
+  unwrapLines,
+  unwrapLongitudes,
+} from './format.js';
 
 const SHIPMENT_COLOR = {
   planned: '#475569',
@@ -130,6 +139,9 @@ export function createMap(element) {
       selection.clearLayers();
       const bounds = L.latLngBounds([]);
       const now = Date.now();
+      // Everything is drawn in the world copy where the planned route starts, continuous across ±180.
+      const planned = collection.features.find((x) => x.properties?.kind === 'plannedRoute')?.geometry;
+      const refLon = planned ? unwrapLines(planned)[0]?.[0]?.[0] : undefined;
       for (const f of collection.features) {
         const kind = f.properties?.kind;
         if (!f.geometry) continue;
@@ -147,14 +159,21 @@ export function createMap(element) {
             },
           }).addTo(selection);
         } else if (kind === 'plannedRoute') {
-          const layer = L.geoJSON(f.geometry, {
-            pane: 'track',
-            interactive: false,
-            style: { className: 'cw-planned-route', color: '#1e3a8a', weight: 2, dashArray: '8 6' },
-          }).addTo(selection);
+          // Cut at ±180 by the API (RFC 7946); drawn continuous across the Pacific.
+          const layer = L.polyline(
+            unwrapLines(f.geometry).map((part) => part.map(([lon, lat]) => [lat, lon])),
+            {
+              pane: 'track',
+              interactive: false,
+              className: 'cw-planned-route',
+              color: '#1e3a8a',
+              weight: 2,
+              dashArray: '8 6',
+            },
+          ).addTo(selection);
           bounds.extend(layer.getBounds());
         } else if (kind === 'actualTrack') {
-          const { coordinates } = f.geometry;
+          const coordinates = unwrapLongitudes(f.geometry.coordinates, refLon);
           for (const run of trackRuns(coordinates, f.properties.times, now)) {
             L.polyline(run.points, {
               pane: 'track',
@@ -178,7 +197,7 @@ export function createMap(element) {
             .addTo(selection);
           bounds.extend(L.polyline(coordinates.map((c) => [c[1], c[0]])).getBounds());
         } else if (kind === 'alert') {
-          const [lon, lat] = f.geometry.coordinates;
+          const [[lon, lat]] = unwrapLongitudes([f.geometry.coordinates], refLon);
           L.circleMarker([lat, lon], {
             pane: 'points',
             className: `cw-alert-point cw-alert-point--${cssId(f.properties.alertId)}`,

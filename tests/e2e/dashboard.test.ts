@@ -455,6 +455,41 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
     await page.close();
   });
 
+  it('draws tracks and routes across the antimeridian continuously, not back across the whole map', async () => {
+    const page = await browser.newPage();
+    await page.goto(cw.httpUrl);
+    const out = await page.evaluate(`(async () => {
+      const { unwrapLongitudes, unwrapLines } = await import('/dashboard/js/format.js');
+      return {
+        track: unwrapLongitudes([[179.5, 30], [-179.5, 31], [-178, 32]], 170),
+        route: unwrapLines({ type: 'MultiLineString', coordinates: [[[139.7, 35.6], [180, 40]], [[-180, 40], [-118.2, 33.7]]] }),
+        westward: unwrapLongitudes([[-170, 0], [175, 0]], -170),
+      };
+    })()`);
+    expect(out).toEqual({
+      track: [
+        [179.5, 30],
+        [180.5, 31],
+        [182, 32],
+      ],
+      route: [
+        [
+          [139.7, 35.6],
+          [180, 40],
+        ],
+        [
+          [180, 40],
+          [241.8, 33.7],
+        ],
+      ],
+      westward: [
+        [-170, 0],
+        [-185, 0],
+      ],
+    });
+    await page.close();
+  });
+
   it('parses Server-Sent Events split anywhere, as the live feed receives them', async () => {
     const page = await browser.newPage();
     await page.goto(cw.httpUrl);
