@@ -108,12 +108,27 @@ export function feasibleRegion(disks: Disk[], samples = 180): FeasibleRegion {
   const inside = (p: LatLon, except: number, slackKm: number) =>
     used.every((d, j) => j === except || haversineKm(d, p) <= d.radiusKm + slackKm);
   const boundary: LatLon[] = [];
+  // The corners where two circles cross, exactly: a sliver of overlap between sample points is not lost.
   used.forEach((d, i) => {
-    for (let k = 0; k < samples; k++) {
-      const p = destinationPoint(d, (360 * k) / samples, d.radiusKm);
-      if (inside(p, i, 1e-6)) boundary.push(p);
-    }
+    used.forEach((e, j) => {
+      if (j <= i) return;
+      for (const p of circleCrossings(d, e))
+        if (used.every((f, k) => k === i || k === j || haversineKm(f, p) <= f.radiusKm + 1e-3))
+          boundary.push(p);
+    });
   });
+  const corners = boundary.length;
+  // Densify when the region is small next to the circles (only corners, or a few samples, fall inside).
+  for (const n of [samples, samples * 20]) {
+    boundary.length = corners;
+    used.forEach((d, i) => {
+      for (let k = 0; k < n; k++) {
+        const p = destinationPoint(d, (360 * k) / n, d.radiusKm);
+        if (inside(p, i, 1e-6)) boundary.push(p);
+      }
+    });
+    if (boundary.length - corners >= 12) break;
+  }
   if (boundary.length < 3) {
     // Either one disk lies inside all others (its whole circle is then the region) or the disks do not meet.
     const smallest = [...used].sort((a, b) => a.radiusKm - b.radiusKm)[0]!;
@@ -145,7 +160,56 @@ export function feasibleRegion(disks: Disk[], samples = 180): FeasibleRegion {
     return Math.atan2(dot(v, e2), dot(v, e1));
   };
   const ordered = boundary.map((p) => ({ p, a: angle(p) })).sort((x, y) => x.a - y.a);
+  // A region around a pole cannot be one ring of lon/lat without passing over the pole: close it there.
+  for (const poleLat of [90, -90]) {
+    const pole = { lat: poleLat, lon: 0 };
+    if (inside(pole, -1, 0)) {
+      return {
+        kind: 'region',
+        polygon: polarPolygon(
+          ordered.map((o) => o.p),
+          poleLat,
+        ),
+        disks: used.length,
+      };
+    }
+  }
   return { kind: 'region', polygon: toPolygon(ordered.map((o) => o.p)), disks: used.length };
+}
+
+/** The (0, 1 or 2) points where two circles on the sphere cross. */
+function circleCrossings(a: Disk, b: Disk): LatLon[] {
+  const c1 = vec(a);
+  const c2 = vec(b);
+  const d = dot(c1, c2);
+  const cr1 = Math.cos(a.radiusKm / EARTH_RADIUS_KM);
+  const cr2 = Math.cos(b.radiusKm / EARTH_RADIUS_KM);
+  const den = 1 - d * d;
+  if (den < 1e-12) return [];
+  const x = (cr1 - d * cr2) / den;
+  const y = (cr2 - d * cr1) / den;
+  const base: Vec = [x * c1[0] + y * c2[0], x * c1[1] + y * c2[1], x * c1[2] + y * c2[2]];
+  const q = dot(base, base);
+  if (q > 1) return [];
+  const axis = cross(c1, c2);
+  const t = Math.sqrt((1 - q) / dot(axis, axis));
+  return [1, -1].map((sign) => {
+    const v: Vec = [base[0] + sign * t * axis[0], base[1] + sign * t * axis[1], base[2] + sign * t * axis[2]];
+    return { lat: Math.asin(Math.max(-1, Math.min(1, v[2]))) / RAD, lon: Math.atan2(v[1], v[0]) / RAD };
+  });
+}
+
+/** A ring around a pole: the boundary by longitude from −180 to 180, closed along the pole's edge. */
+function polarPolygon(boundary: LatLon[], poleLat: number): Polygon {
+  const byLon = [...boundary].sort((p, q) => (poleLat > 0 ? p.lon - q.lon : q.lon - p.lon));
+  const first = poleLat > 0 ? -180 : 180;
+  const coords: [number, number][] = [
+    [first, poleLat],
+    ...byLon.map((p): [number, number] => [round(p.lon, 5), round(p.lat, 5)]),
+    [-first, poleLat],
+  ];
+  coords.push(coords[0]!);
+  return { type: 'Polygon', coordinates: [coords] };
 }
 
 function toPolygon(ring: LatLon[]): Polygon {

@@ -149,6 +149,31 @@ describe('the feasible region: the intersection of the light disks', () => {
     expect(region.kind).toBe('region');
   });
 
+  it('finds a sliver of overlap a few km wide between two large disks', () => {
+    const ams = LM['lm-ams']!;
+    const tyo = LM['lm-tyo']!;
+    const d = haversineKm(ams, tyo);
+    const region = feasibleRegion([
+      { ...ams, landmarkId: 'lm-ams', radiusKm: 6000 },
+      { ...tyo, landmarkId: 'lm-tyo', radiusKm: d - 6000 + 2 },
+    ]);
+    expect(region.kind).toBe('region');
+  });
+
+  it('closes a region around the North Pole over the pole, and it still contains its landmark', () => {
+    // 30 ms from Amsterdam: a 4,500 km disk that holds the pole.
+    const region = feasibleRegion(disksFor([{ landmarkId: 'lm-ams', rttMs: 30 }]));
+    expect(region.kind).toBe('region');
+    if (region.kind !== 'region') return;
+    const ring = region.polygon.coordinates[0]!;
+    expect(ring.some(([, lat]) => lat === 90)).toBe(true);
+    expect(inPolygon(AMSTERDAM_DC, ring)).toBe(true);
+    expect(inPolygon({ lat: 85, lon: 100 }, ring)).toBe(true);
+    expect(inPolygon({ lat: 10, lon: 100 }, ring)).toBe(false);
+    const samples = samplePoints(region.polygon);
+    expect(samples.some((p) => haversineKm(p, AMSTERDAM_DC) < 500)).toBe(true);
+  });
+
   it('is unbounded when every RTT allows more than a hemisphere', () => {
     expect(feasibleRegion(disksFor([{ landmarkId: 'lm-ams', rttMs: 200 }])).kind).toBe('unbounded');
   });
