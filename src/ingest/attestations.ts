@@ -358,7 +358,10 @@ async function checkAttestation(c: PoolClient, row: AttestationRow): Promise<Sub
   }
 
   await recordChipSightings(c, site.id, row.chips, at);
-  const delivered = await deliveredChips(c, site.id);
+  // Only the site's newest attestation says what runs there now: a late or backdated one (older than one already
+  // taken) neither raises nor clears CHIP_MISSING.
+  const newest = site.lastAttestedAt === null || at >= site.lastAttestedAt.getTime();
+  const delivered = newest ? await deliveredChips(c, site.id) : [];
   const missing = missingChips(
     delivered,
     await lastSeenAt(
@@ -379,7 +382,7 @@ async function checkAttestation(c: PoolClient, row: AttestationRow): Promise<Sub
   } else if (delivered.length > 0) {
     resolve('CHIP_MISSING', `site:${site.id}:chips`, 'every delivered serial attested again');
   }
-  resolve('CHIP_MISSING', `site:${site.id}:silent`, 'the site attests again');
+  if (newest) resolve('CHIP_MISSING', `site:${site.id}:silent`, 'the site attests again');
   await markInstalled(c, site.id, row.chips, at);
   return events;
 }

@@ -344,6 +344,11 @@ describe('custody: shipment → site → installed, unexpected and missing chips
     await amsSite.attest({ location: AMS, chips: ['GPU-0001'] }, Date.now() - HOUR);
     const missing = (await siteAlerts('dc-ams-01')).find((a) => a.type === 'CHIP_MISSING');
     expect(missing?.details.serials).toEqual(['GPU-0002']);
+    // A backdated attestation (older than the one taken) does not clear it.
+    await amsSite.attest({ location: AMS, chips }, Date.now() - 1.5 * HOUR);
+    expect((await cw.api('GET', `/v1/alerts/${missing.id}`, { role: 'compliance' })).body.status).toBe(
+      'open',
+    );
     await amsSite.attest({ location: AMS, chips }, Date.now() - HOUR / 2);
     const after = (await cw.api('GET', `/v1/alerts/${missing.id}`, { role: 'compliance' })).body;
     expect(after.status).toBe('resolved');
