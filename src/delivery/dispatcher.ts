@@ -221,6 +221,11 @@ export function startDispatcher(opts: {
       await running;
       // Attempts in flight finish (each bounded by its timeout) and are recorded.
       await Promise.all([...inflight]);
+      // Ingest stopped before us: number its last batch's events, so SSE clients of other processes see them now
+      // (their deliveries go out from whichever dispatcher runs next).
+      await routeEvents(pool, { batch: ROUTE_BATCH, lateAfterS: s.lateAfterS }).catch((err) => {
+        if (!isTransientDbError(err)) log.warn({ err }, 'dispatcher: last routing pass failed');
+      });
       await listener.close();
       email.close();
       await mqtt.close();
