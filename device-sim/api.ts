@@ -97,7 +97,8 @@ export async function resolveToken(opts: TokenOptions): Promise<string> {
     sub: 'device-sim',
     role: 'admin',
     issuer: env.AUTH_ISSUER ?? 'chipwatch',
-    ttlS: 3600,
+    // A long run (a 25-day voyage at a low speed-up, or the demo left running) must not lose its token midway.
+    ttlS: 7 * 86_400,
   });
 }
 

@@ -13,6 +13,13 @@ import {
   unwrapLongitudes,
 } from './format.js';
 
+/** Tooltips as text nodes: Leaflet puts a string in as HTML, and references and names are user input. */
+function tip(text) {
+  const el = document.createElement('span');
+  el.textContent = text;
+  return el;
+}
+
 const SHIPMENT_COLOR = {
   planned: '#475569',
   in_transit: '#1d4ed8',
@@ -107,7 +114,7 @@ export function createMap(element) {
             fillOpacity: 0.15,
           },
         })
-          .bindTooltip(`${z.name} — custom zone, ${tier.label.toLowerCase()}`)
+          .bindTooltip(tip(`${z.name} — custom zone, ${tier.label.toLowerCase()}`))
           .addTo(zones);
       }
     },
@@ -128,7 +135,9 @@ export function createMap(element) {
           fillColor: SHIPMENT_COLOR[s.status] ?? '#475569',
           fillOpacity: 1,
         })
-          .bindTooltip(`${s.id}${s.reference ? ` · ${s.reference}` : ''} — ${s.status.replace('_', ' ')}`)
+          .bindTooltip(
+            tip(`${s.id}${s.reference ? ` · ${s.reference}` : ''} — ${s.status.replace('_', ' ')}`),
+          )
           .on('click', () => onSelect(s.id))
           .addTo(shipments);
       }
@@ -193,7 +202,7 @@ export function createMap(element) {
             fillColor: AGE_CLASSES[0].color,
             fillOpacity: 1,
           })
-            .bindTooltip(`current position, ${f.properties.times.at(-1)}`)
+            .bindTooltip(tip(`current position, ${f.properties.times.at(-1)}`))
             .addTo(selection);
           bounds.extend(L.polyline(coordinates.map((c) => [c[1], c[0]])).getBounds());
         } else if (kind === 'alert') {
@@ -207,7 +216,7 @@ export function createMap(element) {
             fillColor: SEVERITY_COLOR[f.properties.severity] ?? '#b91c1c',
             fillOpacity: 1,
           })
-            .bindTooltip(`${f.properties.type} (${f.properties.status})`)
+            .bindTooltip(tip(`${f.properties.type} (${f.properties.status})`))
             .on('click', () => onAlert(f.properties.alertId))
             .addTo(selection);
         }
@@ -244,7 +253,7 @@ export function createMap(element) {
           fillColor: color,
           fillOpacity: 0.2,
         })
-          .bindTooltip(`${alert.type}: ${p.label}${p.ts ? `, ${p.ts}` : ''}`, { permanent: false })
+          .bindTooltip(tip(`${alert.type}: ${p.label}${p.ts ? `, ${p.ts}` : ''}`), { permanent: false })
           .addTo(evidence);
       }
       map.fitBounds(L.latLngBounds(latlngs).pad(0.5), { maxZoom: 6 });
@@ -268,7 +277,7 @@ export function createMap(element) {
           fillColor: '#ffffff',
           fillOpacity: 1,
         })
-          .bindTooltip(`site ${s.id}${s.name ? ` · ${s.name}` : ''}`)
+          .bindTooltip(tip(`site ${s.id}${s.name ? ` · ${s.name}` : ''}`))
           .on('click', () => onSelect(s.id))
           .addTo(sites);
       }
@@ -315,7 +324,7 @@ export function createMap(element) {
             fillOpacity: 0.15,
           },
         })
-          .bindTooltip('feasible region from the latest round-trip times')
+          .bindTooltip(tip('feasible region from the latest round-trip times'))
           .addTo(siteDetail);
         if (region.getBounds().isValid()) bounds.extend(region.getBounds());
       }
@@ -330,7 +339,7 @@ export function createMap(element) {
           fillColor: '#0f766e',
           fillOpacity: 1,
         })
-          .bindTooltip(`location the site claims in its latest attestation`)
+          .bindTooltip(tip(`location the site claims in its latest attestation`))
           .addTo(siteDetail);
         bounds.extend([claimed.lat, claimed.lon]);
       }

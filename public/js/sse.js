@@ -146,6 +146,9 @@ export function followAlerts({ token, onAlert, onPoll, onMode, onUnauthorized, p
     } catch {
       // Dropped (network, server restart) or stopped: reconnect below unless stopped.
     }
+    // The server's opening `id:` line (the position the stream started from) counts too: a stream that drops
+    // before its first alert still resumes from there.
+    if (parser.lastEventId) lastEventId = parser.lastEventId;
     reconnect();
   }
 

@@ -23,7 +23,8 @@ const INIT_JS = `window.onload = function () {
     url: '/openapi.json',
     dom_id: '#swagger-ui',
     deepLinking: true,
-    persistAuthorization: true,
+    // A pasted token must not outlive the tab (the dashboard keeps its token in sessionStorage for the same reason).
+    persistAuthorization: false,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
     layout: 'StandaloneLayout',
   });

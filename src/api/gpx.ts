@@ -24,12 +24,18 @@ export interface GpxInput {
   alerts: GpxAlertPoint[];
 }
 
-/** The five characters XML gives meaning to; everything user-supplied goes through here. */
+/**
+ * The five characters XML gives meaning to, escaped; characters XML 1.0 forbids (control characters, U+FFFE/F,
+ * lone surrogates) dropped, so no user-supplied text can make the file unreadable. Everything user-supplied goes
+ * through here.
+ */
 export function xmlEscape(s: string): string {
-  return s.replace(
-    /[&<>"']/g,
-    (ch) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[ch]};`,
-  );
+  return s
+    .replace(
+      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+      '',
+    )
+    .replace(/[&<>"']/g, (ch) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[ch]};`);
 }
 
 /** GPX wants longitudes in [-180, 180); planned legs are stored unwrapped across the antimeridian. */

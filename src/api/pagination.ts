@@ -6,11 +6,23 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined, arity: number): unknown[] | undefined {
+/** What each element of a cursor key is: checked on the way in, so a forged cursor is a 400, never a SQL error. */
+export type CursorKind = 'string' | 'number' | 'time';
+
+const fits = (v: unknown, kind: CursorKind) =>
+  kind === 'number'
+    ? typeof v === 'number' && Number.isFinite(v)
+    : typeof v === 'string' && v.length <= 256 && (kind === 'string' || !Number.isNaN(Date.parse(v)));
+
+export function decodeCursor(
+  cursor: string | undefined,
+  kinds: readonly CursorKind[],
+): unknown[] | undefined {
   if (cursor === undefined) return undefined;
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === arity) return key;
+    if (Array.isArray(key) && key.length === kinds.length && key.every((v, i) => fits(v, kinds[i]!)))
+      return key;
   } catch {}
   throw new AppError(
     'BAD_REQUEST',

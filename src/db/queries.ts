@@ -87,7 +87,8 @@ export async function shipmentTrack(db: Pool, shipmentId: string, maxPoints: num
   const res = await db.query(
     `WITH t AS (SELECT ts, lat, lon, row_number() OVER (ORDER BY ts, seq, idx) AS n, count(*) OVER () AS total
                   FROM telemetry WHERE shipment_id = $1)
-     SELECT ts, lat, lon FROM t WHERE total <= $2 OR n % ceil(total::float8 / $2)::bigint = 0 OR n = total ORDER BY ts`,
+     SELECT ts, lat, lon FROM t
+      WHERE total <= $2 OR n % ceil(total::float8 / $2)::bigint = 0 OR n = 1 OR n = total ORDER BY ts`,
     [shipmentId, maxPoints],
   );
   return res.rows.map((r) => ({

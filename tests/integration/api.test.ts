@@ -190,6 +190,16 @@ describe('devices', () => {
       400,
       'BAD_REQUEST',
     );
+    // Cursors of the right length but the wrong types: 400 on every list, never a SQL error (500).
+    const forged = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    for (const path of [
+      `/v1/alerts?cursor=${forged(['abc'])}`,
+      `/v1/rejections?cursor=${forged(['x', 'y'])}`,
+      `/v1/shipments?sort=newest&cursor=${forged(['x', 'y'])}`,
+      `/v1/devices/trk-q/positions?cursor=${forged(['a', 'b', 'c'])}`,
+    ]) {
+      expectError(await cw.api('GET', path, { role: 'compliance' }), 400, 'BAD_REQUEST');
+    }
     expectError(
       await cw.api('GET', '/v1/devices/trk-q/positions?cursor=zzz', { role: 'logistics' }),
       400,

@@ -376,6 +376,9 @@ describe('custody: shipment → site → installed, unexpected and missing chips
     expect(res.body.shipments[0]).toMatchObject({ id: 'shp-custody', status: 'installed' });
     expect(res.body.shipments[0].fixes.count).toBeGreaterThan(3);
     expect(res.body.attestations.map((a: any) => a.siteId)).toContain('dc-fra-01');
+    expect(res.body.sites.map((x: any) => x.siteId).sort()).toEqual(['dc-ams-01', 'dc-fra-01']);
+    const times = res.body.attestations.map((a: any) => Date.parse(a.at));
+    expect(times).toEqual([...times].sort((x: number, y: number) => x - y));
     expect(res.body.alerts.map((a: any) => a.type)).toContain('CHIP_AT_UNEXPECTED_SITE');
     expect((await cw.api('GET', '/v1/chips/GPU-NEVER', { role: 'compliance' })).status).toBe(404);
   });

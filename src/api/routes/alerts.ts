@@ -79,7 +79,7 @@ export function alertsRouter(db: Pool) {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const before = decodeCursor(q.cursor, 1)?.[0] as number | undefined;
+      const before = decodeCursor(q.cursor, ['number'])?.[0] as number | undefined;
       const items = await listAlerts(db, { ...q, beforeId: before });
       return c.json(
         page(

@@ -306,7 +306,7 @@ export function channelsRouter(db: Pool) {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
+      const after = decodeCursor(q.cursor, ['string'])?.[0] as string | undefined;
       const rows = await listChannels(db, { limit: q.limit, afterId: after, type: q.type });
       return c.json(
         page(rows, q.limit, channelView, (ch) => [ch.id]),
@@ -423,7 +423,7 @@ async function deliveriesPage(
   db: Pool,
   q: { status?: string; channelId?: string; limit: number; cursor?: string },
 ) {
-  const before = decodeCursor(q.cursor, 2) as [string, string] | undefined;
+  const before = decodeCursor(q.cursor, ['time', 'string']) as [string, string] | undefined;
   // A cursor is opaque but still input: one this API did not issue is a 400, not a SQL error.
   if (before && (Number.isNaN(Date.parse(String(before[0]))) || !UUID.test(String(before[1])))) {
     throw new AppError(

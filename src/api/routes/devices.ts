@@ -128,7 +128,7 @@ export function devicesRouter(db: Pool) {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
+      const after = decodeCursor(q.cursor, ['string'])?.[0] as string | undefined;
       const rows = await listDevices(db, { status: q.status, limit: q.limit, afterId: after });
       return c.json(
         page(rows, q.limit, deviceView, (d) => [d.id]),

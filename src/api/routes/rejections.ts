@@ -53,7 +53,7 @@ export function rejectionsRouter(db: Pool) {
     async (c) => {
       const q = c.req.valid('query');
       const { fromMs, toMs } = resolveRange(q, Date.now());
-      const before = decodeCursor(q.cursor, 2) as [string, number] | undefined;
+      const before = decodeCursor(q.cursor, ['time', 'number']) as [string, number] | undefined;
       const rows = await listRejections(db, {
         deviceId: q.deviceId,
         siteId: q.siteId,

@@ -266,7 +266,7 @@ export function shipmentsRouter(db: Pool) {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const after = decodeCursor(q.cursor, q.sort === 'id' ? 1 : 2) as
+      const after = decodeCursor(q.cursor, q.sort === 'id' ? ['string'] : ['time', 'string']) as
         | [string]
         | [string, string]
         | undefined;

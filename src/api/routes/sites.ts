@@ -238,7 +238,7 @@ export function sitesRouter(db: Pool, geo: GeoRuntime) {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
+      const after = decodeCursor(q.cursor, ['string'])?.[0] as string | undefined;
       const items = await listSites(db, q.limit, after);
       return c.json(
         page(items, q.limit, siteSummary, (s) => [s.id]),
@@ -282,7 +282,7 @@ export function sitesRouter(db: Pool, geo: GeoRuntime) {
       const q = c.req.valid('query');
       if (!(await getSite(db, id))) throw new AppError('NOT_FOUND', `no site ${id}`);
       const range = resolveRange(q, Date.now());
-      const before = decodeCursor(q.cursor, 2) as [number, number] | undefined;
+      const before = decodeCursor(q.cursor, ['number', 'number']) as [number, number] | undefined;
       const items = await listAttestations(db, id, q.limit, { ...range, before });
       return c.json(
         page(
@@ -395,6 +395,9 @@ const custodySchema = z
       }),
     ),
     attestationsTruncated: z.boolean(),
+    sites: z
+      .array(z.object({ siteId: z.string(), firstSeen: time, lastSeen: time }))
+      .openapi({ description: 'every site that attested the chip, with the first and last time' }),
     alerts: z.array(z.record(z.string(), z.unknown())),
   })
   .openapi('ChipCustody');
@@ -408,7 +411,7 @@ export function chipsRouter(db: Pool) {
       roles: ['compliance'],
       summary: "A chip's custody chain",
       description:
-        'Every shipment that carried the serial (status, fixes, arrival, installation), every attestation naming it (the first 1,000), and its alerts.',
+        'Every shipment that carried the serial (status, fixes, arrival, installation), the sites that attested it (first and last time), the newest 1,000 attestations naming it in time order, and its alerts.',
       request: { params: z.object({ serial: z.string().min(1).max(128).openapi({ example: 'GPU-0001' }) }) },
       responses: { 200: json(custodySchema, 'the custody chain') },
     }),
@@ -437,9 +440,15 @@ async function chipCustody(db: Pool, serial: string) {
     [serial],
   );
   const attestations = await db.query(
+    // The newest ones: where the chip runs now matters more than its first days (site_chips keeps the span).
     `SELECT site_id, ts, seq, lat, lon, flags FROM attestations WHERE chips @> ARRAY[$1]::text[]
-      ORDER BY ts, site_id LIMIT $2`,
+      ORDER BY ts DESC, site_id LIMIT $2`,
     [serial, MAX_ATTESTATIONS + 1],
+  );
+  attestations.rows.reverse();
+  const atSites = await db.query(
+    'SELECT site_id, first_seen, last_seen FROM site_chips WHERE serial = $1 ORDER BY first_seen',
+    [serial],
   );
   const alerts = await db.query(
     `SELECT id, type, severity, status, shipment_id, site_id, opened_at, details FROM alerts
@@ -463,7 +472,7 @@ async function chipCustody(db: Pool, serial: string) {
       installedAt: iso(s.installed_at),
       fixes: s.fixes,
     })),
-    attestations: attestations.rows.slice(0, MAX_ATTESTATIONS).map((a) => ({
+    attestations: attestations.rows.slice(-MAX_ATTESTATIONS).map((a) => ({
       siteId: a.site_id,
       at: a.ts.toISOString(),
       seq: a.seq,
@@ -471,6 +480,11 @@ async function chipCustody(db: Pool, serial: string) {
       flags: a.flags,
     })),
     attestationsTruncated: attestations.rows.length > MAX_ATTESTATIONS,
+    sites: atSites.rows.map((r) => ({
+      siteId: r.site_id as string,
+      firstSeen: (r.first_seen as Date).toISOString(),
+      lastSeen: (r.last_seen as Date).toISOString(),
+    })),
     alerts: alerts.rows.map((a) => ({
       id: String(a.id),
       type: a.type,

@@ -103,7 +103,7 @@ export function zonesRouter(db: Pool, geo: GeoRuntime) {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const after = decodeCursor(q.cursor, 1)?.[0] as string | undefined;
+      const after = decodeCursor(q.cursor, ['string'])?.[0] as string | undefined;
       const rows = await listZones(db, { tier: q.tier, country: q.country, limit: q.limit, afterId: after });
       return c.json(
         page(

@@ -146,3 +146,10 @@ describe('toGpx', () => {
     expect(child(child(empty, 'metadata')!, 'desc')).toBeUndefined();
   });
 });
+
+describe('characters XML 1.0 forbids', () => {
+  it('are dropped, so user text cannot make the file unreadable; emoji survive', () => {
+    expect(xmlEscape('a\u0001b\u0000c\uFFFEd\uD800e<f>')).toBe('abcde&lt;f&gt;');
+    expect(xmlEscape('tab\tnewline\n 🚢')).toBe('tab\tnewline\n 🚢');
+  });
+});

@@ -53,7 +53,10 @@ describe('resolveRange', () => {
 
 describe('cursors', () => {
   it('round-trip the sort key, and a page has a next cursor only when it is full', () => {
-    expect(decodeCursor(encodeCursor(['2026-01-01T00:00:00Z', 42]), 2)).toEqual(['2026-01-01T00:00:00Z', 42]);
+    expect(decodeCursor(encodeCursor(['2026-01-01T00:00:00Z', 42]), ['time', 'number'])).toEqual([
+      '2026-01-01T00:00:00Z',
+      42,
+    ]);
     const rows = [{ id: 'a' }, { id: 'b' }];
     expect(
       page(
@@ -74,7 +77,14 @@ describe('cursors', () => {
   });
 
   it('refuses cursors this API did not issue', () => {
-    expect(refusal(() => decodeCursor('not-base64-json', 1)).code).toBe('BAD_REQUEST');
-    expect(refusal(() => decodeCursor(encodeCursor(['a', 1]), 3)).code).toBe('BAD_REQUEST');
+    expect(refusal(() => decodeCursor('not-base64-json', ['string'])).code).toBe('BAD_REQUEST');
+    expect(refusal(() => decodeCursor(encodeCursor(['a', 1]), ['string', 'number', 'number'])).code).toBe(
+      'BAD_REQUEST',
+    );
+    // The right length but the wrong types: refused here, before SQL could choke on it (a 500 otherwise).
+    expect(refusal(() => decodeCursor(encodeCursor(['abc']), ['number'])).code).toBe('BAD_REQUEST');
+    expect(refusal(() => decodeCursor(encodeCursor(['yesterday', 'x']), ['time', 'string'])).code).toBe(
+      'BAD_REQUEST',
+    );
   });
 });
