@@ -166,10 +166,28 @@ export function requestTimeout(ms: number): MiddlewareHandler {
   );
 }
 
+/**
+ * An IPv6 client usually owns a whole /64: keyed by it, one host cannot mint a fresh bucket per address.
+ * IPv4 (and IPv4-mapped IPv6) addresses are keyed as they are.
+ */
+export function addressKey(address: string): string {
+  if (!address.includes(':') || address.startsWith('::ffff:')) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = address.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
 /** The peer's address; not X-Forwarded-For, which any client can write (behind a proxy, all share its address). */
 function clientAddress(c: Context): string {
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    return addressKey(getConnInfo(c).remote.address ?? 'unknown');
   } catch {
     return 'unknown'; // app.request() in tests has no socket
   }

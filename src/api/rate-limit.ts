@@ -39,12 +39,19 @@ export function createRateLimiter(
   const maxKeys = opts.maxKeys ?? 100_000;
   const fullAfterMs = opts.burst / perMs;
   const buckets = new Map<string, Bucket>();
+  let lastSweepMs = Number.NEGATIVE_INFINITY;
 
+  // Amortised: the full scan for refilled buckets runs at most once per refill period, and the LRU pass frees a
+  // tenth of the room at once, so a flood of new keys costs O(1) per request, not a scan each.
   const evict = (t: number) => {
-    for (const [key, b] of buckets) if (t - b.atMs >= fullAfterMs) buckets.delete(key);
+    if (t - lastSweepMs >= fullAfterMs) {
+      lastSweepMs = t;
+      for (const [key, b] of buckets) if (t - b.atMs >= fullAfterMs) buckets.delete(key);
+    }
     // Map iteration is insertion order and `take` re-inserts: the first keys are the least recently used.
+    const target = Math.floor(maxKeys * 0.9);
     for (const key of buckets.keys()) {
-      if (buckets.size < maxKeys) break;
+      if (buckets.size <= target) break;
       buckets.delete(key);
     }
   };

@@ -115,3 +115,23 @@ describe('requestTimeout', () => {
     expect((await app.request('/fast')).status).toBe(200);
   });
 });
+
+describe('client address keys', () => {
+  it('keys IPv6 clients by their /64, IPv4 and IPv4-mapped addresses as they are', async () => {
+    const { addressKey } = await import('../../../src/api/app.ts');
+    expect(addressKey('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:2:ffff::9')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:DB8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('192.0.2.1')).toBe('192.0.2.1');
+    expect(addressKey('::ffff:192.0.2.1')).toBe('::ffff:192.0.2.1');
+  });
+
+  it('a flood of new keys at capacity keeps the map bounded', () => {
+    const c = clock();
+    const limiter = createRateLimiter({ perMin: 60, burst: 2, maxKeys: 1000 }, c.now);
+    for (let i = 0; i < 20_000; i++) limiter.take(`ip:${i}`);
+    expect(limiter.size()).toBeLessThanOrEqual(1000);
+    expect(limiter.size()).toBeGreaterThan(800);
+  });
+});
