@@ -267,7 +267,8 @@ export class Tracker {
     if (!this.client.connected) return;
     const now = Date.now();
     for (const entry of this.pending.values()) {
-      if (now - entry.lastSentAt >= this.resendAfterMs) this.resend(entry, now);
+      if (now - entry.lastSentAt >= resendDelayMs(this.resendAfterMs, entry.attempts))
+        this.resend(entry, now);
     }
   }
 
@@ -277,4 +278,16 @@ export class Tracker {
     this.stats.resent++;
     this.publish(entry);
   }
+}
+
+/** Most a message waits between copies: a backlog resent while chipwatch is behind must not bury it further. */
+const MAX_RESEND_DELAY_MS = 60_000;
+
+/**
+ * How long after its latest copy a message is sent again: `base`, doubling with every copy up to a minute, with
+ * ±20 % jitter so a fleet that lost its broker at the same moment does not resend in lockstep.
+ */
+export function resendDelayMs(baseMs: number, attempts: number, random: () => number = Math.random): number {
+  const nominal = Math.min(MAX_RESEND_DELAY_MS, baseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(nominal * (0.8 + 0.4 * random()));
 }
