@@ -107,6 +107,10 @@ export async function publishSigned(lines: readonly SignedLine[], o: LoadOptions
   const outstanding = new Map<string, number[]>(deviceIds.map((d) => [d, []]));
   const head = new Map<string, number>(deviceIds.map((d) => [d, 0]));
   const publishedAt = new Float64Array(total);
+  // When each message should have gone out: at a fixed rate, its slot in the schedule. Latency counts from there,
+  // so time spent waiting for a full window counts too (no coordinated omission: an overloaded chipwatch cannot
+  // look fast by slowing the publisher down). As fast as acks return, it is the publish time.
+  const intendedAt = new Float64Array(total);
   const ackedAt = new Float64Array(total);
   const ackTopicLength = '/ack'.length;
   const topicStart = `${prefix}/devices/`.length;
@@ -141,6 +145,10 @@ export async function publishSigned(lines: readonly SignedLine[], o: LoadOptions
     while (inFlight < o.window && next < limit) {
       const line = lines[next]!;
       publishedAt[next] = performance.now();
+      intendedAt[next] =
+        o.ratePerS === undefined
+          ? publishedAt[next]!
+          : Math.min(publishedAt[next]!, firstPublishAt + (next * 1000) / o.ratePerS);
       clients[connectionOf.get(line.d)!]!.publish(`${prefix}/devices/${line.d}/telemetry`, line.j, {
         qos: 1,
       });
@@ -222,7 +230,7 @@ export async function publishSigned(lines: readonly SignedLine[], o: LoadOptions
     o.onPhase?.('done');
 
     const latencies: number[] = [];
-    for (let i = 0; i < total; i++) if (ackedAt[i]! > 0) latencies.push(ackedAt[i]! - publishedAt[i]!);
+    for (let i = 0; i < total; i++) if (ackedAt[i]! > 0) latencies.push(ackedAt[i]! - intendedAt[i]!);
     const durationS = Math.max(1e-9, ((lastAckAt || performance.now()) - firstPublishAt) / 1000);
     const publishS = Math.max(1e-9, (lastPublishAt - firstPublishAt) / 1000);
     const round = (x: number | undefined) => Math.round((x ?? Number.NaN) * 10) / 10;
