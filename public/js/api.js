@@ -46,6 +46,18 @@ export function createApi(getToken, onUnauthorized) {
   }
   return {
     get: (path) => json('GET', path),
+    /** Every page of a list (following nextCursor) up to `max` items: `{items, truncated}`. */
+    async all(path, max = 5000) {
+      const items = [];
+      let cursor = null;
+      do {
+        const sep = path.includes('?') ? '&' : '?';
+        const page = await json('GET', cursor ? `${path}${sep}cursor=${encodeURIComponent(cursor)}` : path);
+        items.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor && items.length < max);
+      return { items, truncated: Boolean(cursor) };
+    },
     post: (path, body) => json('POST', path, body),
     /** Fetches with the token and hands the body to the browser as a file download; returns its size in bytes. */
     async download(path, fallbackName) {

@@ -54,7 +54,7 @@ export async function loadSites(api, map, caps) {
   if (!caps.sites) return;
   let sites;
   try {
-    sites = (await api.get('/v1/sites?limit=500')).items;
+    sites = (await api.all('/v1/sites?limit=500')).items;
   } catch {
     // No site registry on this server yet (404), or not for this role (403): the panel stays hidden.
     return;

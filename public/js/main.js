@@ -68,7 +68,7 @@ async function signIn(token) {
   state.token = token;
   let shipments;
   try {
-    shipments = await api.get('/v1/shipments?limit=500');
+    shipments = await api.all('/v1/shipments?limit=500&sort=newest');
   } catch (e) {
     state.token = null;
     throw new Error(e.status === 401 ? `chipwatch refused this token: ${e.message}` : e.message);
@@ -173,7 +173,7 @@ function fitToShipments() {
 
 async function refreshShipments() {
   try {
-    setShipments((await api.get('/v1/shipments?limit=500')).items);
+    setShipments((await api.all('/v1/shipments?limit=500&sort=newest')).items);
   } catch {
     // Kept as shown; the next refresh tries again.
   }
