@@ -11,6 +11,9 @@ const SIG_BYTES = 64;
 const MAX_CONSECUTIVE_CRASHES = 5;
 
 /** The two logger methods the pool uses (a pino logger fits). */
+/** A chunk (at most a few hundred verifications, ~25 ms of work) not answered in this long means a stuck worker. */
+const CHUNK_DEADLINE_MS = 10_000;
+
 export interface PoolLog {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
@@ -52,6 +55,8 @@ export interface PoolOptions {
   log?: PoolLog;
   /** Most verifications in one message to a worker. */
   maxChunk?: number;
+  /** A chunk not answered in this long means a stuck worker (default 10 s). */
+  chunkDeadlineMs?: number;
 }
 
 export class Ed25519Pool {
@@ -62,6 +67,8 @@ export class Ed25519Pool {
   private closed = false;
   private readonly log: PoolLog | undefined;
   private readonly maxChunk: number;
+  private readonly watchdogs = new Map<number, NodeJS.Timeout>();
+  private readonly chunkDeadlineMs: number;
   readonly stats: PoolStats = { verified: 0, chunks: 0, crashes: 0, restarts: 0, unavailable: 0 };
 
   constructor(
@@ -71,6 +78,7 @@ export class Ed25519Pool {
     if (!Number.isInteger(size) || size < 1) throw new Error(`an Ed25519 pool needs ≥ 1 worker, got ${size}`);
     this.log = opts.log;
     this.maxChunk = opts.maxChunk ?? 256;
+    this.chunkDeadlineMs = opts.chunkDeadlineMs ?? CHUNK_DEADLINE_MS;
     this.slots = Array.from({ length: size }, (_, index) => ({
       index,
       worker: undefined,
@@ -123,6 +131,11 @@ export class Ed25519Pool {
   }
 
   /** Test hook: kills one worker as a crash would (its pending verifications must not be lost). */
+  /** Test hook: keeps one worker busy for `ms`, as a stuck worker would be. */
+  stallWorkerForTest(index: number, ms: number): void {
+    this.slots[index]?.worker?.postMessage({ stallMs: ms });
+  }
+
   terminateWorkerForTest(index = 0): Promise<number> {
     const w = this.slots[index]?.worker;
     return w ? w.terminate() : Promise.resolve(0);
@@ -184,10 +197,21 @@ export class Ed25519Pool {
     slot.items += n;
     this.stats.chunks++;
     worker.postMessage({ id, n, buf, ends }, [buf, ends.buffer]);
+    // A worker that hangs without dying would hold these forever: past the deadline it is treated as dead (its
+    // verifications go to node:crypto, it is replaced).
+    const watchdog = setTimeout(() => {
+      if (slot.worker !== worker || !slot.inFlight.has(id)) return;
+      this.onGone(slot, worker, `no answer within ${this.chunkDeadlineMs} ms`);
+      void worker.terminate();
+    }, this.chunkDeadlineMs);
+    watchdog.unref();
+    this.watchdogs.set(id, watchdog);
   }
 
   private onResults(slot: Slot, worker: Worker, m: { id: number; results: Uint8Array }): void {
     if (slot.worker !== worker) return;
+    clearTimeout(this.watchdogs.get(m.id));
+    this.watchdogs.delete(m.id);
     const jobs = slot.inFlight.get(m.id);
     if (!jobs) return;
     slot.inFlight.delete(m.id);

@@ -12,6 +12,12 @@ if (!parentPort) throw new Error('ed25519-worker.js runs as a worker thread');
 const port = parentPort;
 
 port.on('message', (chunk) => {
+  if (chunk.stallMs) {
+    // Test hook (Ed25519Pool.stallWorkerForTest): behave like a stuck worker.
+    const until = Date.now() + chunk.stallMs;
+    while (Date.now() < until) {}
+    return;
+  }
   const { id, n, buf, ends } = chunk;
   const bytes = new Uint8Array(buf);
   const sigsAt = n * PK;

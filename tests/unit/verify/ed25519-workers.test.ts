@@ -155,6 +155,25 @@ describe('EdDSA on the sodium-native worker pool', () => {
     expect(await verifySignature(cases[0]!.jws, cases[0]!.key)).toBe(true);
   });
 
+  it('replaces a worker that hangs without dying; what it held is refused to the caller, who verifies it itself', async () => {
+    const { Ed25519Pool } = await import('../../../src/verify/ed25519-pool.ts');
+    const { generateKeyPairSync, sign } = await import('node:crypto');
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const pk = Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url');
+    const data = Buffer.from('stuck');
+    const sig = sign(null, data, privateKey);
+    const stuck = new Ed25519Pool(1, { chunkDeadlineMs: 300 });
+    try {
+      expect(await stuck.verify(data, sig, pk)).toBe(true);
+      stuck.stallWorkerForTest(0, 5000);
+      await expect(stuck.verify(data, sig, pk)).rejects.toThrow(/no answer within 300 ms/);
+      expect(stuck.stats.restarts).toBe(1);
+      expect(await stuck.verify(data, sig, pk)).toBe(true);
+    } finally {
+      await stuck.close();
+    }
+  });
+
   it('does not keep a process alive once idle', () => {
     const poolUrl = new URL('../../../src/verify/ed25519-pool.ts', import.meta.url).href;
     const code = `
