@@ -32,6 +32,7 @@ export interface GpxInput {
 export function xmlEscape(s: string): string {
   return s
     .replace(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: finding the characters XML forbids is the point
       /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
       '',
     )
