@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 describe('device-sim scenarios against chipwatch', () => {
-  it('a diversion, a dark tracker, a watch-country stop, a forged signature, a replayed capture and three data-center scenarios each raise exactly their expected alerts and rejections', {
+  it('a diversion, a dark tracker, a watch-country stop, a stop short of the destination, a forged signature, a replayed capture and four data-center scenarios each raise exactly their expected alerts and rejections', {
     timeout: 150_000,
   }, async () => {
     const names = [
@@ -38,6 +38,8 @@ describe('device-sim scenarios against chipwatch', () => {
       'rtt-implausible',
       'wrong-site',
       'site-stops-attesting',
+      'site-moved',
+      'destination-mismatch',
     ];
     const report = await runScenarios({
       apiUrl: cw.httpUrl,
