@@ -25,7 +25,7 @@ export const DEFAULT_REPORT_INTERVAL_S: Record<TransportMode, number> = { sea: 3
 
 export type Action =
   | { atMs: number; kind: 'telemetry'; records: TelemetryRecord[] }
-  | { atMs: number; kind: 'forge'; records: TelemetryRecord[] }
+  | { atMs: number; kind: 'forge'; records: TelemetryRecord[]; ownKid: boolean }
   | { atMs: number; kind: 'replay'; count: number }
   | { atMs: number; kind: 'clone'; records: TelemetryRecord[] }
   | {
@@ -303,6 +303,7 @@ function attacks(s: Scenario, journey: Journey, plannedAt: (ms: number) => LatLo
       atMs,
       kind: 'forge',
       records: Array.from({ length: e.count }, (_, i) => fake(atMs, dest, i)),
+      ownKid: e.kid === 'own',
     });
   }
   for (const { atMs, e } of eventsOf(s.events, 'replay', journey))

@@ -272,7 +272,8 @@ async function execute(o: RunOptions, inst: Instance, a: Action, simAt: number):
       const forger = generateDeviceKey(inst.key!.alg);
       for (const r of a.records) {
         const payload = buildTelemetry(inst.deviceId!, t!.nextSeq, [shift(r)], simAt);
-        await t!.sendRaw('telemetry', signCompactJws(payload, { ...forger, kid: inst.key!.kid }));
+        const kid = a.ownKid ? forger.kid : inst.key!.kid;
+        await t!.sendRaw('telemetry', signCompactJws(payload, { ...forger, kid }));
       }
       return;
     }

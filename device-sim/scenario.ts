@@ -84,8 +84,16 @@ const event = z.discriminatedUnion('type', [
     .strict(),
   // `fixes` reports with exactly the same coordinates while the speed says it moves (a replayed GNSS track).
   z.object({ type: z.literal('frozen'), at, fixes: z.number().int().min(2).max(100) }).strict(),
-  // An attacker without the key publishes `count` fabricated messages under the tracker's kid.
-  z.object({ type: z.literal('forge'), at, count: z.number().int().min(1).max(100) }).strict(),
+  // An attacker without the key publishes `count` fabricated messages under the tracker's kid (SIGNATURE_INVALID),
+  // or with `kid: "own"` under the attacker's own, unregistered kid (UNKNOWN_KEY).
+  z
+    .object({
+      type: z.literal('forge'),
+      at,
+      count: z.number().int().min(1).max(100),
+      kid: z.enum(['tracker', 'own']).default('tracker'),
+    })
+    .strict(),
   // An attacker re-publishes the `count` latest genuine messages byte for byte (duplicates: harmless).
   z.object({ type: z.literal('replay'), at, count: z.number().int().min(1).max(100) }).strict(),
   // A clone holding the tracker's extracted key publishes other payloads under `count` used seqs (REPLAY).

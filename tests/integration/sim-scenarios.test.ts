@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 describe('device-sim scenarios against chipwatch', () => {
-  it('a diversion, a dark tracker, a watch-country stop, a stop short of the destination, a forged signature, a replayed capture and four data-center scenarios each raise exactly their expected alerts and rejections', {
+  it('a diversion, a dark tracker, a watch-country stop, a stop short of the destination, a forged signature, an unknown key, a replayed capture and four data-center scenarios each raise exactly their expected alerts and rejections', {
     timeout: 150_000,
   }, async () => {
     const names = [
@@ -34,6 +34,7 @@ describe('device-sim scenarios against chipwatch', () => {
       'dark-reappear',
       'transshipment-stop',
       'forged-signature',
+      'unknown-key',
       'replayed-capture',
       'rtt-implausible',
       'wrong-site',
