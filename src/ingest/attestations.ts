@@ -42,6 +42,9 @@ import { decideSeqs, pairsToLookUp } from './decide.ts';
 import type { Inbound } from './pipeline.ts';
 import { parseAttestationTopic } from './topics.ts';
 
+/** Advisory lock class of the per-serial-bucket sighting locks (any constant no other lock in chipwatch uses). */
+const SIGHTING_LOCK_CLASS = 720_451;
+
 export interface VerifiedAttestation {
   kind: 'verified';
   msg: Inbound;
@@ -338,6 +341,16 @@ async function checkAttestation(c: PoolClient, row: AttestationRow): Promise<Sub
       serials: unexpected.map((u) => u.serial),
       chips: unexpected.slice(0, 100),
     });
+  }
+  // Two workers taking attestations of the same serial from two sites at once would each miss the other's
+  // uncommitted sighting: serialise them per serial bucket (256 buckets, taken in order, so no deadlock), so the
+  // second one reads the first's sighting once it is committed.
+  if (row.chips.length > 0) {
+    await c.query(
+      `SELECT pg_advisory_xact_lock(${SIGHTING_LOCK_CLASS}, b)
+         FROM (SELECT DISTINCT abs(hashtext(s)) % 256 AS b FROM unnest($1::text[]) AS s ORDER BY 1) AS buckets`,
+      [row.chips],
+    );
   }
   const travel = impossibleTravel(
     claim,

@@ -6,6 +6,7 @@ import { buildTelemetry, signCompactJws } from '../../device-sim/signer.ts';
 import { insertDevice } from '../../src/db/devices.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
+import { insertSite } from '../../src/db/sites.ts';
 import { type Inbound, IngestPipeline } from '../../src/ingest/pipeline.ts';
 import { normalizePublicJwk } from '../../src/verify/keys.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
@@ -68,5 +69,61 @@ describe('two ingest workers, one database', () => {
       await pools[0]!.query('SELECT device_id, highest_seq, messages FROM device_state ORDER BY device_id')
     ).rows;
     expect(states).toEqual(devices.map((d) => ({ device_id: d, highest_seq: 40, messages: 40 })));
+  });
+
+  it('two workers taking attestations of one serial from two continents at the same moment: one sees the other', async () => {
+    const sites = [
+      { id: 'dc-w-ams', lat: 52.3, lon: 4.94 },
+      { id: 'dc-w-tyo', lat: 35.68, lon: 139.65 },
+    ];
+    const keys = sites.map(() => generateDeviceKey());
+    for (const [i, site] of sites.entries()) {
+      const ok = await insertSite(
+        pools[0]!,
+        {
+          ...site,
+          name: site.id,
+          endUser: null,
+          radiusKm: 5,
+          country: null,
+          params: {},
+          jwk: normalizePublicJwk(keys[i]!.publicJwk),
+        },
+        'test',
+      );
+      expect(ok).toBe(true);
+    }
+    const at = Date.now() - 1000;
+    const messages: Inbound[] = sites.map((site, i) => ({
+      topic: `chipwatch/v1/sites/${site.id}/attestations`,
+      payload: Buffer.from(
+        signCompactJws(
+          {
+            v: 1,
+            siteId: site.id,
+            seq: 1,
+            sentAt: at,
+            location: { lat: site.lat, lon: site.lon },
+            chips: ['GPU-TWIN'],
+            landmarks: [],
+          },
+          keys[i]!,
+          'chipwatch-attestation+jws',
+        ),
+      ),
+      receivedAt: Date.now(),
+    }));
+    const workers = pools.map((p) => new IngestPipeline(p, opts));
+    const screened = await Promise.all(workers.map((w, i) => w.screen([messages[i]!])));
+    await Promise.all(workers.map((w, i) => w.commit(screened[i]!)));
+    // Whichever committed second read the first one's sighting (the serial bucket lock) and raised the light-speed
+    // alert on both sites.
+    const alerts = (
+      await pools[0]!.query(
+        `SELECT site_id, details FROM alerts WHERE type = 'CHIP_AT_UNEXPECTED_SITE' AND details ? 'otherSiteId'
+          ORDER BY site_id`,
+      )
+    ).rows;
+    expect(alerts.map((a) => a.site_id)).toEqual(['dc-w-ams', 'dc-w-tyo']);
   });
 });
