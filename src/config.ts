@@ -120,6 +120,8 @@ const schema = z.object({
   SMTP_FROM: z.string().min(3).default('chipwatch <chipwatch@localhost>'),
   /** Alert delivery: evidence older than this when first seen is notified as late, seconds. */
   ALERT_LATE_AFTER_S: positiveInt.default(3600),
+  /** Delivered notifications and their outbox events are deleted after this many days (dead ones are kept). */
+  DELIVERY_RETENTION_DAYS: positiveInt.default(30),
   /** Database pool size. */
   DB_POOL_MAX: positiveInt.default(8),
   /** Log level (pino). */

@@ -19,6 +19,7 @@ import {
   claimDeliveries,
   completeDeliveries,
   outboxBacklog,
+  pruneOutbox,
   routeEvents,
 } from './outbox.ts';
 import type { AttemptResult } from './retry.ts';
@@ -32,6 +33,8 @@ export interface DispatcherSettings {
   smtpUrl: string | undefined;
   smtpFrom: string;
   lateAfterS: number;
+  /** Delivered rows and their events older than this are pruned (hourly). */
+  retentionDays: number;
   mqttUrl: string;
   topicPrefix: string;
 }
@@ -49,12 +52,14 @@ export function dispatcherSettings(config: Config, mqttUrl: string): DispatcherS
     smtpUrl: config.SMTP_URL,
     smtpFrom: config.SMTP_FROM,
     lateAfterS: config.ALERT_LATE_AFTER_S,
+    retentionDays: config.DELIVERY_RETENTION_DAYS,
     mqttUrl,
     topicPrefix: config.MQTT_TOPIC_PREFIX,
   };
 }
 
 const ROUTE_BATCH = 500;
+const PRUNE_EVERY_MS = 3_600_000;
 const MIN_TICK_GAP_MS = 20;
 
 export interface Dispatcher {
@@ -139,6 +144,7 @@ export function startDispatcher(opts: {
 
   const inflight = new Set<Promise<void>>();
   let lastBacklogAt = 0;
+  let lastPruneAt = 0;
   const tick = async () => {
     for (;;) {
       const r = await routeEvents(pool, { batch: ROUTE_BATCH, lateAfterS: s.lateAfterS });
@@ -166,6 +172,12 @@ export function startDispatcher(opts: {
         });
         inflight.add(task);
       }
+    }
+    if (Date.now() - lastPruneAt >= PRUNE_EVERY_MS) {
+      lastPruneAt = Date.now();
+      const pruned = await pruneOutbox(pool, s.retentionDays);
+      if (pruned.deliveries + pruned.events > 0)
+        log.info(pruned, 'pruned delivered notifications past retention');
     }
     if (Date.now() - lastBacklogAt >= 1000) {
       lastBacklogAt = Date.now();

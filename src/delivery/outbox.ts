@@ -257,3 +257,23 @@ export async function latestSeq(db: Queryable): Promise<number> {
   const res = await db.query('SELECT coalesce(max(seq), 0) AS seq FROM alert_events');
   return Number(res.rows[0].seq);
 }
+
+/**
+ * Retention: delivered notifications older than `days`, then outbox events that are routed, as old, and have no
+ * delivery left (dead ones are kept until retried or their channel is gone), are deleted. Alerts and their audit
+ * trail — the evidence — are never touched. An SSE client resuming from an event older than this starts at the
+ * oldest one kept.
+ */
+export async function pruneOutbox(pool: Pool, days: number): Promise<{ deliveries: number; events: number }> {
+  const d = await pool.query(
+    `DELETE FROM deliveries WHERE status = 'delivered' AND delivered_at < now() - make_interval(days => $1)`,
+    [days],
+  );
+  const e = await pool.query(
+    `DELETE FROM alert_events e
+      WHERE e.seq IS NOT NULL AND e.created_at < now() - make_interval(days => $1)
+        AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.event_id = e.id)`,
+    [days],
+  );
+  return { deliveries: d.rowCount ?? 0, events: e.rowCount ?? 0 };
+}

@@ -403,6 +403,41 @@ describe('webhook delivery', () => {
     ]);
   });
 
+  it('prunes delivered notifications and their events past retention; the alert and its audit trail stay', async () => {
+    let secret = '';
+    const hook = await receiver(() => secret);
+    const s = await shipment();
+    const ch = await createChannel({ type: 'webhook', url: hook.url, shipmentIds: [s.id] });
+    secret = ch.secret!;
+    const change = await raise(s, 'TAMPER');
+    const delivered = await eventually(async () => {
+      const rows = await cw.sql(
+        `SELECT d.id, d.event_id FROM deliveries d JOIN alert_events e ON e.id = d.event_id
+          WHERE e.alert_id = $1 AND d.status = 'delivered'`,
+        [change.id],
+      );
+      return rows[0];
+    });
+    // Age them past the retention, plus a dead delivery of another event just as old.
+    await cw.sql("UPDATE deliveries SET delivered_at = now() - interval '31 days' WHERE id = $1", [
+      delivered.id,
+    ]);
+    await cw.sql("UPDATE alert_events SET created_at = now() - interval '31 days' WHERE id = $1", [
+      delivered.event_id,
+    ]);
+    const { pruneOutbox } = await import('../../src/delivery/outbox.ts');
+    expect(await pruneOutbox(cw.pool, 30)).toMatchObject({ deliveries: 1, events: 1 });
+    expect(await cw.sql('SELECT 1 FROM deliveries WHERE id = $1', [delivered.id])).toEqual([]);
+    expect(await cw.sql('SELECT 1 FROM alert_events WHERE id = $1', [delivered.event_id])).toEqual([]);
+    // The alert and its audit trail are evidence: untouched.
+    expect((await cw.api('GET', `/v1/alerts/${change.id}`, { role: 'compliance' })).body.audit.length).toBe(
+      1,
+    );
+    expect(await pruneOutbox(cw.pool, 30)).toEqual({ deliveries: 0, events: 0 });
+    await cw.api('DELETE', `/v1/channels/${ch.id}`);
+    await hook.close();
+  });
+
   it('pages through every delivery of one routing pass, and refuses a cursor it did not issue', async () => {
     const hook = await receiver(
       () => 'unused',
