@@ -7,29 +7,10 @@ export const ATTESTATION_TYP = 'chipwatch-attestation+jws';
 
 export type SigningKey = Pick<DeviceKey, 'alg' | 'kid' | 'privateKey'>;
 
-/** A fix as the wire protocol carries it; only ts, lat and lon are required. */
-export interface TelemetryRecord {
-  ts: number;
-  lat: number;
-  lon: number;
-  altM?: number;
-  speedKmh?: number;
-  headingDeg?: number;
-  hdop?: number;
-  satellites?: number;
-  batteryPct?: number;
-  temperatureC?: number;
-  lightLux?: number;
-  tamper?: boolean;
-}
+/** A fix and a message as the wire protocol carries them: the schema chipwatch validates is the one source. */
+import type { TelemetryPayload, TelemetryRecord } from '../src/verify/telemetry-schema.ts';
 
-export interface TelemetryPayload {
-  v: 1;
-  deviceId: string;
-  seq: number;
-  sentAt: number;
-  records: TelemetryRecord[];
-}
+export type { TelemetryPayload, TelemetryRecord };
 
 export function buildTelemetry(
   deviceId: string,

@@ -40,6 +40,12 @@ export const SEVERITY: Record<AlertType, Severity> = {
   REPLAY: 'warning',
 };
 
+/**
+ * Alert types whose `details.serials` accumulate over the alert's life (every serial found at the wrong site stays
+ * named), where other types keep the latest evidence's details (CHIP_MISSING names the serials missing now).
+ */
+export const ACCUMULATES_SERIALS: ReadonlySet<AlertType> = new Set<AlertType>(['CHIP_AT_UNEXPECTED_SITE']);
+
 /** A telemetry record as the checks see it (epoch ms). */
 export interface Fix extends LatLon {
   ts: number;

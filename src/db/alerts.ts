@@ -1,6 +1,6 @@
 // Alerts: one open alert per (type, subject), updated by repeated evidence; every transition audited.
 import type { AlertEvent, AlertType, Severity } from '../checks/types.ts';
-import { SEVERITY } from '../checks/types.ts';
+import { ACCUMULATES_SERIALS, SEVERITY } from '../checks/types.ts';
 import { enqueueAlertEvents } from '../delivery/outbox.ts';
 import { type AuditEntry, auditHash, GENESIS_HASH } from '../evidence/canonical.ts';
 import type { Pool, PoolClient } from './pool.ts';
@@ -49,8 +49,8 @@ export async function applyAlertEvents(c: PoolClient, events: SubjectEvent[]): P
         r.count++;
         if (e.at >= r.last) {
           r.last = e.at;
-          r.e = e.type === 'CHIP_AT_UNEXPECTED_SITE' ? withSerialsOf(e, r.e) : e;
-        } else if (e.type === 'CHIP_AT_UNEXPECTED_SITE') {
+          r.e = ACCUMULATES_SERIALS.has(e.type) ? withSerialsOf(e, r.e) : e;
+        } else if (ACCUMULATES_SERIALS.has(e.type)) {
           r.e = withSerialsOf(r.e, e);
         }
         r.first = Math.min(r.first, e.at);
@@ -77,7 +77,7 @@ export async function applyAlertEvents(c: PoolClient, events: SubjectEvent[]): P
   return changes;
 }
 
-/** `e` with the serials of both events (CHIP_AT_UNEXPECTED_SITE names every serial found at the wrong site). */
+/** `e` with the serials of both events (for the ACCUMULATES_SERIALS types). */
 function withSerialsOf(e: SubjectEvent, other: SubjectEvent): SubjectEvent {
   const serials = [
     ...new Set([...((e.details.serials as string[]) ?? []), ...((other.details.serials as string[]) ?? [])]),
@@ -95,8 +95,8 @@ async function raise(c: PoolClient, r: Raise): Promise<AlertChange> {
                    last_evidence_at = greatest(alerts.last_evidence_at, EXCLUDED.last_evidence_at),
                    count = alerts.count + EXCLUDED.count,
                    details = (CASE WHEN EXCLUDED.last_evidence_at >= alerts.last_evidence_at THEN EXCLUDED.details ELSE alerts.details END)
-                             -- Serials found at the wrong site accumulate: each one stays named in the alert.
-                             || CASE WHEN alerts.type = 'CHIP_AT_UNEXPECTED_SITE' THEN jsonb_build_object('serials',
+                             -- ACCUMULATES_SERIALS types keep every serial ever named in the alert.
+                             || CASE WHEN $11 THEN jsonb_build_object('serials',
                                   (SELECT coalesce(jsonb_agg(DISTINCT v ORDER BY v), '[]') FROM jsonb_array_elements(
                                      coalesce(alerts.details->'serials', '[]') || coalesce(EXCLUDED.details->'serials', '[]')) AS v))
                                 ELSE '{}'::jsonb END
@@ -112,6 +112,7 @@ async function raise(c: PoolClient, r: Raise): Promise<AlertChange> {
       r.last,
       r.count,
       e.details,
+      ACCUMULATES_SERIALS.has(e.type),
     ],
   );
   const row = res.rows[0] as { id: number; inserted: boolean };
@@ -234,20 +235,31 @@ export interface AuditRow extends AuditEntry {
 
 /** An alert's audit trail in order, each row with its chain hashes (verify-evidence re-checks them). */
 export async function auditTrail(db: Queryable, alertId: number): Promise<AuditRow[]> {
+  return (await auditTrails(db, [alertId])).get(alertId) ?? [];
+}
+
+/** The audit trails of many alerts in one query, by alert id. */
+export async function auditTrails(db: Queryable, alertIds: number[]): Promise<Map<number, AuditRow[]>> {
+  const out = new Map<number, AuditRow[]>(alertIds.map((id) => [id, []]));
+  if (alertIds.length === 0) return out;
   const res = await db.query(
-    'SELECT at, actor, action, note, details, prev_hash, hash FROM alert_audit WHERE alert_id = $1 ORDER BY id',
-    [alertId],
+    `SELECT alert_id, at, actor, action, note, details, prev_hash, hash FROM alert_audit
+      WHERE alert_id = ANY($1::bigint[]) ORDER BY alert_id, id`,
+    [alertIds],
   );
-  return res.rows.map((a) => ({
-    alertId: String(alertId),
-    at: a.at.toISOString(),
-    actor: a.actor,
-    action: a.action,
-    note: a.note,
-    details: a.details,
-    prevHash: a.prev_hash,
-    hash: a.hash,
-  }));
+  for (const a of res.rows) {
+    out.get(Number(a.alert_id))?.push({
+      alertId: String(a.alert_id),
+      at: a.at.toISOString(),
+      actor: a.actor,
+      action: a.action,
+      note: a.note,
+      details: a.details,
+      prevHash: a.prev_hash,
+      hash: a.hash,
+    });
+  }
+  return out;
 }
 
 export async function getAlert(

@@ -2,7 +2,7 @@
 // chips, every key that signed them, the sites and landmarks involved, and the related alerts with their audit.
 import type { BundleAlert, BundleKey, BundleMessage, UnsignedBundle } from '../evidence/bundle.ts';
 import { BUNDLE_FORMAT } from '../evidence/bundle.ts';
-import { auditTrail } from './alerts.ts';
+import { alertView, auditTrails } from './alerts.ts';
 import type { Pool, PoolClient } from './pool.ts';
 import type { ShipmentRecord } from './shipments.ts';
 
@@ -94,23 +94,14 @@ export async function gatherEvidence(
       ORDER BY id`,
     [s.id, s.chips],
   );
-  const alerts: BundleAlert[] = [];
-  for (const a of alertRows.rows) {
-    alerts.push({
-      id: String(a.id),
-      type: a.type,
-      severity: a.severity,
-      status: a.status,
-      shipmentId: a.shipment_id,
-      deviceId: a.device_id,
-      siteId: a.site_id,
-      openedAt: a.opened_at.toISOString(),
-      lastSeenAt: a.last_seen_at.toISOString(),
-      count: a.count,
-      details: a.details,
-      audit: await auditTrail(db, Number(a.id)),
-    });
-  }
+  const trails = await auditTrails(
+    db,
+    alertRows.rows.map((a) => Number(a.id)),
+  );
+  const alerts: BundleAlert[] = alertRows.rows.map((a) => ({
+    ...alertView(a),
+    audit: trails.get(Number(a.id)) ?? [],
+  }));
 
   return {
     format: BUNDLE_FORMAT,

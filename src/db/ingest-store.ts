@@ -58,18 +58,29 @@ export async function keyRevocations(c: PoolClient, kids: string[]): Promise<Map
   );
 }
 
-/** Payload hashes of already stored messages, keyed `deviceId\0seq`. */
+/** Where each kind of sender's accepted signed messages are kept (fixed names: never from input). */
+const EVIDENCE = {
+  device: 'SELECT m.device_id AS id, m.seq, m.payload_sha256 FROM messages m',
+  site: 'SELECT m.site_id AS id, m.seq, m.payload_sha256 FROM attestation_messages m',
+} as const;
+
+/**
+ * Payload hashes of already stored messages of trackers (or sites), keyed `id\0seq`: what tells a duplicate from
+ * a replay. `deviceId` is the sender's id (a site's for sites).
+ */
 export async function storedHashes(
   c: PoolClient,
   pairs: { deviceId: string; seq: number }[],
+  sender: keyof typeof EVIDENCE = 'device',
 ): Promise<Map<string, Buffer>> {
   if (pairs.length === 0) return new Map();
+  const idColumn = sender === 'device' ? 'device_id' : 'site_id';
   const res = await c.query(
-    `SELECT m.device_id, m.seq, m.payload_sha256 FROM messages m
-       JOIN unnest($1::text[], $2::bigint[]) AS p(device_id, seq) ON m.device_id = p.device_id AND m.seq = p.seq`,
+    `${EVIDENCE[sender]}
+       JOIN unnest($1::text[], $2::bigint[]) AS p(id, seq) ON m.${idColumn} = p.id AND m.seq = p.seq`,
     [pairs.map((p) => p.deviceId), pairs.map((p) => p.seq)],
   );
-  return new Map(res.rows.map((r) => [`${r.device_id}\0${r.seq}`, r.payload_sha256 as Buffer]));
+  return new Map(res.rows.map((r) => [`${r.id}\0${r.seq}`, r.payload_sha256 as Buffer]));
 }
 
 export interface MessageRow {

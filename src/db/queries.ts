@@ -1,21 +1,11 @@
 // Read queries of the API's lists: positions, rejections, devices, zones — keyset-paginated, one query each.
+import type { TelemetryRecord } from '../verify/telemetry-schema.ts';
 import type { DeviceRow } from './devices.ts';
 import type { Pool } from './pool.ts';
 
-/** A fix as the API shows it: the record's fields that were sent, and where it was stored from. */
-export interface Position {
+/** A fix as the API shows it: the record's fields that were sent (time as RFC 3339), and where it was stored from. */
+export interface Position extends Omit<TelemetryRecord, 'ts'> {
   ts: string;
-  lat: number;
-  lon: number;
-  altM?: number;
-  speedKmh?: number;
-  headingDeg?: number;
-  hdop?: number;
-  satellites?: number;
-  batteryPct?: number;
-  temperatureC?: number;
-  lightLux?: number;
-  tamper?: boolean;
   seq: number;
   receivedAt: string;
   shipmentId?: string;

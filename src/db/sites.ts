@@ -43,17 +43,7 @@ export async function insertSite(db: Pool, s: NewSite, by: string): Promise<bool
   });
 }
 
-export const siteKidExists = kidTaken;
-
-export interface SiteRow {
-  id: string;
-  name: string;
-  endUser: string | null;
-  lat: number;
-  lon: number;
-  radiusKm: number;
-  country: string | null;
-  params: Record<string, number>;
+export interface SiteRow extends Omit<NewSite, 'jwk'> {
   createdAt: Date;
   revokedAt: Date | null;
   lastAttestedAt: Date | null;
@@ -190,19 +180,6 @@ export async function lockSiteStates(c: PoolClient, siteIds: string[]): Promise<
   );
   for (const r of res.rows) out.set(r.site_id, windowFromDb(r.highest_seq, r.window_bitmap));
   return out;
-}
-
-export async function storedSiteHashes(
-  c: PoolClient,
-  pairs: { deviceId: string; seq: number }[],
-): Promise<Map<string, Buffer>> {
-  if (pairs.length === 0) return new Map();
-  const res = await c.query(
-    `SELECT m.site_id, m.seq, m.payload_sha256 FROM attestation_messages m
-       JOIN unnest($1::text[], $2::bigint[]) AS p(site_id, seq) ON m.site_id = p.site_id AND m.seq = p.seq`,
-    [pairs.map((p) => p.deviceId), pairs.map((p) => p.seq)],
-  );
-  return new Map(res.rows.map((r) => [`${r.site_id}\0${r.seq}`, r.payload_sha256 as Buffer]));
 }
 
 export interface AttestationRow {

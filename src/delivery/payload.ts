@@ -3,9 +3,6 @@
 import { type AlertView, alertView } from '../db/alerts.ts';
 import type { AlertAction } from './routing.ts';
 
-/** The alert as the API shows it (GET /v1/alerts/{id}, without the audit trail). */
-export type AlertPayload = AlertView;
-
 /** An outbox row as the dispatcher and the stream read it. */
 export interface OutboxEvent {
   seq: number;
@@ -18,7 +15,7 @@ export interface OutboxEvent {
   alert: Record<string, unknown>;
 }
 
-export interface EventPayload extends AlertPayload {
+export interface EventPayload extends AlertView {
   event: {
     /** The stream position (SSE `id:`), the same for every channel. */
     id: number;
@@ -33,12 +30,9 @@ export interface EventPayload extends AlertPayload {
   };
 }
 
-/** The API view of an alert row stored as JSON. */
-export const alertFromRow = (r: Record<string, unknown>): AlertPayload => alertView(r);
-
 export function eventPayload(e: OutboxEvent, deliveryId?: string): EventPayload {
   return {
-    ...alertFromRow(e.alert),
+    ...alertView(e.alert),
     event: {
       id: e.seq,
       action: e.action,
@@ -56,13 +50,13 @@ export function eventPayload(e: OutboxEvent, deliveryId?: string): EventPayload 
  * `{base}/_device/{deviceId}`. Ids hold no `/`, so these two-level topics never collide with a shipment's, and
  * `{base}/+` subscribes to shipments only.
  */
-export function mqttTopic(base: string, a: AlertPayload): string {
+export function mqttTopic(base: string, a: AlertView): string {
   if (a.shipmentId) return `${base}/${a.shipmentId}`;
   if (a.siteId) return `${base}/_site/${a.siteId}`;
   return `${base}/_device/${a.deviceId ?? 'unknown'}`;
 }
 
-const subjectOf = (a: AlertPayload) =>
+const subjectOf = (a: AlertView) =>
   a.shipmentId
     ? `shipment ${a.shipmentId}`
     : a.siteId

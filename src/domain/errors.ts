@@ -52,6 +52,13 @@ export class Rejection extends AppError {
   }
 }
 
+/** A thrown value as the Rejection a refused message records: itself, or INTERNAL_ERROR around anything else. */
+export function asRejection(e: unknown): Rejection {
+  return e instanceof Rejection
+    ? e
+    : new Rejection('INTERNAL_ERROR', `unexpected: ${String(e)}`, { cause: e });
+}
+
 export function isRejection(e: unknown): e is Rejection {
   return e instanceof Rejection;
 }

@@ -1,6 +1,8 @@
 // The evidence bundle: everything a third party needs to check a shipment's story without trusting chipwatch —
 // the signed messages exactly as received, the public keys with when they were valid, the alerts with their
 // hash-chained audit trail — and a digest over all of it.
+
+import type { AlertView } from '../db/alerts.ts';
 import type { PublicJwk, SigningAlg } from '../verify/keys.ts';
 import { type AuditEntry, canonicalJson, sha256Hex } from './canonical.ts';
 import { type Seal, type SealKey, sealDigest } from './seal.ts';
@@ -26,18 +28,8 @@ export interface BundleMessage {
   jws: string;
 }
 
-export interface BundleAlert {
-  id: string;
-  type: string;
-  severity: string;
-  status: string;
-  shipmentId: string | null;
-  deviceId: string | null;
-  siteId: string | null;
-  openedAt: string;
-  lastSeenAt: string;
-  count: number;
-  details: Record<string, unknown>;
+/** An alert as the API shows it, with its hash-chained audit trail (null hashes: rows written before chaining). */
+export interface BundleAlert extends AlertView {
   audit: (AuditEntry & { hash: string | null })[];
 }
 

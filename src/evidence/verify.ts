@@ -1,9 +1,5 @@
-// Offline verification of an evidence bundle: every signature against the bundled keys (valid when the message was
-// received), each message bound to its key's owner, every alert's audit hash chain, and the digest. Then a summary of
-// what the verified messages say: route covered, time span, gaps, attestations, alerts.
-import { verify as cryptoVerify } from 'node:crypto';
 import { haversineKm } from '../geo/spherical.ts';
-import { ATTESTATION_TYP, parseCompactJws, TELEMETRY_TYP } from '../verify/jws.ts';
+import { ATTESTATION_TYP, parseCompactJws, TELEMETRY_TYP, verifySignatureSync } from '../verify/jws.ts';
 import { toKeyObject } from '../verify/keys.ts';
 import { BUNDLE_FORMAT, bundleDigest, type EvidenceBundle } from './bundle.ts';
 import { type AuditEntry, checkAuditChain } from './canonical.ts';
@@ -43,19 +39,6 @@ export interface EvidenceReport {
     chips: number;
     alerts: { id: string; type: string; severity: string; status: string }[];
   } | null;
-}
-
-function verifySync(
-  alg: string,
-  input: Buffer,
-  jwk: Parameters<typeof toKeyObject>[0],
-  sig: Buffer,
-): boolean {
-  const key = toKeyObject(jwk);
-  if (sig.length !== 64) return false;
-  return alg === 'EdDSA'
-    ? cryptoVerify(null, input, key, sig)
-    : cryptoVerify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, sig);
 }
 
 const ownerOfTopic = (topic: string): { kind: 'device' | 'site'; id: string } | undefined => {
@@ -135,7 +118,7 @@ export function verifyBundle(input: unknown, opts: { pinnedKey?: string } = {}):
         throw new Error('received before its key was registered');
       if (key.revokedAt && received >= Date.parse(key.revokedAt))
         throw new Error('received after its key was revoked');
-      if (!verifySync(jws.alg, jws.signingInput, key.publicJwk, jws.signature))
+      if (!verifySignatureSync(jws, toKeyObject(key.publicJwk)))
         throw new Error('the signature does not verify');
       const payload = JSON.parse(jws.payload.toString('utf8'));
       const claimed = m.kind === 'telemetry' ? payload.deviceId : payload.siteId;

@@ -1,7 +1,8 @@
 // The attestation half of the ingest path: the same rules as telemetry (JWS header rules, pinned keys, signature
 // on the thread pool, replay window per site, rejections with reason codes, ack after commit), then the physics and
 // custody checks, all inside the batch's transaction.
-import { createHash, type KeyObject } from 'node:crypto';
+
+import { createHash } from 'node:crypto';
 import {
   impossibleTravel,
   locationMismatch,
@@ -13,6 +14,7 @@ import {
 import { siteParams } from '../checks/site-params.ts';
 import type { AlertType } from '../checks/types.ts';
 import { type AlertChange, applyAlertEvents, type SubjectEvent } from '../db/alerts.ts';
+import { storedHashes } from '../db/ingest-store.ts';
 import type { PoolClient } from '../db/pool.ts';
 import {
   type AttestationRow,
@@ -30,13 +32,13 @@ import {
   saveSiteWindows,
   sightingsElsewhere,
   siteKeyRevocations,
-  storedSiteHashes,
 } from '../db/sites.ts';
-import { Rejection } from '../domain/errors.ts';
+import { asRejection, Rejection } from '../domain/errors.ts';
 import { type AttestationPayload, parseAttestation } from '../verify/attestation-schema.ts';
-import { ATTESTATION_TYP, type ParsedJws, parseCompactJws, verifySignature } from '../verify/jws.ts';
-import { type SigningAlg, toKeyObject } from '../verify/keys.ts';
+import { ATTESTATION_TYP, type ParsedJws, parseCompactJws } from '../verify/jws.ts';
+import { toKeyObject } from '../verify/keys.ts';
 import type { ReplayWindow } from '../verify/replay-window.ts';
+import { checkSigner, type SignerKey } from '../verify/signer.ts';
 import { peekSeq } from '../verify/telemetry-schema.ts';
 import { decideSeqs, pairsToLookUp } from './decide.ts';
 import type { Inbound } from './pipeline.ts';
@@ -71,12 +73,10 @@ function refuse(
   e: unknown,
   ctx: { siteId?: string | null; kid?: string | null; seq?: number | null; authenticated?: boolean } = {},
 ): RefusedAttestation {
-  const rejection =
-    e instanceof Rejection ? e : new Rejection('INTERNAL_ERROR', `unexpected: ${String(e)}`, { cause: e });
   return {
     kind: 'refused',
     msg,
-    rejection,
+    rejection: asRejection(e),
     siteId: ctx.siteId ?? null,
     kid: ctx.kid ?? null,
     seq: ctx.seq ?? null,
@@ -94,7 +94,7 @@ export interface AttestationOptions {
 
 /** Envelope, key, signature, payload and subject of attestation messages; no transaction needed. */
 export class AttestationScreen {
-  private readonly keys = new Map<string, { siteId: string; alg: SigningAlg; key: KeyObject }>();
+  private readonly keys = new Map<string, SignerKey>();
 
   constructor(private readonly opts: AttestationOptions) {}
 
@@ -120,7 +120,7 @@ export class AttestationScreen {
     ];
     if (missing.length > 0) {
       for (const rec of await this.opts.lookupKeys(missing)) {
-        this.keys.set(rec.kid, { siteId: rec.siteId, alg: rec.alg, key: toKeyObject(rec.jwk) });
+        this.keys.set(rec.kid, { ownerId: rec.siteId, alg: rec.alg, key: toKeyObject(rec.jwk) });
       }
     }
     return Promise.all(envelopes.map((e) => ('jws' in e ? this.authenticate(e.msg, e.siteId, e.jws) : e)));
@@ -128,21 +128,8 @@ export class AttestationScreen {
 
   private async authenticate(msg: Inbound, siteId: string, jws: ParsedJws): Promise<ScreenedAttestation> {
     const ctx = { siteId, kid: jws.kid, seq: peekSeq(jws.payload) ?? null };
-    const entry = this.keys.get(jws.kid);
     try {
-      if (!entry)
-        throw new Rejection('UNKNOWN_KEY', `no registered site key with kid "${jws.kid.slice(0, 128)}"`);
-      if (entry.siteId !== siteId) {
-        throw new Rejection(
-          'SUBJECT_MISMATCH',
-          `key "${jws.kid}" belongs to site ${entry.siteId}, not to the topic's site`,
-        );
-      }
-      if (entry.alg !== jws.alg) {
-        throw new Rejection('ALG_NOT_ALLOWED', `key "${jws.kid}" is pinned to ${entry.alg}, not ${jws.alg}`);
-      }
-      if (!(await verifySignature(jws, entry.key)))
-        throw new Rejection('SIGNATURE_INVALID', 'the signature does not verify');
+      await checkSigner(jws, this.keys.get(jws.kid), { kind: 'site', id: siteId });
     } catch (e) {
       return refuse(msg, e, ctx);
     }
@@ -220,7 +207,7 @@ export async function commitAttestations(
   const decided = decideSeqs(
     windows,
     candidates,
-    await storedSiteHashes(c, pairsToLookUp(windows, candidates)),
+    await storedHashes(c, pairsToLookUp(windows, candidates), 'site'),
   );
 
   const events: SubjectEvent[] = [];

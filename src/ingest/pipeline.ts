@@ -2,7 +2,8 @@
 // replay window → store batch → commit → acks. Only `commitBatch` and key lookups touch the database; every
 // other stage takes values and returns values. Errors are caught here, per message: a refused message becomes a
 // stored rejection and the batch goes on.
-import { createHash, type KeyObject } from 'node:crypto';
+
+import { createHash } from 'node:crypto';
 import { BAD_MESSAGE_ALERTS, badMessageEvents } from '../checks/bad-messages.ts';
 import { runCheckStage } from '../checks/stage.ts';
 import type { CheckParams, Fix } from '../checks/types.ts';
@@ -23,11 +24,12 @@ import {
 } from '../db/ingest-store.ts';
 import { type Pool, type PoolClient, withTransaction } from '../db/pool.ts';
 import { findSiteKeys } from '../db/sites.ts';
-import { Rejection, type RejectionCode } from '../domain/errors.ts';
+import { asRejection, Rejection, type RejectionCode } from '../domain/errors.ts';
 import type { GeoRuntime } from '../geo/runtime.ts';
-import { type ParsedJws, parseCompactJws, TELEMETRY_TYP, verifySignature } from '../verify/jws.ts';
-import { type SigningAlg, toKeyObject } from '../verify/keys.ts';
+import { type ParsedJws, parseCompactJws, TELEMETRY_TYP } from '../verify/jws.ts';
+import { toKeyObject } from '../verify/keys.ts';
 import type { ReplayWindow } from '../verify/replay-window.ts';
+import { checkSigner, type SignerKey } from '../verify/signer.ts';
 import { parseTelemetry, peekSeq, type TelemetryPayload } from '../verify/telemetry-schema.ts';
 import { AttestationScreen, commitAttestations, type ScreenedAttestation } from './attestations.ts';
 import { decideSeqs, pairsToLookUp } from './decide.ts';
@@ -62,12 +64,6 @@ export interface BatchOutcome {
   siteAcks: Map<string, number>;
   /** Alerts this batch opened, updated or resolved (committed with it). */
   alerts: AlertChange[];
-}
-
-interface KeyEntry {
-  deviceId: string;
-  alg: SigningAlg;
-  key: KeyObject;
 }
 
 /** A message that passed every check needing no database: ready for the replay window and storage. */
@@ -124,12 +120,10 @@ function refuse(
   e: unknown,
   ctx: Partial<Omit<Refused, 'kind' | 'msg' | 'rejection'>> = {},
 ): Refused {
-  const rejection =
-    e instanceof Rejection ? e : new Rejection('INTERNAL_ERROR', `unexpected: ${String(e)}`, { cause: e });
   return {
     kind: 'refused',
     msg,
-    rejection,
+    rejection: asRejection(e),
     deviceId: ctx.deviceId ?? null,
     kid: ctx.kid ?? null,
     seq: ctx.seq ?? null,
@@ -138,7 +132,7 @@ function refuse(
 }
 
 export class IngestPipeline {
-  private readonly keys = new Map<string, KeyEntry>();
+  private readonly keys = new Map<string, SignerKey>();
   private readonly now: () => number;
   private readonly attestations: AttestationScreen;
 
@@ -199,26 +193,15 @@ export class IngestPipeline {
     const missing = [...new Set(kids.filter((k) => !this.keys.has(k)))];
     if (missing.length === 0) return;
     for (const rec of await this.lookupKeys(missing)) {
-      this.keys.set(rec.kid, { deviceId: rec.deviceId, alg: rec.alg, key: toKeyObject(rec.jwk) });
+      this.keys.set(rec.kid, { ownerId: rec.deviceId, alg: rec.alg, key: toKeyObject(rec.jwk) });
     }
   }
 
   private async authenticate(msg: Inbound, deviceId: string, jws: ParsedJws): Promise<Screened> {
     // The seq only matters for a refusal: parse it there, not for every accepted message.
     const ctx = () => ({ deviceId, kid: jws.kid, seq: peekSeq(jws.payload) ?? null });
-    const entry = this.keys.get(jws.kid);
     try {
-      if (!entry) throw new Rejection('UNKNOWN_KEY', `no registered key with kid "${jws.kid.slice(0, 128)}"`);
-      if (entry.deviceId !== deviceId) {
-        throw new Rejection(
-          'SUBJECT_MISMATCH',
-          `key "${jws.kid}" belongs to device ${entry.deviceId}, not to the topic's device`,
-        );
-      }
-      if (entry.alg !== jws.alg)
-        throw new Rejection('ALG_NOT_ALLOWED', `key "${jws.kid}" is pinned to ${entry.alg}, not ${jws.alg}`);
-      if (!(await verifySignature(jws, entry.key)))
-        throw new Rejection('SIGNATURE_INVALID', 'the signature does not verify');
+      await checkSigner(jws, this.keys.get(jws.kid), { kind: 'device', id: deviceId });
     } catch (e) {
       return refuse(msg, e, ctx());
     }

@@ -1,37 +1,31 @@
-// Topic names of wire protocol v1: what chipwatch subscribes to and where it acknowledges.
-
-export type TopicSubject = { kind: 'device'; deviceId: string } | { kind: 'site'; siteId: string };
+// Topic names of wire protocol v1: what chipwatch subscribes to and where it acknowledges. Trackers and sites use
+// the same shape, `{prefix}/{devices|sites}/{id}/{telemetry|attestations|ack}`.
 
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function telemetryFilter(prefix: string, sharedGroup?: string): string {
-  const filter = `${prefix}/devices/+/telemetry`;
-  return sharedGroup ? `$share/${sharedGroup}/${filter}` : filter;
+type Senders = 'devices' | 'sites';
+
+function filter(prefix: string, senders: Senders, kind: string, sharedGroup?: string): string {
+  const f = `${prefix}/${senders}/+/${kind}`;
+  return sharedGroup ? `$share/${sharedGroup}/${f}` : f;
 }
 
-export function deviceAckTopic(prefix: string, deviceId: string): string {
-  return `${prefix}/devices/${deviceId}/ack`;
-}
-
-/** `{prefix}/devices/{id}/telemetry` → the device; anything else → undefined. */
-export function parseTelemetryTopic(prefix: string, topic: string): string | undefined {
-  if (!topic.startsWith(`${prefix}/devices/`) || !topic.endsWith('/telemetry')) return undefined;
-  const id = topic.slice(prefix.length + '/devices/'.length, -'/telemetry'.length);
+/** `{prefix}/{senders}/{id}/{kind}` → the id; anything else → undefined. */
+function idOf(prefix: string, senders: Senders, kind: string, topic: string): string | undefined {
+  const head = `${prefix}/${senders}/`;
+  const tail = `/${kind}`;
+  if (!topic.startsWith(head) || !topic.endsWith(tail)) return undefined;
+  const id = topic.slice(head.length, -tail.length);
   return ID.test(id) ? id : undefined;
 }
 
-export function attestationFilter(prefix: string, sharedGroup?: string): string {
-  const filter = `${prefix}/sites/+/attestations`;
-  return sharedGroup ? `$share/${sharedGroup}/${filter}` : filter;
-}
-
-export function siteAckTopic(prefix: string, siteId: string): string {
-  return `${prefix}/sites/${siteId}/ack`;
-}
-
-/** `{prefix}/sites/{id}/attestations` → the site; anything else → undefined. */
-export function parseAttestationTopic(prefix: string, topic: string): string | undefined {
-  if (!topic.startsWith(`${prefix}/sites/`) || !topic.endsWith('/attestations')) return undefined;
-  const id = topic.slice(prefix.length + '/sites/'.length, -'/attestations'.length);
-  return ID.test(id) ? id : undefined;
-}
+export const telemetryFilter = (prefix: string, sharedGroup?: string) =>
+  filter(prefix, 'devices', 'telemetry', sharedGroup);
+export const attestationFilter = (prefix: string, sharedGroup?: string) =>
+  filter(prefix, 'sites', 'attestations', sharedGroup);
+export const deviceAckTopic = (prefix: string, deviceId: string) => `${prefix}/devices/${deviceId}/ack`;
+export const siteAckTopic = (prefix: string, siteId: string) => `${prefix}/sites/${siteId}/ack`;
+export const parseTelemetryTopic = (prefix: string, topic: string) =>
+  idOf(prefix, 'devices', 'telemetry', topic);
+export const parseAttestationTopic = (prefix: string, topic: string) =>
+  idOf(prefix, 'sites', 'attestations', topic);

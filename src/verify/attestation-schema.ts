@@ -2,6 +2,7 @@
 // powered there, and its round-trip times to landmarks.
 import { z } from 'zod';
 import { Rejection } from '../domain/errors.ts';
+import { parsePayload } from './telemetry-schema.ts';
 
 const MIN_TS_MS = 946_684_800_000;
 const id = z.string().min(1).max(128);
@@ -21,25 +22,14 @@ export const attestationSchema = z.object({
 export type AttestationPayload = z.infer<typeof attestationSchema>;
 
 export function parseAttestation(payload: Buffer, nowMs: number, maxSkewMs: number): AttestationPayload {
-  let json: unknown;
-  try {
-    json = JSON.parse(payload.toString('utf8'));
-  } catch {
-    throw new Rejection('MALFORMED', 'payload is not JSON');
-  }
-  const result = attestationSchema.safeParse(json);
-  if (!result.success) {
-    const first = result.error.issues[0];
-    const where = first ? first.path.join('.') : '';
-    throw new Rejection('SCHEMA_INVALID', `${where || 'payload'}: ${first?.message ?? 'invalid'}`);
-  }
-  if (result.data.sentAt > nowMs + maxSkewMs) {
+  const data = parsePayload(payload, attestationSchema);
+  if (data.sentAt > nowMs + maxSkewMs) {
     throw new Rejection(
       'FUTURE_TIMESTAMP',
       `sentAt is more than ${maxSkewMs / 1000} s ahead of the receiver's clock`,
     );
   }
-  const dup = result.data.landmarks.map((l) => l.landmarkId).find((l, i, all) => all.indexOf(l) !== i);
+  const dup = data.landmarks.map((l) => l.landmarkId).find((l, i, all) => all.indexOf(l) !== i);
   if (dup) throw new Rejection('SCHEMA_INVALID', `landmarks: ${dup} measured twice`);
-  return { ...result.data, chips: [...new Set(result.data.chips)] };
+  return { ...data, chips: [...new Set(data.chips)] };
 }

@@ -123,6 +123,18 @@ function verifyOnThreadPool(jws: ParsedJws, key: KeyObject): Promise<boolean> {
  * otherwise, and always for ES256, node:crypto on libuv's thread pool. A verification the worker pool cannot
  * answer (a worker died, the pool closed) is done by node:crypto. Resolves false on a bad signature; never throws.
  */
+/** The same check, synchronous: for offline tools (verify-evidence), never on the ingest path. */
+export function verifySignatureSync(jws: ParsedJws, key: KeyObject): boolean {
+  if (jws.signature.length !== 64) return false;
+  try {
+    return jws.alg === 'EdDSA'
+      ? cryptoVerify(null, jws.signingInput, key, jws.signature)
+      : cryptoVerify('sha256', jws.signingInput, { key, dsaEncoding: 'ieee-p1363' }, jws.signature);
+  } catch {
+    return false;
+  }
+}
+
 export function verifySignature(jws: ParsedJws, key: KeyObject): Promise<boolean> {
   try {
     if (jws.signature.length !== 64) return Promise.resolve(false);

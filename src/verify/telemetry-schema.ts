@@ -34,28 +34,34 @@ export type TelemetryRecord = z.infer<typeof recordSchema>;
 export type TelemetryPayload = z.infer<typeof telemetrySchema>;
 
 /** The JSON text → a checked payload. `nowMs` is the receiver's clock. */
-export function parseTelemetry(payload: Buffer, nowMs: number, maxSkewMs: number): TelemetryPayload {
+/** A JWS payload through its schema: MALFORMED when it is not JSON, SCHEMA_INVALID naming the first bad field. */
+export function parsePayload<S extends z.ZodType>(payload: Buffer, schema: S): z.infer<S> {
   let json: unknown;
   try {
     json = JSON.parse(payload.toString('utf8'));
   } catch {
     throw new Rejection('MALFORMED', 'payload is not JSON');
   }
-  const result = telemetrySchema.safeParse(json);
+  const result = schema.safeParse(json);
   if (!result.success) {
     const first = result.error.issues[0];
     const where = first ? first.path.join('.') : '';
     throw new Rejection('SCHEMA_INVALID', `${where || 'payload'}: ${first?.message ?? 'invalid'}`);
   }
+  return result.data;
+}
+
+export function parseTelemetry(payload: Buffer, nowMs: number, maxSkewMs: number): TelemetryPayload {
+  const data = parsePayload(payload, telemetrySchema);
   const limit = nowMs + maxSkewMs;
-  const ahead = result.data.records.findIndex((r) => r.ts > limit);
+  const ahead = data.records.findIndex((r) => r.ts > limit);
   if (ahead >= 0) {
     throw new Rejection(
       'FUTURE_TIMESTAMP',
       `records.${ahead}.ts is more than ${maxSkewMs / 1000} s ahead of the receiver's clock`,
     );
   }
-  return result.data;
+  return data;
 }
 
 /** Reads the seq of a payload without trusting it, to tell which message a rejection was about. */

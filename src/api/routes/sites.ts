@@ -1,8 +1,10 @@
 // /v1/sites, /v1/landmarks, /v1/chips: the data-center registry, RTT landmarks, a site's status with the region its
 // RTTs allow, and a chip's custody chain from shipment to the site where it runs.
+
 import { feasibleRegion, rttBoundKm, samplePoints } from '../../checks/attestation.ts';
-import { siteParamsSchema } from '../../checks/site-params.ts';
+import { siteParams, siteParamsSchema } from '../../checks/site-params.ts';
 import { listAlerts } from '../../db/alerts.ts';
+import { kidTaken } from '../../db/devices.ts';
 import type { Pool } from '../../db/pool.ts';
 import {
   getSite,
@@ -14,7 +16,6 @@ import {
   listSites,
   type SiteRow,
   siteKeys,
-  siteKidExists,
 } from '../../db/sites.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { GeoRuntime } from '../../geo/runtime.ts';
@@ -154,7 +155,7 @@ const siteParam = z.object({ id: z.string().max(128).openapi({ example: 'dc-ams-
 function siteStatus(s: SiteRow, now: number): 'never_attested' | 'active' | 'silent' | 'revoked' {
   if (s.revokedAt) return 'revoked';
   if (!s.lastAttestedAt) return 'never_attested';
-  const silentAfterMs = (Number(s.params.siteSilentAfterS) || 3 * 3600) * 1000;
+  const silentAfterMs = siteParams(s.params).siteSilentAfterS * 1000;
   return now - s.lastAttestedAt.getTime() > silentAfterMs ? 'silent' : 'active';
 }
 
@@ -218,7 +219,7 @@ export function sitesRouter(db: Pool, geo: GeoRuntime) {
         c.get('principal').sub,
       );
       if (!ok) {
-        const what = (await siteKidExists(db, jwk.kid)) ? `key id ${jwk.kid}` : `site ${b.id}`;
+        const what = (await kidTaken(db, jwk.kid)) ? `key id ${jwk.kid}` : `site ${b.id}`;
         throw new AppError('CONFLICT', `${what} is already registered`);
       }
       c.header('Location', `/v1/sites/${b.id}`);

@@ -83,6 +83,11 @@ function bundle(): UnsignedBundle {
         lastSeenAt: new Date(T0).toISOString(),
         count: 1,
         details: {},
+        firstEvidenceAt: null,
+        lastEvidenceAt: null,
+        resolvedAt: new Date(T0 + 2 * 60_000).toISOString(),
+        resolvedBy: 'ann',
+        resolution: 'weather routing',
         audit: chain('7', [
           { actor: 'chipwatch', action: 'opened', note: null },
           { actor: 'ann', action: 'acknowledged', note: 'looking' },
