@@ -11,9 +11,11 @@
 // `roles` lists who may call the route besides admin (admin may call everything); `'public'` means no token.
 // The standard error answers (400/401/403/404/413/415/422/429/500/503, each `{"error": {"code", "message"}}`)
 // are added to `responses` from what the route takes; a route adds its own (409…) in `responses`.
+
 import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { Role } from '../auth.ts';
+import { ID_PATTERN, ID_RULE } from '../domain/ids.ts';
 import { type AppEnv, requireRole } from './auth.ts';
 import { validationHook } from './validate.ts';
 
@@ -126,10 +128,7 @@ export function registerSecurity(app: OpenAPIHono<AppEnv>) {
 }
 
 /** An id in a path or body: what device, shipment, zone and site ids may contain. */
-export const idSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'ids are 1–128 of A–Z a–z 0–9 . _ : -')
-  .openapi({ example: 'trk-000042' });
+export const idSchema = z.string().regex(ID_PATTERN, ID_RULE).openapi({ example: 'trk-000042' });
 
 /**
  * Every route the app answers (method and Hono path, e.g. `GET /v1/devices/:id`), middleware entries left out:

@@ -1,8 +1,7 @@
 // SIGNATURE_INVALID, UNKNOWN_KEY, REPLAY as alerts: refused messages on the topic of a registered device or site.
 // Anyone may publish on a topic, so one alert per (type, device or site) counts them (`count`, lastSeenAt) instead
 // of one alert per message; the rejections themselves are all stored.
-import type { SubjectEvent } from '../db/alerts.ts';
-import type { AlertType } from './types.ts';
+import type { AlertType, SubjectEvent } from '../domain/alerts.ts';
 
 export const BAD_MESSAGE_ALERTS: ReadonlySet<string> = new Set<AlertType>([
   'SIGNATURE_INVALID',

@@ -2,10 +2,11 @@
 // restricted zone within the horizon at the current speed, or (b) the distance to the nearest restricted border
 // has shrunk steadily over those fixes. Judging the course over several fixes (not one noisy heading) and only
 // off the corridor keeps ships silent that pass a restricted coast on their planned lane (Taiwan Strait, Hormuz).
+import type { AlertEvent } from '../domain/alerts.ts';
 import { destinationPoint, haversineKm, initialBearingDeg } from '../geo/spherical.ts';
 import type { LatLon, Zone } from '../geo/types.ts';
 import { round } from './format.ts';
-import type { AlertEvent, CheckResult, Fix, ShipmentContext } from './types.ts';
+import type { CheckResult, Fix, ShipmentContext } from './types.ts';
 
 interface WindowFix extends LatLon {
   ts: number;

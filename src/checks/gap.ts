@@ -1,9 +1,10 @@
 // After a silence: SIGNAL_LOST (raised by the timer in alerts/signal-lost.ts) resolves when telemetry resumes, and
 // GAP_WITH_DISPLACEMENT fires when the first fix after the gap lies farther from the last one than the route and the
 // elapsed time explain: off the corridor, or farther than the mode's top speed could carry it.
+import type { AlertEvent } from '../domain/alerts.ts';
 import { haversineKm } from '../geo/spherical.ts';
 import { round } from './format.ts';
-import type { AlertEvent, Fix, ShipmentContext } from './types.ts';
+import type { Fix, ShipmentContext } from './types.ts';
 
 export function checkGap(
   prev: Fix | undefined,

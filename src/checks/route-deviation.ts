@@ -2,8 +2,9 @@
 // ≥ M minutes (debounced, so one noisy fix never fires); resolves itself after the shipment has been back inside
 // the corridor for a while.
 
+import type { AlertEvent } from '../domain/alerts.ts';
 import { round } from './format.ts';
-import type { AlertEvent, CheckResult, Fix, ShipmentContext } from './types.ts';
+import type { CheckResult, Fix, ShipmentContext } from './types.ts';
 
 export interface DeviationState {
   outsideFixes: number;

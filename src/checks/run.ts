@@ -1,6 +1,7 @@
 // Runs every telemetry check over a shipment's new fixes in device-time order, pure: (state, fixes, context) →
 // (state, alert events, flags per fix, status). A late fix (older than the last one) is checked for zones only and
 // never moves a state machine backwards.
+import type { AlertEvent } from '../domain/alerts.ts';
 import { haversineKm } from '../geo/spherical.ts';
 import type { ZoneFilter, ZoneIndex } from '../geo/types.ts';
 import { checkDiversion, type DiversionState, initialDiversion } from './diversion.ts';
@@ -9,7 +10,7 @@ import { checkDeviation, type DeviationState, initialDeviation } from './route-d
 import { checkSpoofing, initialSpoof, type SpoofState } from './spoofing.ts';
 import { checkStop, initialStop, type StopState } from './stop.ts';
 import { checkTamper } from './tamper.ts';
-import type { AlertEvent, Fix, ShipmentContext } from './types.ts';
+import type { Fix, ShipmentContext } from './types.ts';
 import { checkZones } from './zone.ts';
 
 export type ShipmentStatus = 'planned' | 'in_transit' | 'arrived' | 'installed' | 'cancelled';

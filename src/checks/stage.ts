@@ -1,9 +1,11 @@
 // The checks' I/O edge inside the ingest transaction: lock each device's active shipment, run the pure checks over
 // the batch's accepted fixes, save the shipment's state and status, and write the alerts — all in the batch's
 // transaction, so an alert exists exactly when the telemetry that caused it does.
-import { type AlertChange, applyAlertEvents, type SubjectEvent } from '../db/alerts.ts';
+
+import { applyAlertEvents } from '../db/alerts.ts';
 import type { PoolClient } from '../db/pool.ts';
 import { lockActiveShipments, saveShipmentRun } from '../db/shipments.ts';
+import type { AlertChange, SubjectEvent } from '../domain/alerts.ts';
 import type { GeoRuntime } from '../geo/runtime.ts';
 import { shipmentContext, zoneFilters } from './context.ts';
 import { initialShipmentState, runShipmentChecks, runUnboundChecks } from './run.ts';

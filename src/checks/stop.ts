@@ -1,10 +1,11 @@
 // UNPLANNED_STOP: no movement beyond a small radius (a radius test on positions, not the speed field) for longer
 // than a threshold, away from origin, destination and planned stops — much sooner inside a transshipment hub.
 // DESTINATION_MISMATCH: stopped for good (days) somewhere other than the destination.
+import type { AlertEvent } from '../domain/alerts.ts';
 import { haversineKm } from '../geo/spherical.ts';
 import type { LatLon } from '../geo/types.ts';
 import { round } from './format.ts';
-import type { AlertEvent, CheckResult, Fix, Place, ShipmentContext } from './types.ts';
+import type { CheckResult, Fix, Place, ShipmentContext } from './types.ts';
 
 export interface StopState {
   anchor: (LatLon & { since: number }) | null;

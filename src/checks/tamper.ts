@@ -1,6 +1,7 @@
 // TAMPER: the tracker's tamper switch, or light inside the sealed case, anywhere but at the destination.
+import type { AlertEvent } from '../domain/alerts.ts';
 import { haversineKm } from '../geo/spherical.ts';
-import type { AlertEvent, Fix, ShipmentContext } from './types.ts';
+import type { Fix, ShipmentContext } from './types.ts';
 
 export function checkTamper(fix: Fix, ctx: ShipmentContext): AlertEvent[] {
   const light = fix.lightLux !== undefined && fix.lightLux > ctx.params.lightLuxThreshold;

@@ -3,9 +3,10 @@
 // licence alert when entered off the planned corridor: passing on the licensed lane (the Suez Canal lies inside
 // Egypt's polygon) is transit, not an export. Late fixes are checked too: a fix inside a restricted country is
 // evidence whenever it arrives.
+import type { AlertEvent } from '../domain/alerts.ts';
 import type { LatLon, Zone } from '../geo/types.ts';
 import { round } from './format.ts';
-import type { AlertEvent, Fix, ShipmentContext } from './types.ts';
+import type { Fix, ShipmentContext } from './types.ts';
 
 function zoneDetails(z: Zone) {
   return { zoneId: z.id, zoneName: z.name, tier: z.tier, kind: z.kind, country: z.country ?? null };

@@ -1,24 +1,17 @@
 // Alerts: one open alert per (type, subject), updated by repeated evidence; every transition audited.
-import type { AlertEvent, AlertType, Severity } from '../checks/types.ts';
-import { ACCUMULATES_SERIALS, SEVERITY } from '../checks/types.ts';
+
 import { enqueueAlertEvents } from '../delivery/outbox.ts';
+import {
+  ACCUMULATES_SERIALS,
+  type AlertChange,
+  type AlertView,
+  SEVERITY,
+  type SubjectEvent,
+} from '../domain/alerts.ts';
 import { type AuditEntry, auditHash, GENESIS_HASH } from '../evidence/canonical.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 type Queryable = Pool | PoolClient;
-
-export interface SubjectEvent extends AlertEvent {
-  subject: string;
-  shipmentId: string | null;
-  deviceId: string | null;
-  siteId?: string | null;
-}
-
-export interface AlertChange {
-  id: number;
-  type: AlertType;
-  action: 'opened' | 'updated' | 'auto_resolved';
-}
 
 interface Raise {
   e: SubjectEvent;
@@ -149,25 +142,6 @@ async function audit(
     'INSERT INTO alert_audit (alert_id, at, actor, action, note, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
     [alertId, entry.at, actor, action, note, entry.details, entry.prevHash, auditHash(entry)],
   );
-}
-
-export interface AlertView {
-  id: string;
-  type: AlertType;
-  severity: Severity;
-  status: 'open' | 'acknowledged' | 'resolved';
-  shipmentId: string | null;
-  deviceId: string | null;
-  siteId: string | null;
-  openedAt: string;
-  lastSeenAt: string;
-  firstEvidenceAt: string | null;
-  lastEvidenceAt: string | null;
-  count: number;
-  details: Record<string, unknown>;
-  resolvedAt: string | null;
-  resolvedBy: string | null;
-  resolution: string | null;
 }
 
 /** A time column as RFC 3339: a Date from a row, or the string `to_jsonb(alerts)` holds (outbox events). */

@@ -1,5 +1,5 @@
 // Delivery channels (webhook, e-mail, MQTT) and their deliveries: plain parameterised SQL for the API.
-import type { Severity } from '../checks/types.ts';
+import type { Severity } from '../domain/alerts.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 type Queryable = Pool | PoolClient;

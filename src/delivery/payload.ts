@@ -1,6 +1,8 @@
 // What a notification says: the alert as the API shows it plus the event (action, late…), as JSON for webhooks,
 // MQTT and SSE, and as a plain-text + HTML e-mail. Pure.
-import { type AlertView, alertView } from '../db/alerts.ts';
+
+import { alertView } from '../db/alerts.ts';
+import type { AlertView } from '../domain/alerts.ts';
 import type { AlertAction } from './routing.ts';
 
 /** An outbox row as the dispatcher and the stream read it. */

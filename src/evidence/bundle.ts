@@ -2,7 +2,7 @@
 // the signed messages exactly as received, the public keys with when they were valid, the alerts with their
 // hash-chained audit trail — and a digest over all of it.
 
-import type { AlertView } from '../db/alerts.ts';
+import type { AlertView } from '../domain/alerts.ts';
 import type { PublicJwk, SigningAlg } from '../verify/keys.ts';
 import { type AuditEntry, canonicalJson, sha256Hex } from './canonical.ts';
 import { type Seal, type SealKey, sealDigest } from './seal.ts';

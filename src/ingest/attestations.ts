@@ -12,8 +12,7 @@ import {
   unexpectedChips,
 } from '../checks/attestation.ts';
 import { siteParams } from '../checks/site-params.ts';
-import type { AlertType } from '../checks/types.ts';
-import { type AlertChange, applyAlertEvents, type SubjectEvent } from '../db/alerts.ts';
+import { applyAlertEvents } from '../db/alerts.ts';
 import { storedHashes } from '../db/ingest-store.ts';
 import type { PoolClient } from '../db/pool.ts';
 import {
@@ -33,6 +32,7 @@ import {
   sightingsElsewhere,
   siteKeyRevocations,
 } from '../db/sites.ts';
+import type { AlertChange, AlertType, SubjectEvent } from '../domain/alerts.ts';
 import { asRejection, Rejection } from '../domain/errors.ts';
 import { type AttestationPayload, parseAttestation } from '../verify/attestation-schema.ts';
 import { ATTESTATION_TYP, type ParsedJws, parseCompactJws } from '../verify/jws.ts';

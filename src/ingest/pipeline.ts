@@ -8,7 +8,7 @@ import { BAD_MESSAGE_ALERTS, badMessageEvents } from '../checks/bad-messages.ts'
 import { runCheckStage } from '../checks/stage.ts';
 import type { CheckParams, Fix } from '../checks/types.ts';
 import type { Config } from '../config.ts';
-import { type AlertChange, applyAlertEvents } from '../db/alerts.ts';
+import { applyAlertEvents } from '../db/alerts.ts';
 import { findKeys, type KeyRecord } from '../db/devices.ts';
 import {
   insertMessages,
@@ -24,6 +24,7 @@ import {
 } from '../db/ingest-store.ts';
 import { type Pool, type PoolClient, withTransaction } from '../db/pool.ts';
 import { findSiteKeys } from '../db/sites.ts';
+import type { AlertChange } from '../domain/alerts.ts';
 import { asRejection, Rejection, type RejectionCode } from '../domain/errors.ts';
 import type { GeoRuntime } from '../geo/runtime.ts';
 import { type ParsedJws, parseCompactJws, TELEMETRY_TYP } from '../verify/jws.ts';

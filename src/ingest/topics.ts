@@ -1,7 +1,7 @@
 // Topic names of wire protocol v1: what chipwatch subscribes to and where it acknowledges. Trackers and sites use
 // the same shape, `{prefix}/{devices|sites}/{id}/{telemetry|attestations|ack}`.
 
-const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+import { ID_PATTERN as ID } from '../domain/ids.ts';
 
 type Senders = 'devices' | 'sites';
 

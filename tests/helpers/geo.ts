@@ -1,4 +1,5 @@
 // Real geography for check tests: the default policy and Natural Earth zones (loaded once), routes built like the API does.
+
 import { zoneFilters } from '../../src/checks/context.ts';
 import { defaultParams } from '../../src/checks/params.ts';
 import {
@@ -7,7 +8,8 @@ import {
   type ShipmentState,
   type ShipmentStatus,
 } from '../../src/checks/run.ts';
-import type { AlertEvent, CheckParams, Fix, Place, ShipmentContext } from '../../src/checks/types.ts';
+import type { CheckParams, Fix, Place, ShipmentContext } from '../../src/checks/types.ts';
+import type { AlertEvent } from '../../src/domain/alerts.ts';
 import { indexRoute } from '../../src/geo/route-index.ts';
 import { buildPlannedRoute } from '../../src/geo/routes.ts';
 import { createGeoRuntime, type GeoRuntime } from '../../src/geo/runtime.ts';

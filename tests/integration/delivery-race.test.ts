@@ -1,16 +1,17 @@
 // Two dispatchers — each with its own pool, as two processes would be — racing over 1,000 outbox rows on one real
 // PostgreSQL: every delivery reaches the receiver exactly once, both dispatchers take part, and the events are
 // numbered once each, without gaps.
+
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import type { SubjectEvent } from '../../src/db/alerts.ts';
 import { applyAlertEvents } from '../../src/db/alerts.ts';
 import { insertChannel } from '../../src/db/channels.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool, type Pool, withTransaction } from '../../src/db/pool.ts';
 import { type Dispatcher, startDispatcher } from '../../src/delivery/dispatcher.ts';
 import { verifyWebhook } from '../../src/delivery/signature.ts';
+import type { SubjectEvent } from '../../src/domain/alerts.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { eventually } from '../helpers/chipwatch.ts';

@@ -2,6 +2,7 @@
 // webhook receiver on node:http that verifies signatures, an in-process SMTP server, an MQTT subscriber, and an SSE
 // client reading /v1/alerts/stream with fetch(). Alerts come from the production write path (applyAlertEvents,
 // the lifecycle API, and a tracker's signed telemetry), so the outbox rows are the ones ingest writes.
+
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,10 +11,10 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateDeviceKey } from '../../device-sim/keys.ts';
 import { Tracker } from '../../device-sim/tracker.ts';
-import type { AlertType } from '../../src/checks/types.ts';
 import { applyAlertEvents } from '../../src/db/alerts.ts';
 import { withTransaction } from '../../src/db/pool.ts';
 import { verifyWebhook } from '../../src/delivery/signature.ts';
+import type { AlertType } from '../../src/domain/alerts.ts';
 import { startAedes, type TestBroker } from '../helpers/broker.ts';
 import { eventually, startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';

@@ -1,7 +1,7 @@
 // /v1/channels and /v1/deliveries (admin): alert delivery channels — webhook, e-mail, MQTT — with their routing
 // filters, and the deliveries made to them, dead ones included, with a manual retry.
+
 import { randomBytes } from 'node:crypto';
-import { type AlertType, SEVERITY } from '../../checks/types.ts';
 import {
   type ChannelPatch,
   type ChannelRecord,
@@ -15,6 +15,7 @@ import {
   updateChannel,
 } from '../../db/channels.ts';
 import { type Pool, withTransaction } from '../../db/pool.ts';
+import { type AlertType, SEVERITY } from '../../domain/alerts.ts';
 import { AppError } from '../../domain/errors.ts';
 import { createRouter, defineRoute, errorResponse, idSchema, json, z } from '../openapi.ts';
 import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagination.ts';

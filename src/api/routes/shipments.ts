@@ -1,5 +1,6 @@
 // /v1/shipments: register a shipment with its route (given, or computed for sea and air), read its status,
 // positions and track.
+
 import { checkParamsSchema } from '../../checks/params.ts';
 import { listAlerts } from '../../db/alerts.ts';
 import type { Pool } from '../../db/pool.ts';
@@ -7,6 +8,7 @@ import { shipmentTrack } from '../../db/queries.ts';
 import { getShipment, insertShipment, listShipments, type ShipmentRecord } from '../../db/shipments.ts';
 import { getSite } from '../../db/sites.ts';
 import { AppError } from '../../domain/errors.ts';
+import { ID_PATTERN, ID_RULE } from '../../domain/ids.ts';
 import { buildPlannedRoute, corridorPolygon, routeToGeoJSON } from '../../geo/routes.ts';
 import type { PlannedRoute } from '../../geo/types.ts';
 import { type GpxAlertPoint, toGpx } from '../gpx.ts';
@@ -15,7 +17,7 @@ import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagina
 import { alertSchema } from './alerts.ts';
 import { listOf, positionList, positionsPage, positionsQuery } from './shared.ts';
 
-const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'ids are 1–128 of A–Z a–z 0–9 . _ : -');
+const id = z.string().regex(ID_PATTERN, ID_RULE);
 const lat = z.number().min(-90).max(90);
 const lon = z.number().min(-180).max(180);
 const iso2 = z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2, e.g. CN');
