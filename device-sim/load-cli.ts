@@ -3,7 +3,7 @@
 // unacked. With --load-file it publishes a pre-signed JSON-lines file instead (the benchmark's way in).
 import { readFileSync } from 'node:fs';
 import { registerDevices, resolveToken } from './api.ts';
-import type { Opts } from './cli.ts';
+import type { Opts } from './options.ts';
 import { type DevicePublicJwk, generateDeviceKey } from './keys.ts';
 import {
   type LoadDevice,

@@ -1,6 +1,6 @@
 // `npm run sim -- --scenario NAME|mixed`: plays scenarios against a running chipwatch and prints the verdicts.
 import { apiCall, resolveToken } from './api.ts';
-import type { Opts } from './cli.ts';
+import type { Opts } from './options.ts';
 import { renderReport, runScenarios } from './run.ts';
 import { loadScenario, type NamedScenario, scenarioNames } from './scenario.ts';
 
