@@ -3,7 +3,6 @@
 // unacked. With --load-file it publishes a pre-signed JSON-lines file instead (the benchmark's way in).
 import { readFileSync } from 'node:fs';
 import { registerDevices, resolveToken } from './api.ts';
-import type { Opts } from './options.ts';
 import { type DevicePublicJwk, generateDeviceKey } from './keys.ts';
 import {
   type LoadDevice,
@@ -13,6 +12,7 @@ import {
   renderLoad,
   type SignedLine,
 } from './load.ts';
+import type { Opts } from './options.ts';
 
 const REGISTER_CONCURRENCY = 2;
 /** Devices per POST /v1/devices/batch (its maximum). */
