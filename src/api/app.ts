@@ -30,12 +30,14 @@ import {
 } from './rate-limit.ts';
 import { alertStreamRouter } from './routes/alert-stream.ts';
 import { alertsRouter } from './routes/alerts.ts';
+import { chipsRouter } from './routes/chips.ts';
 import { channelsRouter, deliveriesRouter } from './routes/channels.ts';
 import { devicesRouter } from './routes/devices.ts';
 import { evidenceKeyRouter, evidenceRouter } from './routes/evidence.ts';
+import { landmarksRouter } from './routes/landmarks.ts';
 import { rejectionsRouter } from './routes/rejections.ts';
 import { shipmentsRouter } from './routes/shipments.ts';
-import { chipsRouter, landmarksRouter, sitesRouter } from './routes/sites.ts';
+import { sitesRouter } from './routes/sites.ts';
 import { zonesRouter } from './routes/zones.ts';
 
 export interface Health {

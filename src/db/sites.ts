@@ -1,5 +1,5 @@
 // Data centers, landmarks and attestations: the registry, and the SQL of the attestation half of an ingest batch.
-import type { ChipExpectation, LandmarkInfo, SightingElsewhere } from '../checks/attestation.ts';
+import type { ChipExpectation, SightingElsewhere } from '../checks/attestation.ts';
 import type { PublicJwk, SigningAlg } from '../verify/keys.ts';
 import type { ReplayWindow } from '../verify/replay-window.ts';
 import { windowFromDb, windowToHex } from '../verify/replay-window.ts';
@@ -97,43 +97,6 @@ export async function siteKeys(db: Queryable, siteId: string) {
     createdAt: (r.created_at as Date).toISOString(),
     revokedAt: r.revoked_at ? (r.revoked_at as Date).toISOString() : null,
   }));
-}
-
-export interface NewLandmark {
-  id: string;
-  name: string | null;
-  lat: number;
-  lon: number;
-  jwk: PublicJwk | null;
-}
-
-export async function insertLandmark(db: Pool, l: NewLandmark, by: string): Promise<boolean> {
-  const res = await db.query(
-    `INSERT INTO landmarks (id, name, lat, lon, public_jwk, created_by) VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT DO NOTHING`,
-    [l.id, l.name, l.lat, l.lon, l.jwk ? JSON.stringify(l.jwk) : null, by],
-  );
-  return res.rowCount === 1;
-}
-
-export async function listLandmarks(
-  db: Queryable,
-): Promise<(LandmarkInfo & { name: string | null; createdAt: string })[]> {
-  const res = await db.query('SELECT id, name, lat, lon, created_at FROM landmarks ORDER BY id');
-  return res.rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    lat: r.lat,
-    lon: r.lon,
-    createdAt: (r.created_at as Date).toISOString(),
-  }));
-}
-
-export async function landmarksById(db: Queryable, ids: string[]): Promise<Map<string, LandmarkInfo>> {
-  const res = await db.query('SELECT id, lat, lon FROM landmarks WHERE id = ANY($1::text[])', [
-    [...new Set(ids)],
-  ]);
-  return new Map(res.rows.map((r) => [r.id as string, { id: r.id, lat: r.lat, lon: r.lon }]));
 }
 
 // ---- the attestation half of an ingest batch ----

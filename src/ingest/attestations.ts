@@ -3,6 +3,7 @@
 // custody checks, all inside the batch's transaction.
 
 import { createHash } from 'node:crypto';
+import { applyAlertEvents } from '../alerts/apply.ts';
 import {
   impossibleTravel,
   locationMismatch,
@@ -12,8 +13,8 @@ import {
   unexpectedChips,
 } from '../checks/attestation.ts';
 import { siteParams } from '../checks/site-params.ts';
-import { applyAlertEvents } from '../db/alerts.ts';
 import { storedHashes } from '../db/ingest-store.ts';
+import { landmarksById } from '../db/landmarks.ts';
 import type { PoolClient } from '../db/pool.ts';
 import {
   type AttestationRow,
@@ -21,7 +22,6 @@ import {
   deliveredChips,
   getSite,
   insertAttestation,
-  landmarksById,
   lastSeenAt,
   lockSiteStates,
   markInstalled,

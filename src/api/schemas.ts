@@ -1,0 +1,28 @@
+// The schema pieces every router shares: ids (the one grammar of src/domain/ids.ts), coordinates, country codes,
+// times and path ids. Page size, cursors and time ranges live in pagination.ts.
+import { z } from '@hono/zod-openapi';
+import { ID_PATTERN, ID_RULE } from '../domain/ids.ts';
+
+/** An id in a body: what device, shipment, zone, site, landmark and channel ids may contain. */
+export const id = z.string().regex(ID_PATTERN, ID_RULE);
+
+/** `id`, documented with an example. */
+export const idSchema = id.openapi({ example: 'trk-000042' });
+
+export const lat = z.number().min(-90).max(90);
+export const lon = z.number().min(-180).max(180);
+
+/** ISO 3166-1 alpha-2 country code. */
+export const iso2 = z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2, e.g. CN');
+
+/** A time in an answer, RFC 3339. */
+export const time = z.string().openapi({ format: 'date-time' });
+
+/** A point in an answer. */
+export const point = z.object({ lat: z.number(), lon: z.number() });
+
+/**
+ * `{id}` in a path. Lenient on purpose: an id that cannot exist is a 404 from the lookup, not a 422; only the
+ * length is bounded.
+ */
+export const pathId = (example: string) => z.object({ id: z.string().max(128).openapi({ example }) });
