@@ -8,7 +8,8 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { startChipwatch } from '../src/server.ts';
 import { resolveToken } from './api.ts';
-import { renderReport, runScenarios } from './run.ts';
+import { renderReport } from './report.ts';
+import { runScenarios } from './run.ts';
 import { fleetOf, hasSiteRegistry, scenarioList } from './scenario-cli.ts';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);

@@ -1,7 +1,8 @@
 // `npm run sim -- --scenario NAME|mixed`: plays scenarios against a running chipwatch and prints the verdicts.
 import { apiCall, resolveToken } from './api.ts';
 import type { Opts } from './options.ts';
-import { renderReport, runScenarios } from './run.ts';
+import { renderReport } from './report.ts';
+import { runScenarios } from './run.ts';
 import { loadScenario, type NamedScenario, scenarioNames } from './scenario.ts';
 
 /** The scenario files a `--scenario` value names: one, several (comma-separated), or all of them for mixed. */

@@ -2,7 +2,8 @@
 // scenarios at a high speed-up, each provisioned through the public API, played over MQTT, and judged from the
 // alerts and rejections read back through the API. `npm run demo` plays all of them.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { renderReport, runScenarios } from '../../device-sim/run.ts';
+import { renderReport } from '../../device-sim/report.ts';
+import { runScenarios } from '../../device-sim/run.ts';
 import { loadScenario } from '../../device-sim/scenario.ts';
 import { startAedes, type TestBroker } from '../helpers/broker.ts';
 import { startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';

@@ -3,7 +3,7 @@
 
 import { routeLegs } from '../../../device-sim/journey.ts';
 import type { Plan } from '../../../device-sim/plan.ts';
-import { registration } from '../../../device-sim/run.ts';
+import { registration } from '../../../device-sim/provision.ts';
 import type { Scenario } from '../../../device-sim/scenario.ts';
 import { zoneFilters } from '../../../src/checks/context.ts';
 import { defaultParams } from '../../../src/checks/params.ts';
