@@ -3,11 +3,11 @@
 // Several processes may run the timer: rows are claimed with FOR UPDATE SKIP LOCKED.
 
 import { SITE_PARAM_DEFAULTS } from '../checks/site-params.ts';
-import { applyAlertEvents } from '../db/alerts.ts';
 import { isTransientDbError, type Pool, withTransaction } from '../db/pool.ts';
 import { lockSilentShipments } from '../db/shipments.ts';
 import { lockSilentSites } from '../db/sites.ts';
 import type { Logger } from '../log.ts';
+import { applyAlertEvents } from './apply.ts';
 
 export async function sweepSilentShipments(pool: Pool, nowMs = Date.now(), intervals = 3): Promise<number> {
   return withTransaction(pool, async (c) => {

@@ -1,85 +1,30 @@
-// Alerts: one open alert per (type, subject), updated by repeated evidence; every transition audited.
+// Alerts and their audit trail, in SQL: one operation per function. The lifecycle rules are in src/alerts/rules.ts,
+// and src/alerts/apply.ts is the one place that changes alerts (and writes their outbox rows).
 
-import { enqueueAlertEvents } from '../delivery/outbox.ts';
-import {
-  ACCUMULATES_SERIALS,
-  type AlertChange,
-  type AlertView,
-  SEVERITY,
-  type SubjectEvent,
-} from '../domain/alerts.ts';
-import { type AuditEntry, auditHash, GENESIS_HASH } from '../evidence/canonical.ts';
+import type { AlertStatus, AlertType, AlertView, Severity } from '../domain/alerts.ts';
+import type { AuditEntry } from '../evidence/canonical.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 type Queryable = Pool | PoolClient;
 
-interface Raise {
-  e: SubjectEvent;
-  first: number;
-  last: number;
+/** One alert's merged evidence of a batch (src/alerts/rules.ts, MergedRaise). */
+export interface AlertUpsert {
+  type: AlertType;
+  severity: Severity;
+  subject: string;
+  shipmentId: string | null;
+  deviceId: string | null;
+  siteId: string | null;
+  firstEvidenceAtMs: number;
+  lastEvidenceAtMs: number;
   count: number;
+  details: Record<string, unknown>;
+  /** Keep every serial the alert ever named (ACCUMULATES_SERIALS). */
+  accumulatesSerials: boolean;
 }
 
-/** Applies a batch's events in order, merging repeated raises of one alert into one statement. */
-export async function applyAlertEvents(c: PoolClient, events: SubjectEvent[]): Promise<AlertChange[]> {
-  const changes: AlertChange[] = [];
-  const pending = new Map<string, Raise>();
-  const flush = async (key: string) => {
-    const r = pending.get(key);
-    if (!r) return;
-    pending.delete(key);
-    const change = await raise(c, r);
-    changes.push(change);
-    // Each outbox row snapshots the alert as this change left it (an alert opened and resolved in one batch
-    // notifies "opened" with status open, then "auto_resolved").
-    await enqueueAlertEvents(c, [change]);
-  };
-  for (const e of events) {
-    const key = `${e.type}\0${e.subject}`;
-    if (e.action === 'raise') {
-      const r = pending.get(key);
-      if (r) {
-        r.count++;
-        if (e.at >= r.last) {
-          r.last = e.at;
-          r.e = ACCUMULATES_SERIALS.has(e.type) ? withSerialsOf(e, r.e) : e;
-        } else if (ACCUMULATES_SERIALS.has(e.type)) {
-          r.e = withSerialsOf(r.e, e);
-        }
-        r.first = Math.min(r.first, e.at);
-      } else {
-        pending.set(key, { e, first: e.at, last: e.at, count: 1 });
-      }
-    } else {
-      await flush(key);
-      const res = await c.query(
-        `UPDATE alerts SET status = 'resolved', resolved_at = now(), resolved_by = 'chipwatch', resolution = $3
-          WHERE type = $1 AND subject = $2 AND status <> 'resolved' RETURNING id`,
-        [e.type, e.subject, String(e.details.reason ?? 'condition cleared')],
-      );
-      for (const row of res.rows) {
-        await audit(c, row.id, 'chipwatch', 'auto_resolved', String(e.details.reason ?? ''), e.details);
-        const change: AlertChange = { id: row.id, type: e.type, action: 'auto_resolved' };
-        changes.push(change);
-        await enqueueAlertEvents(c, [change]);
-      }
-    }
-  }
-  // Notifications (the outbox rows, written by flush and on resolve) commit with the changes, in this transaction.
-  for (const key of [...pending.keys()]) await flush(key);
-  return changes;
-}
-
-/** `e` with the serials of both events (for the ACCUMULATES_SERIALS types). */
-function withSerialsOf(e: SubjectEvent, other: SubjectEvent): SubjectEvent {
-  const serials = [
-    ...new Set([...((e.details.serials as string[]) ?? []), ...((other.details.serials as string[]) ?? [])]),
-  ].sort();
-  return { ...e, details: { ...e.details, serials } };
-}
-
-async function raise(c: PoolClient, r: Raise): Promise<AlertChange> {
-  const { e } = r;
+/** Opens the alert, or updates the open one of its (type, subject); `inserted` says which. */
+export async function upsertAlert(c: PoolClient, a: AlertUpsert): Promise<{ id: number; inserted: boolean }> {
   const res = await c.query(
     `INSERT INTO alerts (type, severity, subject, shipment_id, device_id, site_id, first_evidence_at, last_evidence_at, count, details)
      VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7 / 1000.0), to_timestamp($8 / 1000.0), $9, $10)
@@ -95,52 +40,74 @@ async function raise(c: PoolClient, r: Raise): Promise<AlertChange> {
                                 ELSE '{}'::jsonb END
      RETURNING id, (xmax = 0) AS inserted`,
     [
-      e.type,
-      SEVERITY[e.type],
-      e.subject,
-      e.shipmentId,
-      e.deviceId,
-      e.siteId ?? null,
-      r.first,
-      r.last,
-      r.count,
-      e.details,
-      ACCUMULATES_SERIALS.has(e.type),
+      a.type,
+      a.severity,
+      a.subject,
+      a.shipmentId,
+      a.deviceId,
+      a.siteId,
+      a.firstEvidenceAtMs,
+      a.lastEvidenceAtMs,
+      a.count,
+      a.details,
+      a.accumulatesSerials,
     ],
   );
   const row = res.rows[0] as { id: number; inserted: boolean };
-  if (row.inserted) await audit(c, row.id, 'chipwatch', 'opened', null, e.details);
-  return { id: row.id, type: e.type, action: row.inserted ? 'opened' : 'updated' };
+  return { id: row.id, inserted: row.inserted };
 }
 
-/**
- * Appends one row to the alert's hash-chained audit trail. The caller holds the alert row's lock (INSERT, UPDATE or
- * SELECT … FOR UPDATE in the same transaction), so reading the chain head and appending cannot race.
- */
-async function audit(
-  c: Queryable,
-  alertId: number,
+/** Resolves the open alert of (type, subject) as chipwatch, if there is one; returns the ids resolved. */
+export async function autoResolveAlert(
+  c: PoolClient,
+  type: AlertType,
+  subject: string,
+  resolution: string,
+): Promise<number[]> {
+  const res = await c.query(
+    `UPDATE alerts SET status = 'resolved', resolved_at = now(), resolved_by = 'chipwatch', resolution = $3
+      WHERE type = $1 AND subject = $2 AND status <> 'resolved' RETURNING id`,
+    [type, subject, resolution],
+  );
+  return res.rows.map((r) => r.id as number);
+}
+
+/** The alert's status, its row locked for this transaction; undefined when there is no such alert. */
+export async function lockAlertStatus(c: PoolClient, id: number): Promise<AlertStatus | undefined> {
+  const res = await c.query('SELECT status FROM alerts WHERE id = $1 FOR UPDATE', [id]);
+  return res.rows[0]?.status as AlertStatus | undefined;
+}
+
+export async function acknowledgeAlert(c: PoolClient, id: number): Promise<void> {
+  await c.query("UPDATE alerts SET status = 'acknowledged' WHERE id = $1", [id]);
+}
+
+/** Resolves the alert as a person: who, and their note as the resolution. */
+export async function resolveAlert(
+  c: PoolClient,
+  id: number,
   actor: string,
-  action: string,
   note: string | null,
-  details: unknown,
-) {
-  const head = await c.query('SELECT hash FROM alert_audit WHERE alert_id = $1 ORDER BY id DESC LIMIT 1', [
+): Promise<void> {
+  await c.query(
+    "UPDATE alerts SET status = 'resolved', resolved_at = now(), resolved_by = $2, resolution = $3 WHERE id = $1",
+    [id, actor, note],
+  );
+}
+
+/** The hash at the head of the alert's audit chain; undefined for an empty trail. */
+export async function auditHead(c: Queryable, alertId: number): Promise<string | undefined> {
+  const res = await c.query('SELECT hash FROM alert_audit WHERE alert_id = $1 ORDER BY id DESC LIMIT 1', [
     alertId,
   ]);
-  const entry: AuditEntry = {
-    alertId: String(alertId),
-    // Millisecond time chosen here, not now() in SQL: the hash must cover exactly what is stored.
-    at: new Date().toISOString(),
-    actor,
-    action,
-    note,
-    details: details ?? {},
-    prevHash: head.rows[0]?.hash ?? GENESIS_HASH,
-  };
+  return res.rows[0]?.hash;
+}
+
+/** Appends one row to an audit trail, its hashes computed by the caller. */
+export async function insertAudit(c: Queryable, row: AuditRow): Promise<void> {
   await c.query(
     'INSERT INTO alert_audit (alert_id, at, actor, action, note, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [alertId, entry.at, actor, action, note, entry.details, entry.prevHash, auditHash(entry)],
+    [row.alertId, row.at, row.actor, row.action, row.note, row.details, row.prevHash, row.hash],
   );
 }
 
@@ -243,29 +210,4 @@ export async function getAlert(
   const res = await db.query('SELECT * FROM alerts WHERE id = $1', [id]);
   if (!res.rows[0]) return undefined;
   return { ...alertView(res.rows[0]), audit: await auditTrail(db, id) };
-}
-
-/** Acknowledge (open → acknowledged) or resolve (open/acknowledged → resolved); returns the state it was in. */
-export async function transitionAlert(
-  c: PoolClient,
-  id: number,
-  to: 'acknowledged' | 'resolved',
-  actor: string,
-  note: string | null,
-): Promise<'ok' | 'not_found' | 'conflict'> {
-  const cur = await c.query('SELECT status FROM alerts WHERE id = $1 FOR UPDATE', [id]);
-  const status = cur.rows[0]?.status as string | undefined;
-  if (!status) return 'not_found';
-  if (status === 'resolved' || (to === 'acknowledged' && status !== 'open')) return 'conflict';
-  if (to === 'acknowledged') {
-    await c.query("UPDATE alerts SET status = 'acknowledged' WHERE id = $1", [id]);
-  } else {
-    await c.query(
-      "UPDATE alerts SET status = 'resolved', resolved_at = now(), resolved_by = $2, resolution = $3 WHERE id = $1",
-      [id, actor, note],
-    );
-  }
-  await audit(c, id, actor, to, note, {});
-  await enqueueAlertEvents(c, [{ id, action: to, actor, note }]);
-  return 'ok';
 }

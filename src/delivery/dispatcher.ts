@@ -6,22 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../config.ts';
 import { NOTIFY_OUTBOX } from '../db/channels.ts';
+import { PgListener } from '../db/listen.ts';
+import { type ClaimedDelivery, claimDeliveries, completeDeliveries, outboxBacklog } from '../db/outbox.ts';
 import { isTransientDbError, type Pool } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { createEmailSender } from './channels/email.ts';
 import { createMqttSender } from './channels/mqtt.ts';
 import { sendWebhook } from './channels/webhook.ts';
-import { PgListener } from './listen.ts';
-import {
-  type ClaimedDelivery,
-  type Completion,
-  claimDeliveries,
-  completeDeliveries,
-  outboxBacklog,
-  pruneOutbox,
-  routeEvents,
-} from './outbox.ts';
+import { type Completion, deliveryOutcome, pruneOutbox, routeEvents } from './outbox.ts';
 import type { AttemptResult } from './retry.ts';
 import { nextStep, type RetryPolicy } from './retry.ts';
 
@@ -160,7 +153,7 @@ export function startDispatcher(opts: {
         const task: Promise<void> = (async () => {
           const done = await attempt(d);
           try {
-            await completeDeliveries(pool, [done]);
+            await completeDeliveries(pool, [deliveryOutcome(done)]);
             count([d], [done]);
           } catch (err) {
             // Not recorded: the lease runs out and the delivery is sent again (same id), as after a crash.

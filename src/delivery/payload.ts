@@ -2,20 +2,8 @@
 // MQTT and SSE, and as a plain-text + HTML e-mail. Pure.
 
 import { alertView } from '../db/alerts.ts';
-import type { AlertView } from '../domain/alerts.ts';
-import type { AlertAction } from './routing.ts';
-
-/** An outbox row as the dispatcher and the stream read it. */
-export interface OutboxEvent {
-  seq: number;
-  action: AlertAction;
-  actor: string | null;
-  note: string | null;
-  late: boolean;
-  createdAt: Date;
-  /** `to_jsonb(alerts)` at commit: snake_case columns, times as strings. */
-  alert: Record<string, unknown>;
-}
+import type { OutboxEvent } from '../db/outbox.ts';
+import type { AlertAction, AlertView } from '../domain/alerts.ts';
 
 export interface EventPayload extends AlertView {
   event: {

@@ -1,9 +1,7 @@
 // Which channel hears of which alert event: severity, type, shipment or customer filters, and quiet duplicates
 // (an update of an open alert is sent again only when its severity rose or the channel's re-notify interval
 // passed). Pure: the router feeds it rows and writes back what it returns.
-import type { Severity } from '../domain/alerts.ts';
-
-export type AlertAction = 'opened' | 'updated' | 'acknowledged' | 'resolved' | 'auto_resolved';
+import type { AlertAction, Severity } from '../domain/alerts.ts';
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 

@@ -4,9 +4,9 @@
 // its next poll.
 
 import { NOTIFY_STREAM } from '../db/channels.ts';
+import { PgListener } from '../db/listen.ts';
+import { latestSeq } from '../db/outbox.ts';
 import type { Pool } from '../db/pool.ts';
-import { PgListener } from './listen.ts';
-import { latestSeq } from './outbox.ts';
 
 export interface StreamSubscription {
   /** Resolves on the next wake-up, or after `ms`. */

@@ -61,6 +61,11 @@ export interface SubjectEvent extends AlertEvent {
   siteId?: string | null;
 }
 
+/** What happened to an alert, as its outbox event and audit trail name it. */
+export type AlertAction = 'opened' | 'updated' | 'acknowledged' | 'resolved' | 'auto_resolved';
+
+export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
+
 export interface AlertChange {
   id: number;
   type: AlertType;
@@ -71,7 +76,7 @@ export interface AlertView {
   id: string;
   type: AlertType;
   severity: Severity;
-  status: 'open' | 'acknowledged' | 'resolved';
+  status: AlertStatus;
   shipmentId: string | null;
   deviceId: string | null;
   siteId: string | null;

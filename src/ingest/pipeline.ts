@@ -4,11 +4,11 @@
 // stored rejection and the batch goes on.
 
 import { createHash } from 'node:crypto';
+import { applyAlertEvents } from '../alerts/apply.ts';
 import { BAD_MESSAGE_ALERTS, badMessageEvents } from '../checks/bad-messages.ts';
 import { runCheckStage } from '../checks/stage.ts';
 import type { CheckParams, Fix } from '../checks/types.ts';
 import type { Config } from '../config.ts';
-import { applyAlertEvents } from '../db/alerts.ts';
 import { findKeys, type KeyRecord } from '../db/devices.ts';
 import {
   insertMessages,

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { applyAlertEvents } from '../../src/db/alerts.ts';
+import { applyAlertEvents } from '../../src/alerts/apply.ts';
 import { insertChannel } from '../../src/db/channels.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool, type Pool, withTransaction } from '../../src/db/pool.ts';

@@ -11,7 +11,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateDeviceKey } from '../../device-sim/keys.ts';
 import { Tracker } from '../../device-sim/tracker.ts';
-import { applyAlertEvents } from '../../src/db/alerts.ts';
+import { applyAlertEvents } from '../../src/alerts/apply.ts';
 import { withTransaction } from '../../src/db/pool.ts';
 import { verifyWebhook } from '../../src/delivery/signature.ts';
 import type { AlertType } from '../../src/domain/alerts.ts';

@@ -3,8 +3,8 @@
 // after it from the table, so nothing is missed and nothing repeated. New events arrive by LISTEN/NOTIFY from any
 // process, with a poll as the fallback; a comment line every 15 s keeps proxies from closing an idle stream.
 import { streamSSE } from 'hono/streaming';
+import { eventsAfter, latestSeq } from '../../db/outbox.ts';
 import { isTransientDbError, type Pool } from '../../db/pool.ts';
-import { eventsAfter, latestSeq } from '../../delivery/outbox.ts';
 import { eventPayload } from '../../delivery/payload.ts';
 import { streamHub } from '../../delivery/stream.ts';
 import { createRouter, defineRoute, z } from '../openapi.ts';

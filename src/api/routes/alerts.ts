@@ -1,5 +1,6 @@
 // /v1/alerts: the alert list, one alert with its audit trail, and the lifecycle (acknowledge, resolve with a note).
-import { getAlert, listAlerts, transitionAlert } from '../../db/alerts.ts';
+import { transitionAlert } from '../../alerts/apply.ts';
+import { getAlert, listAlerts } from '../../db/alerts.ts';
 import { type Pool, withTransaction } from '../../db/pool.ts';
 import { AppError } from '../../domain/errors.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';

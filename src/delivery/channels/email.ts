@@ -1,7 +1,7 @@
 // E-mail channel: one message per delivery to the channel's list, plain text and HTML, over SMTP (nodemailer,
 // SMTP_URL). The delivery id is the Message-ID, so a mail system can spot a resent duplicate.
 import nodemailer from 'nodemailer';
-import type { ClaimedDelivery } from '../outbox.ts';
+import type { ClaimedDelivery } from '../../db/outbox.ts';
 import { eventPayload, renderEmail } from '../payload.ts';
 import type { AttemptResult } from '../retry.ts';
 

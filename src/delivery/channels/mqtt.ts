@@ -1,7 +1,7 @@
 // MQTT channel: publish the event at QoS 1 on `{topic base}/{shipmentId}` (or `/_site/{id}`, `/_device/{id}`),
 // through one client to chipwatch's broker; delivered once the broker PUBACKs.
 import mqtt, { type MqttClient } from 'mqtt';
-import type { ClaimedDelivery } from '../outbox.ts';
+import type { ClaimedDelivery } from '../../db/outbox.ts';
 import { eventPayload, mqttTopic } from '../payload.ts';
 import type { AttemptResult } from '../retry.ts';
 

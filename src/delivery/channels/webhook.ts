@@ -1,6 +1,6 @@
 // Webhook channel: POST the event as JSON, signed per DESIGN.md (timestamp, delivery id, HMAC over
 // "{timestamp}.{body}"), with a timeout; the HTTP status decides delivered / retry / dead (retry.ts).
-import type { ClaimedDelivery } from '../outbox.ts';
+import type { ClaimedDelivery } from '../../db/outbox.ts';
 import { eventPayload } from '../payload.ts';
 import { type AttemptResult, classifyHttp } from '../retry.ts';
 import { HEADER_DELIVERY, HEADER_SIGNATURE, HEADER_TIMESTAMP, signWebhook } from '../signature.ts';

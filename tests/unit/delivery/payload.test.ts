@@ -1,6 +1,7 @@
 // Notification content: the alert as the API shows it, the event, MQTT topics, and the e-mail's parts.
 import { describe, expect, it } from 'vitest';
-import { eventPayload, mqttTopic, type OutboxEvent, renderEmail } from '../../../src/delivery/payload.ts';
+import type { OutboxEvent } from '../../../src/db/outbox.ts';
+import { eventPayload, mqttTopic, renderEmail } from '../../../src/delivery/payload.ts';
 
 const row = {
   id: 12,
