@@ -30,8 +30,9 @@ import {
 } from './rate-limit.ts';
 import { alertStreamRouter } from './routes/alert-stream.ts';
 import { alertsRouter } from './routes/alerts.ts';
+import { channelsRouter } from './routes/channels.ts';
 import { chipsRouter } from './routes/chips.ts';
-import { channelsRouter, deliveriesRouter } from './routes/channels.ts';
+import { deliveriesRouter } from './routes/deliveries.ts';
 import { devicesRouter } from './routes/devices.ts';
 import { evidenceKeyRouter, evidenceRouter } from './routes/evidence.ts';
 import { landmarksRouter } from './routes/landmarks.ts';
