@@ -1,8 +1,9 @@
 // What the API shows of a site: its status, its summary, and the region its latest RTTs allow. Pure: the router
 // reads the rows and passes them in.
-import { feasibleRegion, type LandmarkInfo, rttBoundKm, samplePoints } from '../checks/attestation.ts';
+import type { LandmarkInfo } from '../checks/attestation.ts';
 import { siteParams } from '../checks/site-params.ts';
 import type { SiteRow } from '../db/sites.ts';
+import { feasibleRegion, rttBoundKm, samplePoints } from '../geo/feasible-region.ts';
 import type { ZoneIndex } from '../geo/types.ts';
 
 export type SiteStatus = 'never_attested' | 'active' | 'silent' | 'revoked';

@@ -1,6 +1,6 @@
 // Thresholds of the site checks, each overridable per site (`params` of POST /v1/sites).
 import { z } from 'zod';
-import { LIGHT_KM_PER_MS } from './attestation.ts';
+import { LIGHT_KM_PER_MS } from '../geo/feasible-region.ts';
 
 export const SITE_PARAM_DEFAULTS = {
   /** A delivered serial absent from the site's attestations this long raises CHIP_MISSING (6 h: a maintenance window). */

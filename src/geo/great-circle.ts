@@ -2,20 +2,13 @@
 // Segments are minor great-circle arcs (as turf's geodesic nearest-point-on-line treats them), computed on unit
 // vectors so that unwrapped longitudes (beyond ±180) need no special case.
 
-// Distances and bearings are the shared ones; interpolation here keeps longitudes unwrapped for route legs.
-import { EARTH_RADIUS_KM, haversineKm, initialBearingDeg } from './spherical.ts';
+// Distances, bearings, interpolation and vectors are the shared ones; what is here keeps longitudes unwrapped.
+import { densifyGreatCircle, EARTH_RADIUS_KM, haversineKm } from './spherical.ts';
 import type { LatLon, Position } from './types.ts';
-
-export { EARTH_RADIUS_KM, haversineKm, initialBearingDeg };
+import { centralAngleRad, cross, normalize, toVec3, type Vec3 } from './vec3.ts';
 
 const RAD = Math.PI / 180;
 const DEG = 180 / Math.PI;
-
-/** Longitude moved into [-180, 180]; ±180 stay as given. */
-export function normalizeLon(lon: number): number {
-  if (lon >= -180 && lon <= 180) return lon;
-  return ((((lon + 180) % 360) + 360) % 360) - 180;
-}
 
 /** `lon` moved by a multiple of 360 to lie within 180 of `refLon`: the minor arc's way round. */
 export function unwrapLon(refLon: number, lon: number): number {
@@ -44,39 +37,9 @@ export function pathLengthKm(coords: readonly Position[]): number {
   return km;
 }
 
-export type Vec3 = [number, number, number];
-
-export function toVec3(lat: number, lon: number): Vec3 {
-  const φ = lat * RAD;
-  const λ = lon * RAD;
-  return [Math.cos(φ) * Math.cos(λ), Math.cos(φ) * Math.sin(λ), Math.sin(φ)];
-}
-
-function toLatLon(v: Vec3): LatLon {
-  return { lat: Math.atan2(v[2], Math.hypot(v[0], v[1])) * DEG, lon: Math.atan2(v[1], v[0]) * DEG };
-}
-
-/** The point a `fraction` (0..1) of the way from a to b along the great circle (slerp); lon unwrapped next to a's. */
-export function interpolateUnwrapped(a: LatLon, b: LatLon, fraction: number): LatLon {
-  const va = toVec3(a.lat, a.lon);
-  const vb = toVec3(b.lat, b.lon);
-  const ω = 2 * Math.asin(Math.min(1, Math.hypot(vb[0] - va[0], vb[1] - va[1], vb[2] - va[2]) / 2));
-  if (ω < 1e-12) return { lat: a.lat, lon: a.lon };
-  const s = Math.sin(ω);
-  const ka = Math.sin((1 - fraction) * ω) / s;
-  const kb = Math.sin(fraction * ω) / s;
-  const p = toLatLon([ka * va[0] + kb * vb[0], ka * va[1] + kb * vb[1], ka * va[2] + kb * vb[2]]);
-  return { lat: p.lat, lon: unwrapLon(a.lon, p.lon) };
-}
-
-/** a, b and points between them on the great circle, consecutive points at most `maxStepKm` apart; lon unwrapped. */
+/** a, b and points between them on the great circle, consecutive points at most `maxStepKm` apart; lon unwrapped next to a's. */
 export function densifyUnwrapped(a: LatLon, b: LatLon, maxStepKm: number): LatLon[] {
-  const n = Math.max(1, Math.ceil(haversineKm(a, b) / maxStepKm));
-  const end = { lat: b.lat, lon: unwrapLon(a.lon, b.lon) };
-  const out: LatLon[] = [{ lat: a.lat, lon: a.lon }];
-  for (let i = 1; i < n; i++) out.push(interpolateUnwrapped(a, end, i / n));
-  out.push(end);
-  return out;
+  return densifyGreatCircle(a, b, maxStepKm).map((p) => ({ lat: p.lat, lon: unwrapLon(a.lon, p.lon) }));
 }
 
 /** Latitude where the great circle through a and b crosses meridian `lon` (a and b on different meridians). */
@@ -105,29 +68,18 @@ export interface Arc {
 export function prepareArc(a: LatLon, b: LatLon): Arc {
   const va = toVec3(a.lat, a.lon);
   const vb = toVec3(b.lat, b.lon);
-  const n: Vec3 = [
-    va[1] * vb[2] - va[2] * vb[1],
-    va[2] * vb[0] - va[0] * vb[2],
-    va[0] * vb[1] - va[1] * vb[0],
-  ];
-  const len = Math.hypot(n[0], n[1], n[2]);
+  const axb = cross(va, vb);
+  const len = Math.hypot(axb[0], axb[1], axb[2]);
   if (len < 1e-15) return { a: va, b: vb, n: [0, 0, 0], t: [0, 0, 0], lengthRad: 0 };
-  n[0] /= len;
-  n[1] /= len;
-  n[2] /= len;
-  const t: Vec3 = [n[1] * va[2] - n[2] * va[1], n[2] * va[0] - n[0] * va[2], n[0] * va[1] - n[1] * va[0]];
+  const n = normalize(axb);
   const lengthRad = Math.atan2(len, va[0] * vb[0] + va[1] * vb[1] + va[2] * vb[2]);
-  return { a: va, b: vb, n, t, lengthRad };
+  return { a: va, b: vb, n, t: cross(n, va), lengthRad };
 }
 
 /** Result of projecting a point on an arc: angular distance to the arc's nearest point and how far along it lies. */
 export interface ArcProjection {
   distanceRad: number;
   alongRad: number;
-}
-
-function chordAngle(p: Vec3, q: Vec3): number {
-  return 2 * Math.asin(Math.min(1, Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]) / 2));
 }
 
 /**
@@ -147,8 +99,8 @@ export function projectOnArc(p: Vec3, arc: Arc, out: ArcProjection): ArcProjecti
       return out;
     }
   }
-  const da = chordAngle(p, a);
-  const db = lengthRad > 0 ? chordAngle(p, arc.b) : Number.POSITIVE_INFINITY;
+  const da = centralAngleRad(p, a);
+  const db = lengthRad > 0 ? centralAngleRad(p, arc.b) : Number.POSITIVE_INFINITY;
   out.distanceRad = Math.min(da, db);
   out.alongRad = da <= db ? 0 : lengthRad;
   return out;

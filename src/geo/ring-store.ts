@@ -3,10 +3,10 @@
 import Flatbush from 'flatbush';
 import { arcBulgeDeg } from './spherical.ts';
 import type { ZoneInput } from './types.ts';
+import { toVec3 } from './vec3.ts';
 
 /** Rings with at most this many edges are scanned directly: a tree would cost more than it saves. */
 const SMALL_RING_EDGES = 24;
-const RAD = Math.PI / 180;
 
 export interface RingStore {
   /** Vertex coordinates; ring r owns vertices start[r]..end[r], closed (the last repeats the first). */
@@ -61,9 +61,8 @@ export function storeRings(inputs: ZoneInput[]): RingStore {
     for (const [x, y] of coords as Array<[number, number]>) {
       s.xs[v] = x;
       s.ys[v] = y;
-      s.ux[v] = Math.cos(y * RAD) * Math.cos(x * RAD);
-      s.uy[v] = Math.cos(y * RAD) * Math.sin(x * RAD);
-      s.uz[v++] = Math.sin(y * RAD);
+      [s.ux[v], s.uy[v], s.uz[v]] = toVec3(y, x);
+      v++;
     }
     // Close the ring if its input did not repeat the first vertex.
     if (s.xs[v - 1] !== s.xs[s.start[r]!] || s.ys[v - 1] !== s.ys[s.start[r]!])

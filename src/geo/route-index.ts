@@ -2,17 +2,10 @@
 // A flatbush over segment bounding boxes (in unwrapped lon/lat) keeps this at microseconds per point, where
 // turf.pointToLineDistance over a 1,000-vertex route costs ≈10 ms. Pure; no I/O.
 import Flatbush from 'flatbush';
-import {
-  type Arc,
-  type ArcProjection,
-  arcBearingDeg,
-  EARTH_RADIUS_KM,
-  prepareArc,
-  projectOnArc,
-  toVec3,
-  type Vec3,
-} from './great-circle.ts';
+import { type Arc, type ArcProjection, arcBearingDeg, prepareArc, projectOnArc } from './great-circle.ts';
+import { EARTH_RADIUS_KM } from './spherical.ts';
 import type { LatLon, PlannedRoute, RouteFix, RouteIndex } from './types.ts';
+import { toVec3, type Vec3 } from './vec3.ts';
 
 const DEG = 180 / Math.PI;
 /** First search radius; most fixes lie inside a corridor of tens of km, so one search usually settles it. */

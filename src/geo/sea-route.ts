@@ -4,7 +4,8 @@
 import { createRequire } from 'node:module';
 import type { Feature, LineString, Point } from 'geojson';
 import { AppError } from '../domain/errors.ts';
-import { haversineKm, latitudeAtLon, pathLengthKm, unwrapLon, unwrapPositions } from './great-circle.ts';
+import { latitudeAtLon, pathLengthKm, unwrapLon, unwrapPositions } from './great-circle.ts';
+import { haversineKm } from './spherical.ts';
 import type { LatLon, Position } from './types.ts';
 
 type Searoute = (

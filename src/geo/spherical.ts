@@ -2,12 +2,23 @@
 // Everything works on a sphere of the mean Earth radius: errors against the ellipsoid stay under ~0.5 %,
 // far below the kilometre-scale thresholds the checks use.
 import type { LatLon } from './types.ts';
+import { centralAngleRad, cross, fromVec3, toVec3 } from './vec3.ts';
 
 /** Mean Earth radius (IUGG), km. */
 export const EARTH_RADIUS_KM = 6371.0088;
 
 const RAD = Math.PI / 180;
 const DEG = 180 / Math.PI;
+
+/** Longitude moved into [-180, 180) by a multiple of 360 (+180 becomes -180). */
+export function wrapLon(lon: number): number {
+  return ((((lon + 180) % 360) + 360) % 360) - 180;
+}
+
+/** Longitude moved into [-180, 180]; ±180 stay as given. */
+export function normalizeLon(lon: number): number {
+  return lon >= -180 && lon <= 180 ? lon : wrapLon(lon);
+}
 
 /** Great-circle distance between two points, km (haversine: accurate for tiny and large separations alike). */
 export function haversineKm(a: LatLon, b: LatLon): number {
@@ -36,8 +47,7 @@ export function destinationPoint(p: LatLon, bearingDeg: number, distanceKm: numb
   const φ2 = Math.asin(Math.max(-1, Math.min(1, sinφ2)));
   const λ2 =
     p.lon * RAD + Math.atan2(Math.sin(θ) * Math.sin(δ) * Math.cos(φ1), Math.cos(δ) - Math.sin(φ1) * sinφ2);
-  const lon = λ2 * DEG;
-  return { lat: φ2 * DEG, lon: ((((lon + 180) % 360) + 360) % 360) - 180 };
+  return { lat: φ2 * DEG, lon: wrapLon(λ2 * DEG) };
 }
 
 /** Great-circle distance from p to the minor arc a→b, km. */
@@ -45,7 +55,7 @@ export function pointToSegmentKm(p: LatLon, a: LatLon, b: LatLon): number {
   return pointToArcKm(p.lat, p.lon, a.lat, a.lon, b.lat, b.lon);
 }
 
-/** Same as pointToSegmentKm on bare degrees, for hot loops that read coordinates from typed arrays. */
+/** Same as pointToSegmentKm on bare degrees. */
 export function pointToArcKm(
   pLat: number,
   pLon: number,
@@ -53,21 +63,11 @@ export function pointToArcKm(
   aLon: number,
   bLat: number,
   bLon: number,
-) {
-  const cp = Math.cos(pLat * RAD);
-  const ca = Math.cos(aLat * RAD);
-  const cb = Math.cos(bLat * RAD);
-  return pointToArcKmVec(
-    cp * Math.cos(pLon * RAD),
-    cp * Math.sin(pLon * RAD),
-    Math.sin(pLat * RAD),
-    ca * Math.cos(aLon * RAD),
-    ca * Math.sin(aLon * RAD),
-    Math.sin(aLat * RAD),
-    cb * Math.cos(bLon * RAD),
-    cb * Math.sin(bLon * RAD),
-    Math.sin(bLat * RAD),
-  );
+): number {
+  const [px, py, pz] = toVec3(pLat, pLon);
+  const [ax, ay, az] = toVec3(aLat, aLon);
+  const [bx, by, bz] = toVec3(bLat, bLon);
+  return pointToArcKmVec(px, py, pz, ax, ay, az, bx, by, bz);
 }
 
 /**
@@ -110,34 +110,15 @@ export function pointToArcKmVec(
   return 2 * Math.asin(Math.min(1, Math.sqrt(Math.min(ca, cb)) / 2)) * EARTH_RADIUS_KM;
 }
 
-/** Angle between unit vectors; atan2 keeps precision for nearly equal and nearly opposite vectors. */
-function angle(ux: number, uy: number, uz: number, vx: number, vy: number, vz: number): number {
-  const cx = uy * vz - uz * vy;
-  const cy = uz * vx - ux * vz;
-  const cz = ux * vy - uy * vx;
-  return Math.atan2(Math.hypot(cx, cy, cz), ux * vx + uy * vy + uz * vz);
-}
-
 /** The point a fraction f of the way along the great circle from a to b (spherical linear interpolation). */
 export function interpolateGreatCircle(a: LatLon, b: LatLon, f: number): LatLon {
-  const φ1 = a.lat * RAD;
-  const φ2 = b.lat * RAD;
-  const λ1 = a.lon * RAD;
-  const λ2 = b.lon * RAD;
-  const ax = Math.cos(φ1) * Math.cos(λ1);
-  const ay = Math.cos(φ1) * Math.sin(λ1);
-  const az = Math.sin(φ1);
-  const bx = Math.cos(φ2) * Math.cos(λ2);
-  const by = Math.cos(φ2) * Math.sin(λ2);
-  const bz = Math.sin(φ2);
-  const δ = angle(ax, ay, az, bx, by, bz);
+  const va = toVec3(a.lat, a.lon);
+  const vb = toVec3(b.lat, b.lon);
+  const δ = centralAngleRad(va, vb);
   if (δ < 1e-12) return { lat: a.lat, lon: a.lon };
   const wa = Math.sin((1 - f) * δ) / Math.sin(δ);
   const wb = Math.sin(f * δ) / Math.sin(δ);
-  const x = wa * ax + wb * bx;
-  const y = wa * ay + wb * by;
-  const z = wa * az + wb * bz;
-  return { lat: Math.atan2(z, Math.hypot(x, y)) * DEG, lon: Math.atan2(y, x) * DEG };
+  return fromVec3([wa * va[0] + wb * vb[0], wa * va[1] + wb * vb[1], wa * va[2] + wb * vb[2]]);
 }
 
 /** Points along the great circle a→b, ends included, no two consecutive ones more than maxStepKm apart. */
@@ -186,17 +167,9 @@ export function capBox(p: LatLon, radiusKm: number): CapBox {
  * bounding box of an edge misses that much of the arc. Zero for arcs whose vertex lies outside the arc.
  */
 export function arcBulgeDeg(aLat: number, aLon: number, bLat: number, bLon: number): number {
-  const ca = Math.cos(aLat * RAD);
-  const ax = ca * Math.cos(aLon * RAD);
-  const ay = ca * Math.sin(aLon * RAD);
-  const az = Math.sin(aLat * RAD);
-  const cb = Math.cos(bLat * RAD);
-  const bx = cb * Math.cos(bLon * RAD);
-  const by = cb * Math.sin(bLon * RAD);
-  const bz = Math.sin(bLat * RAD);
-  const nx = ay * bz - az * by;
-  const ny = az * bx - ax * bz;
-  const nz = ax * by - ay * bx;
+  const [ax, ay, az] = toVec3(aLat, aLon);
+  const [bx, by, bz] = toVec3(bLat, bLon);
+  const [nx, ny, nz] = cross([ax, ay, az], [bx, by, bz]);
   const nh = Math.hypot(nx, ny);
   if (nh < 1e-15) return 0;
   // The circle's northern vertex is the projection of the north pole onto the circle's plane:

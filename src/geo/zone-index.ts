@@ -11,8 +11,16 @@
 // count for containment but never for crossings or distances. Distances are great-circle, to edges taken
 // as great-circle arcs; edge boxes are padded by each ring's largest arc bulge so no candidate is missed.
 import { segmentsMeet, storeRings } from './ring-store.ts';
-import { capBox, densifyGreatCircle, EARTH_RADIUS_KM, haversineKm, pointToArcKmVec } from './spherical.ts';
+import {
+  capBox,
+  densifyGreatCircle,
+  EARTH_RADIUS_KM,
+  haversineKm,
+  normalizeLon,
+  pointToArcKmVec,
+} from './spherical.ts';
 import type { LatLon, Zone, ZoneFilter, ZoneIndex, ZoneInput } from './types.ts';
+import { toVec3 } from './vec3.ts';
 
 /** Longer segments are followed along the great circle in steps this long: the planar test then strays < ~2 km. */
 const DENSIFY_STEP_KM = 250;
@@ -107,7 +115,7 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
 
   /** Indexes of the zones containing (x, y), written into `out`. */
   const zonesAtInto = (p: LatLon, out: number[]): number[] => {
-    const [x, y] = [p.lon >= -180 && p.lon <= 180 ? p.lon : wrapLon(p.lon), p.lat];
+    const [x, y] = [normalizeLon(p.lon), p.lat];
     out.length = 0;
     stamp = (stamp + 1) >>> 0 || 1;
     for (const r of ringTree.search(x, y, x, y)) {
@@ -238,9 +246,9 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
       const points = haversineKm(a, b) > DENSIFY_STEP_KM ? densifyGreatCircle(a, b, DENSIFY_STEP_KM) : [a, b];
       for (let i = 0; i + 1 < points.length; i++) {
         const [p, q] = [points[i]!, points[i + 1]!];
-        const x1 = wrapLon(p.lon);
+        const x1 = normalizeLon(p.lon);
         // Unwrap across ±180°, then test the part beyond the map's edge again, shifted back onto the map.
-        let x2 = wrapLon(q.lon);
+        let x2 = normalizeLon(q.lon);
         if (x2 - x1 > 180) x2 -= 360;
         else if (x2 - x1 < -180) x2 += 360;
         setSegment(x1, p.lat, x2, q.lat);
@@ -256,14 +264,10 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
 
     nearest(where, filter, maxKm) {
       beginCall(filter);
-      const p = { lat: where.lat, lon: wrapLon(where.lon) };
+      const p = { lat: where.lat, lon: normalizeLon(where.lon) };
       for (const z of zonesAtInto(p, scratch)) if (passes(z)) return { zone: zones[z]!, distanceKm: 0 };
       [pLon, pLat] = [p.lon, p.lat];
-      [px, py, pz] = [
-        Math.cos(pLat * RAD) * Math.cos(pLon * RAD),
-        Math.cos(pLat * RAD) * Math.sin(pLon * RAD),
-        Math.sin(pLat * RAD),
-      ];
+      [px, py, pz] = toVec3(pLat, pLon);
       [bestKm, bestZone, reachLat, reachLon] = [Number.POSITIVE_INFINITY, -1, 180, 360];
       // Candidate rings nearest-first by a lower bound; each is searched in a widening cap until its best
       // edge lies inside the cap. A ring whose bound exceeds the best distance found is never opened.
@@ -291,8 +295,4 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
       return bestZone >= 0 && bestKm <= maxKm ? { zone: zones[bestZone]!, distanceKm: bestKm } : undefined;
     },
   };
-}
-
-function wrapLon(lon: number): number {
-  return lon >= -180 && lon <= 180 ? lon : ((((lon + 180) % 360) + 360) % 360) - 180;
 }

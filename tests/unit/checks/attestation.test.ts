@@ -2,17 +2,19 @@
 // Amsterdam that tells the truth, one whose RTTs only a site in Asia could measure, and one behind a slow relay.
 import { describe, expect, it } from 'vitest';
 import {
-  feasibleRegion,
   impossibleTravel,
   type LandmarkInfo,
-  LIGHT_KM_PER_MS,
   locationMismatch,
   missingChips,
-  rttBoundKm,
   rttViolations,
-  samplePoints,
   unexpectedChips,
 } from '../../../src/checks/attestation.ts';
+import {
+  feasibleRegion,
+  LIGHT_KM_PER_MS,
+  rttBoundKm,
+  samplePoints,
+} from '../../../src/geo/feasible-region.ts';
 import { haversineKm } from '../../../src/geo/spherical.ts';
 import type { LatLon } from '../../../src/geo/types.ts';
 

@@ -4,9 +4,9 @@ import * as turf from '@turf/turf';
 import type { MultiLineString } from 'geojson';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/domain/errors.ts';
-import { haversineKm } from '../../../src/geo/great-circle.ts';
 import { indexRoute } from '../../../src/geo/route-index.ts';
 import { buildPlannedRoute, corridorPolygon, routeToGeoJSON } from '../../../src/geo/routes.ts';
+import { haversineKm } from '../../../src/geo/spherical.ts';
 import type { LatLon, PlannedRoute, Position } from '../../../src/geo/types.ts';
 
 const KAOHSIUNG = { lat: 22.61, lon: 120.27 };
