@@ -76,12 +76,13 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function gaussian(random: () => number): number {
+/** Standard normal deviate (Box–Muller) from a uniform source. */
+export function gaussian(random: () => number): number {
   const u = 1 - random(); // (0, 1]: log(0) would be -Infinity
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
-const round = (x: number, decimals: number) => Math.round(x * 10 ** decimals) / 10 ** decimals;
+export const round = (x: number, decimals: number): number => Math.round(x * 10 ** decimals) / 10 ** decimals;
 
 export interface TrackOptions {
   /** Device time at `from`; default now. */

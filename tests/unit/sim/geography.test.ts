@@ -9,7 +9,7 @@ import type { Topology } from 'topojson-specification';
 import { describe, expect, it } from 'vitest';
 import { createClock, END_GUARD_MS, simNow } from '../../../device-sim/clock.ts';
 import { buildJourney, journeyState, legPath, pointAlong } from '../../../device-sim/journey.ts';
-import { MAX_RECORDS_PER_MESSAGE, packMessages } from '../../../device-sim/plan.ts';
+import { MAX_RECORDS_PER_MESSAGE, packMessages } from '../../../device-sim/plan-telemetry.ts';
 import { seededRandom } from '../../../device-sim/route.ts';
 import { LIGHT_KM_PER_MS, lightFloorMs, simulateRttMs } from '../../../device-sim/rtt.ts';
 import { destinationPoint, haversineKm, pointToSegmentKm } from '../../../src/geo/spherical.ts';
