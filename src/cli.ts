@@ -1,10 +1,9 @@
 // `chipwatch` command line: run all parts or one, mint API tokens, apply migrations, verify evidence bundles.
-import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { mintToken, ROLES, type Role, resolveJwtSecret } from './auth.ts';
 import { loadConfig } from './config.ts';
 import { migrate } from './db/migrate.ts';
-import { formatReport, verifyBundle } from './evidence/verify.ts';
+import { EXIT_CODES, type VerifyEvidenceOptions, verifyEvidenceCommand } from './evidence/command.ts';
 import { run } from './main.ts';
 
 const program = new Command('chipwatch').description('Verifies where export-controlled AI chips are.');
@@ -50,23 +49,26 @@ program
 
 program
   .command('verify-evidence')
-  .description('re-verify an evidence bundle offline: signatures, audit hash chains, digest; print a summary')
+  .description(
+    'verify an evidence bundle offline: strict JSON, digest, seal against a pinned key, signatures, audit chains, ' +
+      'completeness. Exit 0 VERIFIED, 1 FAILED, 2 UNPINNED (intact, but no key pinned), 3 usage or I/O error',
+  )
   .argument('<bundle>', 'the JSON file from GET /v1/shipments/{id}/evidence')
   .option('--json', 'print the full report as JSON')
-  .option('--key <fingerprint>', 'require the seal of this chipwatch key (GET /v1/evidence/key)')
-  .action(async (file: string, opts: { json?: boolean; key?: string }) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(await readFile(file, 'utf8'));
-    } catch (e) {
-      console.error(
-        `chipwatch: cannot read ${file} as JSON (${(e as Error).message}); a single changed byte can do that`,
-      );
-      process.exit(2);
-    }
-    const report = verifyBundle(parsed, opts.key ? { pinnedKey: opts.key } : {});
-    console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
-    process.exitCode = report.ok ? 0 : 1;
+  .option('--key <fingerprint>', 'pin the chipwatch sealing key by its fingerprint (GET /v1/evidence/key)')
+  .addOption(
+    new Option(
+      '--key-file <path>',
+      'pin the chipwatch sealing key from a file: its public JWK, the JSON of GET /v1/evidence/key, or a PEM',
+    ).conflicts('key'),
+  )
+  // A mistyped option must not look like a failed bundle: usage errors get their own code (help stays 0).
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_CODES.USAGE))
+  .action(async (file: string, opts: VerifyEvidenceOptions) => {
+    const result = await verifyEvidenceCommand(file, opts);
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    process.exitCode = result.exitCode;
   });
 
 program.parseAsync().catch((err: Error) => {

@@ -5,6 +5,7 @@
 import type { AlertView } from '../domain/alerts.ts';
 import type { PublicJwk, SigningAlg } from '../verify/keys.ts';
 import { type AuditEntry, canonicalJson, sha256Hex } from './canonical.ts';
+import type { Completeness } from './completeness.ts';
 import { type Seal, type SealKey, sealDigest } from './seal.ts';
 
 export const BUNDLE_FORMAT = 'chipwatch-evidence/1';
@@ -58,6 +59,11 @@ export interface EvidenceBundle {
   keys: BundleKey[];
   messages: BundleMessage[];
   alerts: BundleAlert[];
+  /**
+   * Per sender: seq range, every missing seq, gaps in time (src/evidence/completeness.ts). Optional in format 1:
+   * bundles written before it lack it, and the verifier then computes it and warns.
+   */
+  completeness?: Completeness;
   digest: { alg: 'sha256'; over: string; value: string };
   /** chipwatch's signature over `digest.value` (src/evidence/seal.ts). */
   seal: Seal;

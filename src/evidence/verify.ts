@@ -1,44 +1,42 @@
-import { haversineKm } from '../geo/spherical.ts';
+// Offline verification of an evidence bundle (docs/evidence-format.md): strict JSON, digest, seal against a pinned
+// key, every message's signature and key validity, audit hash chains, and completeness recomputed from the
+// verified messages. The verdict is VERIFIED only when nothing failed AND the seal is by the key the reader pinned:
+// a self-consistent bundle sealed by an unpinned key is UNPINNED, because anyone can seal a bundle with a key.
 import { ATTESTATION_TYP, parseCompactJws, TELEMETRY_TYP, verifySignatureSync } from '../verify/jws.ts';
 import { toKeyObject } from '../verify/keys.ts';
+import { auditProblem } from './audit-trail.ts';
 import { BUNDLE_FORMAT, bundleDigest, type EvidenceBundle } from './bundle.ts';
-import { type AuditEntry, checkAuditChain } from './canonical.ts';
+import { canonicalJson } from './canonical.ts';
+import {
+  type Completeness,
+  completenessOf,
+  type Observation,
+  observationFromPayload,
+  type SenderCompleteness,
+} from './completeness.ts';
 import { checkSeal } from './seal.ts';
+import { parseStrictJson } from './strict-json.ts';
+import { type EvidenceSummary, type Fix, summarize } from './summary.ts';
 
-export interface Fix {
-  ts: number;
-  lat: number;
-  lon: number;
-}
+/** VERIFIED: intact and sealed by the pinned key. UNPINNED: intact, but no key was pinned. FAILED: a problem. */
+export type Verdict = 'VERIFIED' | 'UNPINNED' | 'FAILED';
 
 export interface EvidenceReport {
+  verdict: Verdict;
+  /** No problem found. Says nothing about who sealed the bundle: read `verdict`. */
   ok: boolean;
   /** Every reason the bundle fails, each naming where. */
   problems: string[];
+  /** What a reader should know that does not fail the bundle (a bundle that does not state its completeness). */
+  warnings: string[];
   digestOk: boolean;
   /** The fingerprint of the key that sealed the bundle (when its seal verifies), and whether it was the pinned one. */
   seal: { fingerprint: string | null; pinned: boolean };
   messages: { total: number; verified: number };
   auditChains: { alerts: number; verified: number; unchained: number };
-  summary: {
-    shipmentId: string;
-    reference: string | null;
-    deviceId: string;
-    status: string;
-    fixes: number;
-    firstFix: string | null;
-    lastFix: string | null;
-    distanceKm: number;
-    fromOriginKm: number | null;
-    toDestinationKm: number | null;
-    reachedDestination: boolean;
-    gaps: { from: string; to: string; hours: number }[];
-    attestations: number;
-    attestingSites: string[];
-    chipsAttested: number;
-    chips: number;
-    alerts: { id: string; type: string; severity: string; status: string }[];
-  } | null;
+  /** Recomputed from the verified messages; `stated`: whether the bundle states it (and it then agreed, or failed). */
+  completeness: { stated: boolean; senders: SenderCompleteness[] };
+  summary: EvidenceSummary | null;
 }
 
 const ownerOfTopic = (topic: string): { kind: 'device' | 'site'; id: string } | undefined => {
@@ -46,18 +44,58 @@ const ownerOfTopic = (topic: string): { kind: 'device' | 'site'; id: string } | 
   return m ? { kind: m[1] === 'devices' ? 'device' : 'site', id: m[2]! } : undefined;
 };
 
-/** `pinnedKey`: the fingerprint of the chipwatch key the reader trusts (from GET /v1/evidence/key). */
-export function verifyBundle(input: unknown, opts: { pinnedKey?: string } = {}): EvidenceReport {
-  const problems: string[] = [];
-  const report: EvidenceReport = {
+const FINGERPRINT = /^[0-9a-f]{64}$/;
+
+/** Fatal: bytes that are not UTF-8 have no single reading (a lenient decoder would replace them). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The bundle file's bytes: UTF-8, then strict JSON (a duplicate member name anywhere fails), then verifyBundle. */
+export function verifyBundleBytes(bytes: Uint8Array, opts: { pinnedKey?: string } = {}): EvidenceReport {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    return failed('json: the bundle is not valid UTF-8');
+  }
+  return verifyBundleText(text, opts);
+}
+
+/** The bundle file's text: strict JSON first (a duplicate member name anywhere fails), then verifyBundle. */
+export function verifyBundleText(text: string, opts: { pinnedKey?: string } = {}): EvidenceReport {
+  let parsed: unknown;
+  try {
+    parsed = parseStrictJson(text);
+  } catch (e) {
+    return failed(`json: ${(e as Error).message}; a bundle has exactly one reading or none`);
+  }
+  return verifyBundle(parsed, opts);
+}
+
+function failed(problem: string): EvidenceReport {
+  const report = emptyReport();
+  report.problems.push(problem);
+  return report;
+}
+
+function emptyReport(): EvidenceReport {
+  return {
+    verdict: 'FAILED',
     ok: false,
-    problems,
+    problems: [],
+    warnings: [],
     digestOk: false,
     seal: { fingerprint: null, pinned: false },
     messages: { total: 0, verified: 0 },
     auditChains: { alerts: 0, verified: 0, unchained: 0 },
+    completeness: { stated: false, senders: [] },
     summary: null,
   };
+}
+
+/** `pinnedKey`: the fingerprint of the chipwatch key the reader trusts (from GET /v1/evidence/key). */
+export function verifyBundle(input: unknown, opts: { pinnedKey?: string } = {}): EvidenceReport {
+  const report = emptyReport();
+  const { problems } = report;
   const b = input as EvidenceBundle;
   if (typeof b !== 'object' || b === null || b.format !== BUNDLE_FORMAT) {
     problems.push(`not a ${BUNDLE_FORMAT} bundle`);
@@ -81,8 +119,9 @@ export function verifyBundle(input: unknown, opts: { pinnedKey?: string } = {}):
   if (sealProblem) problems.push(`seal: ${sealProblem}`);
   else {
     report.seal.fingerprint = b.seal.fingerprint;
-    if (opts.pinnedKey) {
-      report.seal.pinned = b.seal.fingerprint === opts.pinnedKey.toLowerCase();
+    if (opts.pinnedKey !== undefined) {
+      const pinned = opts.pinnedKey.toLowerCase();
+      report.seal.pinned = FINGERPRINT.test(pinned) && b.seal.fingerprint === pinned;
       if (!report.seal.pinned) {
         problems.push(
           `seal: signed by key ${b.seal.fingerprint}, not by the pinned chipwatch key ${opts.pinnedKey}`,
@@ -93,17 +132,20 @@ export function verifyBundle(input: unknown, opts: { pinnedKey?: string } = {}):
 
   const keys = new Map(b.keys.map((k) => [k.kid, k]));
   const fixes: Fix[] = [];
+  const observations: Observation[] = [];
   const attesting = new Set<string>();
   const chipsSeen = new Set<string>();
   let attestations = 0;
   report.messages.total = b.messages.length;
   b.messages.forEach((m, i) => {
-    const where = `message ${i} (${m.kind}, ${m.topic})`;
+    const where = `message ${i} (${m?.kind}, ${m?.topic})`;
     try {
       const jws = parseCompactJws(
         Buffer.from(m.jws, 'latin1'),
         m.kind === 'telemetry' ? TELEMETRY_TYP : ATTESTATION_TYP,
       );
+      // The header and payload must have one reading too: the ingest read them with JSON.parse (last name wins).
+      strictPart(m.jws.split('.')[0]!, 'header');
       const key = keys.get(jws.kid);
       if (!key) throw new Error(`signed with kid "${jws.kid}", which the bundle does not contain`);
       const owner = ownerOfTopic(m.topic);
@@ -120,15 +162,20 @@ export function verifyBundle(input: unknown, opts: { pinnedKey?: string } = {}):
         throw new Error('received after its key was revoked');
       if (!verifySignatureSync(jws, toKeyObject(key.publicJwk)))
         throw new Error('the signature does not verify');
-      const payload = JSON.parse(jws.payload.toString('utf8'));
+      const payload = strictPart(m.jws.split('.')[1]!, 'payload') as Record<string, unknown>;
       const claimed = m.kind === 'telemetry' ? payload.deviceId : payload.siteId;
       if (claimed !== key.ownerId) throw new Error(`the payload names ${claimed}, not ${key.ownerId}`);
+      const observation = observationFromPayload(m.kind, payload);
+      if (!observation) throw new Error('the payload carries no valid seq');
+      observations.push(observation);
       if (m.kind === 'telemetry') {
-        for (const r of payload.records ?? []) fixes.push({ ts: r.ts, lat: r.lat, lon: r.lon });
+        for (const r of (payload.records as Fix[] | undefined) ?? [])
+          fixes.push({ ts: r.ts, lat: r.lat, lon: r.lon });
       } else {
         attestations++;
-        attesting.add(payload.siteId);
-        for (const c of payload.chips ?? []) if (b.shipment.chips.includes(c)) chipsSeen.add(c);
+        attesting.add(payload.siteId as string);
+        for (const c of (payload.chips as string[] | undefined) ?? [])
+          if (b.shipment.chips.includes(c)) chipsSeen.add(c);
       }
       report.messages.verified++;
     } catch (e) {
@@ -145,155 +192,68 @@ export function verifyBundle(input: unknown, opts: { pinnedKey?: string } = {}):
     else report.auditChains.verified++;
   }
 
+  checkCompleteness(b, observations, report);
   report.summary = summarize(b, fixes, attestations, attesting, chipsSeen);
   report.ok = problems.length === 0;
+  report.verdict = !report.ok ? 'FAILED' : report.seal.pinned ? 'VERIFIED' : 'UNPINNED';
   return report;
 }
 
-/** The status each last audit action leaves an alert in. */
-const STATUS_AFTER: Record<string, string> = {
-  opened: 'open',
-  acknowledged: 'acknowledged',
-  resolved: 'resolved',
-  auto_resolved: 'resolved',
-};
-
-/**
- * An alert's audit trail: rows written before chaining (null hash) only as a prefix, then a chain from the genesis
- * hash; the trail starts with `opened` and its last action matches the alert's status, so a dropped tail or a
- * forged ending shows even when every remaining row hashes correctly.
- */
-function auditProblem(a: EvidenceBundle['alerts'][number]): string | undefined {
-  const audit = a.audit ?? [];
-  if (audit.length === 0) return 'has no audit trail';
-  if (audit.some((r) => r.alertId !== a.id)) return 'has an audit row of another alert';
-  const firstChained = audit.findIndex((r) => r.hash !== null && r.hash !== undefined);
-  const chained = firstChained < 0 ? [] : audit.slice(firstChained);
-  if (chained.some((r) => r.hash === null || r.hash === undefined)) {
-    return 'has an audit row without a hash after chained rows';
+function strictPart(part: string, what: string): unknown {
+  try {
+    return parseStrictJson(Buffer.from(part, 'base64url').toString('utf8'));
+  } catch (e) {
+    throw new Error(`the JWS ${what} is not strict JSON (${(e as Error).message})`);
   }
-  const check = checkAuditChain(chained as (AuditEntry & { hash: string })[]);
-  if (!check.ok) return `audit row ${firstChained + check.index}: ${check.reason}`;
-  if (audit[0]!.action !== 'opened') return 'has an audit trail that does not start with "opened"';
-  const last = audit.at(-1)!.action;
-  const expected = STATUS_AFTER[last];
-  if (expected && expected !== a.status) return `is ${a.status} but its last audit action is ${last}`;
-  return undefined;
 }
 
-function summarize(
-  b: EvidenceBundle,
-  fixes: Fix[],
-  attestations: number,
-  attesting: Set<string>,
-  chipsSeen: Set<string>,
-): EvidenceReport['summary'] {
-  const sorted = [...fixes].sort((x, y) => x.ts - y.ts);
-  let distanceKm = 0;
-  const gaps: { from: string; to: string; hours: number }[] = [];
-  const gapMs = Math.max(3 * b.shipment.reportIntervalS * 1000, 60 * 60_000);
-  for (let i = 1; i < sorted.length; i++) {
-    distanceKm += haversineKm(sorted[i - 1]!, sorted[i]!);
-    const dt = sorted[i]!.ts - sorted[i - 1]!.ts;
-    if (dt > gapMs) {
-      gaps.push({
-        from: new Date(sorted[i - 1]!.ts).toISOString(),
-        to: new Date(sorted[i]!.ts).toISOString(),
-        hours: Math.round((dt / 3_600_000) * 10) / 10,
-      });
+/** Recomputes completeness from the verified messages; a stated section must agree with it exactly. */
+function checkCompleteness(b: EvidenceBundle, observations: Observation[], report: EvidenceReport): void {
+  const intervalS = b.shipment.reportIntervalS;
+  if (typeof intervalS !== 'number' || !(intervalS > 0)) {
+    report.problems.push('completeness: shipment.reportIntervalS is not a positive number');
+    return;
+  }
+  const computed = completenessOf(observations, intervalS);
+  report.completeness = { stated: b.completeness !== undefined, senders: computed.senders };
+  if (b.completeness === undefined) {
+    report.warnings.push(
+      'completeness: the bundle does not state its completeness; shown as computed from its verified messages',
+    );
+    return;
+  }
+  const mismatch = completenessMismatch(b.completeness, computed);
+  if (mismatch) report.problems.push(`completeness: ${mismatch}`);
+}
+
+/** Where a stated section differs from the computed one, or undefined when they agree byte for byte. */
+export function completenessMismatch(stated: unknown, computed: Completeness): string | undefined {
+  let statedJson: string;
+  try {
+    statedJson = canonicalJson(stated);
+  } catch {
+    return 'the stated section is not valid JSON data';
+  }
+  if (statedJson === canonicalJson(computed)) return undefined;
+  const senders = (stated as Partial<Completeness> | null)?.senders;
+  if (!Array.isArray(senders)) return 'the stated section has no senders list';
+  const name = (s: { sender?: unknown; id?: unknown }) => `${String(s?.sender)} ${String(s?.id)}`;
+  const statedBy = new Map(senders.map((s) => [name(s), s]));
+  const computedBy = new Map(computed.senders.map((s) => [name(s), s]));
+  const diffs: string[] = [];
+  for (const [n, c] of computedBy) {
+    const s = statedBy.get(n);
+    if (!s) diffs.push(`${n} is not stated`);
+    else if (canonicalJson(s) !== canonicalJson(c)) {
+      const fields = Object.keys(c).filter(
+        (k) =>
+          canonicalJson((s as unknown as Record<string, unknown>)[k]) !==
+          canonicalJson(c[k as keyof typeof c]),
+      );
+      diffs.push(`${n}: ${fields.join(', ') || 'extra fields'} differ from the messages`);
     }
   }
-  const origin = b.shipment.origin as { lat?: number; lon?: number } | undefined;
-  const dest = b.shipment.destination as { lat?: number; lon?: number; radiusKm?: number } | undefined;
-  const first = sorted[0];
-  const last = sorted.at(-1);
-  const km = (p: Fix | undefined, q: { lat?: number; lon?: number } | undefined) =>
-    p && q && typeof q.lat === 'number' && typeof q.lon === 'number'
-      ? Math.round(haversineKm(p, { lat: q.lat, lon: q.lon }) * 10) / 10
-      : null;
-  const toDestinationKm = km(last, dest);
-  return {
-    shipmentId: b.shipment.id,
-    reference: b.shipment.reference,
-    deviceId: b.shipment.deviceId,
-    status: b.shipment.status,
-    fixes: sorted.length,
-    firstFix: first ? new Date(first.ts).toISOString() : null,
-    lastFix: last ? new Date(last.ts).toISOString() : null,
-    distanceKm: Math.round(distanceKm),
-    fromOriginKm: km(first, origin),
-    toDestinationKm,
-    reachedDestination: toDestinationKm !== null && toDestinationKm <= (dest?.radiusKm ?? 25),
-    gaps,
-    attestations,
-    attestingSites: [...attesting].sort(),
-    chipsAttested: chipsSeen.size,
-    chips: b.shipment.chips.length,
-    alerts: b.alerts.map((a) => ({ id: a.id, type: a.type, severity: a.severity, status: a.status })),
-  };
-}
-
-/** The report as a compliance officer reads it. */
-export function formatReport(r: EvidenceReport): string {
-  const lines: string[] = [];
-  const s = r.summary;
-  if (s) {
-    lines.push(
-      `Shipment ${s.shipmentId}${s.reference ? ` (${s.reference})` : ''}, tracker ${s.deviceId}, status ${s.status}`,
-    );
-    lines.push(
-      s.fixes === 0
-        ? 'Route: no verified position fixes'
-        : `Route: ${s.fixes} signed fixes from ${s.firstFix} to ${s.lastFix}, ${s.distanceKm} km travelled` +
-            (s.fromOriginKm !== null ? `; first fix ${s.fromOriginKm} km from the origin` : '') +
-            (s.toDestinationKm !== null
-              ? `; last fix ${s.toDestinationKm} km from the destination (${s.reachedDestination ? 'reached' : 'not reached'})`
-              : ''),
-    );
-    lines.push(
-      s.gaps.length === 0
-        ? 'Gaps: none longer than 3 report intervals'
-        : `Gaps: ${s.gaps.length} — ${s.gaps
-            .slice(0, 5)
-            .map((g) => `${g.hours} h from ${g.from}`)
-            .join('; ')}${s.gaps.length > 5 ? '; …' : ''}`,
-    );
-    lines.push(
-      `Attestations: ${s.attestations} from ${s.attestingSites.join(', ') || 'no site'}; ${s.chipsAttested} of ${s.chips} chips attested`,
-    );
-    const open = s.alerts.filter((a) => a.status !== 'resolved');
-    lines.push(
-      s.alerts.length === 0
-        ? 'Alerts: none'
-        : `Alerts: ${s.alerts.length} (${open.length} not resolved) — ${s.alerts
-            .map((a) => `${a.type} [${a.severity}, ${a.status}]`)
-            .join('; ')}`,
-    );
-  }
-  lines.push(
-    `Checked: ${r.messages.verified}/${r.messages.total} signatures, ${r.auditChains.verified}/${r.auditChains.alerts} audit chains` +
-      (r.auditChains.unchained ? ` (${r.auditChains.unchained} written before chaining)` : '') +
-      `, digest ${r.digestOk ? 'matches' : 'DOES NOT MATCH'}`,
-  );
-  if (r.seal.fingerprint) {
-    lines.push(
-      r.seal.pinned
-        ? `Sealed by the pinned chipwatch key ${r.seal.fingerprint}`
-        : `Sealed by chipwatch key ${r.seal.fingerprint} — not pinned: compare it with GET /v1/evidence/key of the chipwatch you trust, or pass --key`,
-    );
-  }
-  if (r.ok) {
-    const critical =
-      s?.alerts.filter((a) => a.severity === 'critical' && a.status !== 'resolved').length ?? 0;
-    lines.push(
-      `Verdict: VERIFIED — the evidence is intact and signed by the registered keys${
-        critical > 0 ? `; ${critical} critical alert(s) are not resolved` : ''
-      }`,
-    );
-  } else {
-    lines.push(`Verdict: FAILED — ${r.problems.length} problem(s):`);
-    for (const p of r.problems.slice(0, 50)) lines.push(`  - ${p}`);
-    if (r.problems.length > 50) lines.push(`  … and ${r.problems.length - 50} more`);
-  }
-  return lines.join('\n');
+  for (const n of statedBy.keys())
+    if (!computedBy.has(n)) diffs.push(`${n} is stated but has no verified message`);
+  return `the bundle's stated completeness disagrees with its messages (${diffs.join('; ') || 'order or extra fields'})`;
 }

@@ -1,108 +1,23 @@
 // Offline verification of evidence bundles, with real keys and signatures: what passes, and each way to fail.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateDeviceKey } from '../../../device-sim/keys.ts';
 import { buildTelemetry, signCompactJws } from '../../../device-sim/signer.ts';
-import { sealBundle, type UnsignedBundle } from '../../../src/evidence/bundle.ts';
-import { auditHash, canonicalJson, checkAuditChain, GENESIS_HASH } from '../../../src/evidence/canonical.ts';
-import { loadSealKey } from '../../../src/evidence/seal.ts';
-import { formatReport, verifyBundle } from '../../../src/evidence/verify.ts';
+import { sealBundle } from '../../../src/evidence/bundle.ts';
+import { canonicalJson, checkAuditChain } from '../../../src/evidence/canonical.ts';
+import { formatReport } from '../../../src/evidence/report.ts';
+import { verifyBundle } from '../../../src/evidence/verify.ts';
+import { bundle, chain, FORGER_KEY, SEAL_KEY, T0 } from './fixtures.ts';
 
-const key = generateDeviceKey();
 const other = generateDeviceKey();
-const T0 = Date.parse('2026-11-01T00:00:00Z');
-const KEY = loadSealKey(undefined, mkdtempSync(join(tmpdir(), 'cw-seal-')));
-const FORGER = loadSealKey(undefined, mkdtempSync(join(tmpdir(), 'cw-seal-')));
-
-function chain(alertId: string, rows: { actor: string; action: string; note: string | null }[]) {
-  let prevHash = GENESIS_HASH;
-  return rows.map((r, i) => {
-    const entry = { alertId, at: new Date(T0 + i * 60_000).toISOString(), ...r, details: { i }, prevHash };
-    const hash = auditHash(entry);
-    prevHash = hash;
-    return { ...entry, hash };
-  });
-}
-
-function bundle(): UnsignedBundle {
-  const messages = [0, 1, 2].map((seq) => ({
-    kind: 'telemetry' as const,
-    topic: 'chipwatch/v1/devices/trk-1/telemetry',
-    receivedAt: new Date(T0 + seq * 3_600_000 + 1000).toISOString(),
-    jws: signCompactJws(
-      buildTelemetry('trk-1', seq, [{ ts: T0 + seq * 3_600_000, lat: 22.6 + seq, lon: 120.3 }]),
-      key,
-    ),
-  }));
-  return {
-    format: 'chipwatch-evidence/1',
-    generatedAt: new Date(T0 + 10 * 3_600_000).toISOString(),
-    generatedBy: 'test',
-    shipment: {
-      id: 'shp-1',
-      reference: 'AWB 1',
-      deviceId: 'trk-1',
-      mode: 'sea',
-      status: 'in_transit',
-      origin: { lat: 22.6, lon: 120.3, radiusKm: 25 },
-      destination: { lat: 51.9, lon: 4.4, radiusKm: 25 },
-      chips: [],
-      reportIntervalS: 3600,
-      routeLengthKm: 18000,
-      createdAt: new Date(T0 - 1000).toISOString(),
-      startedAt: null,
-      arrivedAt: null,
-      installedAt: null,
-    },
-    sites: [],
-    landmarks: [],
-    keys: [
-      {
-        owner: 'device',
-        ownerId: 'trk-1',
-        kid: key.kid,
-        alg: key.alg,
-        publicJwk: key.publicJwk as never,
-        registeredAt: new Date(T0 - 1000).toISOString(),
-        revokedAt: null,
-      },
-    ],
-    messages,
-    alerts: [
-      {
-        id: '7',
-        type: 'ROUTE_DEVIATION',
-        severity: 'warning',
-        status: 'resolved',
-        shipmentId: 'shp-1',
-        deviceId: 'trk-1',
-        siteId: null,
-        openedAt: new Date(T0).toISOString(),
-        lastSeenAt: new Date(T0).toISOString(),
-        count: 1,
-        details: {},
-        firstEvidenceAt: null,
-        lastEvidenceAt: null,
-        resolvedAt: new Date(T0 + 2 * 60_000).toISOString(),
-        resolvedBy: 'ann',
-        resolution: 'weather routing',
-        audit: chain('7', [
-          { actor: 'chipwatch', action: 'opened', note: null },
-          { actor: 'ann', action: 'acknowledged', note: 'looking' },
-          { actor: 'ann', action: 'resolved', note: 'weather routing' },
-        ]),
-      },
-    ],
-  };
-}
+const KEY = SEAL_KEY;
+const FORGER = FORGER_KEY;
 
 describe('verify-evidence', () => {
-  it('a sealed bundle verifies, and the summary reads the verified fixes', () => {
-    const r = verifyBundle(sealBundle(bundle(), KEY));
+  it('a sealed bundle verifies against the pinned key, and the summary reads the verified fixes', () => {
+    const r = verifyBundle(sealBundle(bundle(), KEY), { pinnedKey: KEY.fingerprint });
     expect(r.problems).toEqual([]);
     expect(r.ok).toBe(true);
+    expect(r.verdict).toBe('VERIFIED');
     expect(r.messages).toEqual({ total: 3, verified: 3 });
     expect(r.auditChains).toEqual({ alerts: 1, verified: 1, unchained: 0 });
     expect(r.summary).toMatchObject({ fixes: 3, firstFix: new Date(T0).toISOString(), gaps: [] });
@@ -171,7 +86,9 @@ describe('verify-evidence', () => {
     const forged = bundle();
     forged.shipment.status = 'installed';
     const resealed = sealBundle(forged, FORGER);
-    expect(verifyBundle(resealed).ok).toBe(true); // consistent in itself, which is why a reader pins the key
+    // Consistent in itself, which is why a reader pins the key: without a pin it is never VERIFIED.
+    expect(verifyBundle(resealed).ok).toBe(true);
+    expect(verifyBundle(resealed).verdict).toBe('UNPINNED');
     const pinned = verifyBundle(resealed, { pinnedKey: KEY.fingerprint });
     expect(pinned.problems).toEqual([
       `seal: signed by key ${FORGER.fingerprint}, not by the pinned chipwatch key ${KEY.fingerprint}`,
