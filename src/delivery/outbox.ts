@@ -1,4 +1,4 @@
-// The alert outbox (its SQL: src/db/outbox.ts). What is promised, and what can be lost when:
+// The alert outbox (its SQL: src/db/outbox.ts, outbox-routing.ts). What is promised, and what can be lost when:
 // - enqueue: an alert change and its outbox row commit in one transaction (the caller's), so a notification
 //   exists exactly when the change does; a crash before commit loses both, after commit neither.
 // - route: one router at a time (advisory lock) numbers committed rows (`seq`, the SSE id, in commit order of the
@@ -9,21 +9,18 @@
 //   lease ends: the receiver may get it twice (same X-Chipwatch-Delivery id: at least once, deduped by the id).
 // - complete: the result is written only if the row is still at the attempt this dispatcher claimed, so a stale
 //   dispatcher (lease expired, row re-claimed) cannot overwrite a newer outcome.
+import { type DeliveryOutcome, latestSeq, pruneDelivered, pruneEvents } from '../db/outbox.ts';
 import {
-  type DeliveryOutcome,
   deleteNotifyStates,
   insertDeliveries,
-  latestSeq,
   notifyRouted,
   notifyStates,
   numberEvents,
-  pruneDelivered,
-  pruneEvents,
   routableChannels,
   tryLockRouter,
   unroutedEvents,
   upsertNotifyStates,
-} from '../db/outbox.ts';
+} from '../db/outbox-routing.ts';
 import { type Pool, withTransaction } from '../db/pool.ts';
 import type { NextStep } from './retry.ts';
 import { type NotifyState, planRouting, stateKey } from './routing.ts';
