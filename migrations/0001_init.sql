@@ -86,12 +86,12 @@ CREATE INDEX rejections_time ON rejections (received_at DESC, id DESC);
 CREATE INDEX rejections_device ON rejections (device_id, received_at DESC, id DESC);
 CREATE INDEX rejections_reason ON rejections (reason, received_at DESC, id DESC);
 
--- TimescaleDB when the server has it preloaded: telemetry becomes a hypertable, compressed after 7 days.
+-- TimescaleDB when the extension is in this database (src/db/migrate.ts creates it before this migration when the
+-- server offers it; pg_extension is readable by any role, unlike shared_preload_libraries): telemetry becomes a
+-- hypertable, compressed after 7 days.
 DO $$
 BEGIN
-  IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')
-     AND coalesce(current_setting('shared_preload_libraries', true), '') LIKE '%timescaledb%' THEN
-    CREATE EXTENSION IF NOT EXISTS timescaledb;
+  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
     PERFORM create_hypertable('telemetry', 'ts', chunk_time_interval => INTERVAL '1 day', migrate_data => true);
     EXECUTE 'ALTER TABLE telemetry SET (timescaledb.compress, timescaledb.compress_segmentby = ''device_id'', '
          || 'timescaledb.compress_orderby = ''ts DESC, seq DESC, idx DESC'')';

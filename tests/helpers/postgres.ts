@@ -20,6 +20,7 @@ export async function freePort(): Promise<number> {
 }
 
 export interface TestPostgres {
+  /** The superuser's URL (the `postgres` database): tests create databases and roles with it. */
   url: string;
   dataDir: string;
   port: number;
@@ -38,7 +39,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const log = createLogger('silent');
   let server = await startEmbeddedPostgres({ dataDir, port, log });
   return {
-    url: server.url,
+    url: server.adminUrl,
     dataDir,
     port,
     stop: () => server.stop(),
