@@ -9,6 +9,7 @@ import { createTokenVerifier, resolveJwtSecret } from './auth.ts';
 import type { Config } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
+import { listCustomZones } from './db/zones.ts';
 import { dispatcherSettings, startDispatcher } from './delivery/dispatcher.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded/broker.ts';
 import { type EmbeddedPg, startEmbeddedPostgres } from './embedded/postgres.ts';
@@ -66,9 +67,12 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
     const mqttUrl = config.MQTT_URL ?? broker!.url;
     const metrics = createMetrics();
     const geo = createGeoRuntime({ policyPath: config.CW_POLICY, resolution: config.ZONES_RESOLUTION });
-    await geo.reloadCustomZones(pool);
+    geo.setCustomZones(await listCustomZones(pool));
     const reload = setInterval(
-      () => geo.reloadCustomZones(pool).catch(() => {}),
+      () =>
+        listCustomZones(pool)
+          .then((rows) => geo.setCustomZones(rows))
+          .catch(() => {}),
       config.ZONES_RELOAD_S * 1000,
     );
     reload.unref();

@@ -1,16 +1,16 @@
 // The geography a process checks against: the policy, the country polygons and the custom zones, indexed once and
-// re-indexed when an admin adds a zone (here, or seen on the periodic reload when another process added it).
-import type { Pool } from '../db/pool.ts';
+// re-indexed when the custom zones change. Pure: the caller reads the zone rows (db/zones.ts listCustomZones) and
+// passes them in — at start, after an admin adds a zone, and on the periodic reload that sees other processes' zones.
 import { cutAtAntimeridian, loadCountryZones } from './countries.ts';
 import { loadPolicy, type Policy } from './policy.ts';
-import type { ZoneIndex, ZoneInput, ZoneTier } from './types.ts';
+import type { CustomZoneRow, ZoneIndex, ZoneInput } from './types.ts';
 import { buildZoneIndex } from './zone-index.ts';
 
 export interface GeoRuntime {
   policy: Policy;
   zones(): ZoneIndex;
-  /** Re-reads custom zones from the database; rebuilds the index only when they changed. */
-  reloadCustomZones(db: Pool): Promise<void>;
+  /** Takes every custom zone as stored; rebuilds the index only when they changed. True when it rebuilt. */
+  setCustomZones(rows: readonly CustomZoneRow[]): boolean;
 }
 
 export function createGeoRuntime(opts: { policyPath?: string; resolution?: '50m' | '10m' } = {}): GeoRuntime {
@@ -21,18 +21,16 @@ export function createGeoRuntime(opts: { policyPath?: string; resolution?: '50m'
   return {
     policy,
     zones: () => index,
-    reloadCustomZones: async (db) => {
-      const res = await db.query(
-        'SELECT id, name, tier, country, geometry, created_at FROM zones ORDER BY id',
-      );
-      const next = res.rows.map((r) => `${r.id}@${(r.created_at as Date).getTime()}`).join(',');
-      if (next === version) return;
-      const custom: ZoneInput[] = res.rows.map((r) => ({
+    setCustomZones: (rows) => {
+      // The ids with their creation times change whenever a zone is added, removed or re-created.
+      const next = rows.map((r) => `${r.id}@${r.createdAt.getTime()}`).join(',');
+      if (next === version) return false;
+      const custom: ZoneInput[] = rows.map((r) => ({
         zone: {
           id: r.id,
           name: r.name,
           kind: 'custom',
-          tier: r.tier as ZoneTier,
+          tier: r.tier,
           ...(r.country ? { country: r.country } : {}),
         },
         // Rings drawn across ±180 are split there, like the country rings.
@@ -40,6 +38,7 @@ export function createGeoRuntime(opts: { policyPath?: string; resolution?: '50m'
       }));
       index = buildZoneIndex([...countries, ...custom]);
       version = next;
+      return true;
     },
   };
 }

@@ -27,6 +27,16 @@ export interface ZoneInput {
   geometry: Polygon | MultiPolygon;
 }
 
+/** A custom zone as stored (the zones table); geometry may cross ±180, the runtime cuts it there. */
+export interface CustomZoneRow {
+  id: string;
+  name: string;
+  tier: ZoneTier;
+  country: string | null;
+  geometry: Polygon | MultiPolygon;
+  createdAt: Date;
+}
+
 export type ZoneFilter = (zone: Zone) => boolean;
 
 export interface ZoneIndex {

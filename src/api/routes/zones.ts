@@ -1,6 +1,7 @@
 // /v1/zones: custom zones (a port, a free-trade zone, an occupied region) with a policy tier (admin).
 import type { Pool } from '../../db/pool.ts';
 import { listZones } from '../../db/queries.ts';
+import { insertZone, listCustomZones } from '../../db/zones.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { GeoRuntime } from '../../geo/runtime.ts';
 import { createRouter, defineRoute, errorResponse, idSchema, json, z } from '../openapi.ts';
@@ -64,23 +65,12 @@ export function zonesRouter(db: Pool, geo: GeoRuntime) {
     }),
     async (c) => {
       const b = c.req.valid('json');
-      const res = await db.query(
-        `INSERT INTO zones (id, name, tier, country, geometry, created_by) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (id) DO NOTHING RETURNING created_at`,
-        [b.id, b.name ?? b.id, b.tier, b.country ?? null, b.geometry, c.get('principal').sub],
-      );
-      if (res.rowCount === 0) throw new AppError('CONFLICT', `zone ${b.id} exists`);
+      const zone = { ...b, name: b.name ?? b.id, country: b.country ?? null };
+      const createdAt = await insertZone(db, zone, c.get('principal').sub);
+      if (!createdAt) throw new AppError('CONFLICT', `zone ${b.id} exists`);
       // This process checks against the new zone at once; other processes on their next reload.
-      await geo.reloadCustomZones(db);
-      return c.json(
-        {
-          ...b,
-          name: b.name ?? b.id,
-          country: b.country ?? null,
-          createdAt: (res.rows[0].created_at as Date).toISOString(),
-        },
-        201,
-      );
+      geo.setCustomZones(await listCustomZones(db));
+      return c.json({ ...zone, createdAt: createdAt.toISOString() }, 201);
     },
   );
 
