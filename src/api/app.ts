@@ -17,6 +17,7 @@ import type { GeoRuntime } from '../geo/runtime.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { type AppEnv, authenticate } from './auth.ts';
+import { createCorridorCache } from './corridor-cache.ts';
 import { dashboardRouter, policyRouter } from './dashboard.ts';
 import { docsRouter } from './docs.ts';
 import { errorBody, onError } from './errors.ts';
@@ -37,6 +38,7 @@ import { devicesRouter } from './routes/devices.ts';
 import { evidenceKeyRouter, evidenceRouter } from './routes/evidence.ts';
 import { landmarksRouter } from './routes/landmarks.ts';
 import { rejectionsRouter } from './routes/rejections.ts';
+import { shipmentTrackRouter } from './routes/shipment-track.ts';
 import { shipmentsRouter } from './routes/shipments.ts';
 import { sitesRouter } from './routes/sites.ts';
 import { zonesRouter } from './routes/zones.ts';
@@ -139,6 +141,7 @@ export function createApp(deps: {
   app.route('/v1/shipments', evidenceRouter(deps.db, deps.sealKey));
   app.route('/v1/evidence', evidenceKeyRouter(deps.sealKey));
   app.route('/v1/shipments', shipmentsRouter(deps.db));
+  app.route('/v1/shipments', shipmentTrackRouter(deps.db, createCorridorCache()));
   // Before /v1/alerts, whose /:id would take "stream".
   app.route('/v1/alerts/stream', alertStreamRouter(deps.db));
   app.route('/v1/alerts', alertsRouter(deps.db));

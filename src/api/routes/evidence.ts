@@ -6,6 +6,7 @@ import { AppError } from '../../domain/errors.ts';
 import { sealBundle } from '../../evidence/bundle.ts';
 import type { SealKey } from '../../evidence/seal.ts';
 import { createRouter, defineRoute, json, z } from '../openapi.ts';
+import { pathId } from '../schemas.ts';
 
 const sealSchema = z
   .object({
@@ -55,7 +56,7 @@ export function evidenceRouter(db: Pool, sealKey: SealKey) {
       summary: "A shipment's evidence bundle",
       description:
         'Signed telemetry and attestations as received, the keys, the alerts with their audit hash chain, and a digest. Verify offline with `npx chipwatch verify-evidence bundle.json`.',
-      request: { params: z.object({ id: z.string().max(128).openapi({ example: 'shp-001' }) }) },
+      request: { params: pathId('shp-001') },
       responses: { 200: json(bundleSchema, 'the bundle (Content-Disposition: attachment)') },
     }),
     async (c) => {
