@@ -1,7 +1,9 @@
 // Brings up N simulated trackers: a key each, connected to the broker, registered through the API.
+
+import type { LatLon } from '../src/geo/types.ts';
 import { registerDevice } from './api.ts';
 import { type DeviceAlg, type DeviceKey, generateDeviceKey } from './keys.ts';
-import { type LatLon, lineTrack, type Track } from './route.ts';
+import { lineTrack, type Track } from './route.ts';
 import { Tracker } from './tracker.ts';
 
 export interface SimDevice {

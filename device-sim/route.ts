@@ -1,67 +1,23 @@
-// Where a simulated tracker is: great-circle motion at constant speed, with GPS noise in metres.
+// Where a simulated tracker is: great-circle motion at constant speed (sphere maths from src/geo/spherical.ts),
+// with GPS noise in metres.
+import {
+  EARTH_RADIUS_KM,
+  haversineKm,
+  initialBearingDeg,
+  interpolateGreatCircle,
+  wrapLon,
+} from '../src/geo/spherical.ts';
+import type { LatLon } from '../src/geo/types.ts';
 import type { TelemetryRecord } from './signer.ts';
 
-export interface LatLon {
-  lat: number;
-  lon: number;
-}
-
-export const EARTH_RADIUS_KM = 6371.0088;
 const RAD = Math.PI / 180;
-
-type Vec = [number, number, number];
-
-function toVec({ lat, lon }: LatLon): Vec {
-  const latR = lat * RAD;
-  const lonR = lon * RAD;
-  return [Math.cos(latR) * Math.cos(lonR), Math.cos(latR) * Math.sin(lonR), Math.sin(latR)];
-}
-
-function toLatLon([x, y, z]: Vec): LatLon {
-  return { lat: Math.atan2(z, Math.hypot(x, y)) / RAD, lon: Math.atan2(y, x) / RAD };
-}
-
-/** Central angle in radians; atan2 stays accurate for tiny and near-antipodal angles where acos does not. */
-function centralAngle(a: Vec, b: Vec): number {
-  const cross = Math.hypot(a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]);
-  return Math.atan2(cross, a[0] * b[0] + a[1] * b[1] + a[2] * b[2]);
-}
-
-export function distanceKm(a: LatLon, b: LatLon): number {
-  return centralAngle(toVec(a), toVec(b)) * EARTH_RADIUS_KM;
-}
-
-/** Initial course from a to b, degrees clockwise from north in [0, 360). */
-export function bearingDeg(a: LatLon, b: LatLon): number {
-  const lat1 = a.lat * RAD;
-  const lat2 = b.lat * RAD;
-  const dLon = (b.lon - a.lon) * RAD;
-  const theta = Math.atan2(
-    Math.sin(dLon) * Math.cos(lat2),
-    Math.cos(lat1) * Math.sin(lat2) - Math.sin(lat1) * Math.cos(lat2) * Math.cos(dLon),
-  );
-  return (theta / RAD + 360) % 360;
-}
-
-/** The point `fraction` (0..1) of the way along the great circle (spherical linear interpolation). */
-export function interpolateGreatCircle(from: LatLon, to: LatLon, fraction: number): LatLon {
-  const a = toVec(from);
-  const b = toVec(to);
-  const d = centralAngle(a, b);
-  if (d < 1e-12) return { lat: from.lat, lon: from.lon };
-  const wa = Math.sin((1 - fraction) * d) / Math.sin(d);
-  const wb = Math.sin(fraction * d) / Math.sin(d);
-  return toLatLon([wa * a[0] + wb * b[0], wa * a[1] + wb * b[1], wa * a[2] + wb * b[2]]);
-}
 
 /** Moves a point by metres north and east; fine for GPS-noise distances, not for kilometres. */
 export function offsetMetres(p: LatLon, northM: number, eastM: number): LatLon {
   const metresPerDegLat = (EARTH_RADIUS_KM * 1000 * Math.PI) / 180;
   const lat = Math.max(-90, Math.min(90, p.lat + northM / metresPerDegLat));
   const cosLat = Math.max(Math.cos(p.lat * RAD), 1e-6);
-  let lon = p.lon + eastM / (metresPerDegLat * cosLat);
-  lon = ((((lon + 180) % 360) + 360) % 360) - 180;
-  return { lat, lon };
+  return { lat, lon: wrapLon(p.lon + eastM / (metresPerDegLat * cosLat)) };
 }
 
 /** Deterministic uniform [0, 1) source (mulberry32), so a test can replay the same track. */
@@ -104,10 +60,10 @@ export function lineTrack(from: LatLon, to: LatLon, speedKmh: number, opts: Trac
   const startTs = opts.startTs ?? Date.now();
   const noiseM = opts.noiseM ?? 3;
   const random = opts.random ?? Math.random;
-  const totalKm = distanceKm(from, to);
+  const totalKm = haversineKm(from, to);
   const durationMs =
     totalKm === 0 ? 0 : speedKmh > 0 ? (totalKm / speedKmh) * 3_600_000 : Number.POSITIVE_INFINITY;
-  const finalCourse = totalKm === 0 ? 0 : (bearingDeg(to, from) + 180) % 360;
+  const finalCourse = totalKm === 0 ? 0 : (initialBearingDeg(to, from) + 180) % 360;
 
   return {
     distanceKm: totalKm,
@@ -118,7 +74,7 @@ export function lineTrack(from: LatLon, to: LatLon, speedKmh: number, opts: Trac
       const moving = fraction < 1;
       const truePos = interpolateGreatCircle(from, to, fraction);
       // Course from the true position (not the noisy one), else heading would jitter wildly at low speed.
-      const headingDeg = moving ? bearingDeg(truePos, to) : finalCourse;
+      const headingDeg = moving ? initialBearingDeg(truePos, to) : finalCourse;
       const pos = offsetMetres(truePos, gaussian(random) * noiseM, gaussian(random) * noiseM);
       const hours = elapsedMs / 3_600_000;
       return {
