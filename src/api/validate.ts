@@ -1,5 +1,5 @@
 // Request validation with zod: bodies and query strings become typed values or a 400/422 with the field named.
-// OpenAPI routes validate through `validationHook`; plain Hono routers may still call `jsonBody` and `query`.
+// Every route validates through `validationHook` (see openapi.ts `createRouter`).
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
@@ -30,22 +30,4 @@ export function validationHook(
     throw new AppError('NOT_FOUND', `${c.req.path} names nothing: ${describeIssues(error, 'path')}`);
   }
   throw new AppError('BAD_REQUEST', describeIssues(error, target));
-}
-
-export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw new AppError('BAD_REQUEST', 'the body must be JSON (Content-Type: application/json)');
-  }
-  const result = schema.safeParse(body);
-  if (!result.success) throw new AppError('VALIDATION_FAILED', describeIssues(result.error));
-  return result.data;
-}
-
-export function query<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
-  const result = schema.safeParse(c.req.query());
-  if (!result.success) throw new AppError('BAD_REQUEST', describeIssues(result.error, 'query'));
-  return result.data;
 }

@@ -1,108 +1,144 @@
 // Reads what goes into a shipment's evidence bundle: its tracker's signed messages, the attestations naming its
 // chips, every key that signed them, the sites and landmarks involved, and the related alerts with their audit.
+
+import type { ShipmentRecord } from '../checks/shipment.ts';
 import type { BundleAlert, BundleKey, BundleMessage, UnsignedBundle } from '../evidence/bundle.ts';
 import { BUNDLE_FORMAT } from '../evidence/bundle.ts';
 import { alertView, auditTrails } from './alerts.ts';
-import type { Pool, PoolClient } from './pool.ts';
-import type { ShipmentRecord } from './shipments.ts';
+import { type Pool, type PoolClient, withTransaction } from './pool.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export async function gatherEvidence(
-  db: Pool | PoolClient,
-  s: ShipmentRecord,
-  generatedBy: string,
-): Promise<UnsignedBundle> {
-  // The tracker's messages that carried at least one fix of this shipment.
-  const telemetry = await db.query(
+type Queryable = Pool | PoolClient;
+
+/** The tracker's messages that carried at least one fix of the shipment, in seq order. */
+async function trackerMessages(
+  db: Queryable,
+  deviceId: string,
+  shipmentId: string,
+): Promise<BundleMessage[]> {
+  const res = await db.query(
     `SELECT m.topic, m.received_at, m.jws FROM messages m
       WHERE m.device_id = $1
         AND EXISTS (SELECT 1 FROM telemetry t WHERE t.device_id = m.device_id AND t.seq = m.seq AND t.shipment_id = $2)
       ORDER BY m.seq`,
-    [s.deviceId, s.id],
+    [deviceId, shipmentId],
   );
-  const attestations =
-    s.chips.length === 0
-      ? { rows: [] }
-      : await db.query(
-          `SELECT m.site_id, m.topic, m.received_at, m.jws FROM attestation_messages m
-             JOIN attestations a ON a.site_id = m.site_id AND a.seq = m.seq
-            WHERE a.chips && $1::text[] ORDER BY a.ts, m.site_id, m.seq`,
-          [s.chips],
-        );
-  const siteIds = [
-    ...new Set([
-      ...attestations.rows.map((r) => r.site_id as string),
-      ...(s.destination.siteId ? [s.destination.siteId] : []),
-    ]),
-  ];
-  const messages: BundleMessage[] = [
-    ...telemetry.rows.map((r) => ({
-      kind: 'telemetry' as const,
-      topic: r.topic,
-      receivedAt: r.received_at.toISOString(),
-      jws: r.jws,
-    })),
-    ...attestations.rows.map((r) => ({
+  return res.rows.map((r) => ({
+    kind: 'telemetry' as const,
+    topic: r.topic,
+    receivedAt: r.received_at.toISOString(),
+    jws: r.jws,
+  }));
+}
+
+/** The attestation messages naming any of the chips, in time order, with the site that sent each. */
+async function attestationMessages(db: Queryable, chips: string[]) {
+  if (chips.length === 0) return [];
+  const res = await db.query(
+    `SELECT m.site_id, m.topic, m.received_at, m.jws FROM attestation_messages m
+       JOIN attestations a ON a.site_id = m.site_id AND a.seq = m.seq
+      WHERE a.chips && $1::text[] ORDER BY a.ts, m.site_id, m.seq`,
+    [chips],
+  );
+  return res.rows.map((r) => ({
+    siteId: r.site_id as string,
+    message: {
       kind: 'attestation' as const,
       topic: r.topic,
       receivedAt: r.received_at.toISOString(),
       jws: r.jws,
-    })),
-  ];
+    } satisfies BundleMessage,
+  }));
+}
 
-  const deviceKeys = await db.query(
+/** Every key of the device, revoked ones included (revoked when the key or the device is). */
+async function deviceKeysOf(db: Queryable, deviceId: string): Promise<BundleKey[]> {
+  const res = await db.query(
     `SELECT k.kid, k.device_id, k.alg, k.public_jwk, k.created_at, least(k.revoked_at, d.revoked_at) AS revoked_at
        FROM device_keys k JOIN devices d ON d.id = k.device_id WHERE k.device_id = $1 ORDER BY k.created_at`,
-    [s.deviceId],
+    [deviceId],
   );
-  const siteKeys = await db.query(
+  return res.rows.map((k) => ({
+    owner: 'device' as const,
+    ownerId: k.device_id,
+    kid: k.kid,
+    alg: k.alg,
+    publicJwk: k.public_jwk,
+    registeredAt: k.created_at.toISOString(),
+    revokedAt: iso(k.revoked_at),
+  }));
+}
+
+/** Every key of the sites, revoked ones included (revoked when the key or the site is). */
+async function siteKeysOf(db: Queryable, siteIds: string[]): Promise<BundleKey[]> {
+  const res = await db.query(
     `SELECT k.kid, k.site_id, k.alg, k.public_jwk, k.created_at, least(k.revoked_at, st.revoked_at) AS revoked_at
        FROM site_keys k JOIN sites st ON st.id = k.site_id WHERE k.site_id = ANY($1::text[]) ORDER BY k.created_at`,
     [siteIds],
   );
-  const keys: BundleKey[] = [
-    ...deviceKeys.rows.map((k) => ({
-      owner: 'device' as const,
-      ownerId: k.device_id,
-      kid: k.kid,
-      alg: k.alg,
-      publicJwk: k.public_jwk,
-      registeredAt: k.created_at.toISOString(),
-      revokedAt: iso(k.revoked_at),
-    })),
-    ...siteKeys.rows.map((k) => ({
-      owner: 'site' as const,
-      ownerId: k.site_id,
-      kid: k.kid,
-      alg: k.alg,
-      publicJwk: k.public_jwk,
-      registeredAt: k.created_at.toISOString(),
-      revokedAt: iso(k.revoked_at),
-    })),
-  ];
+  return res.rows.map((k) => ({
+    owner: 'site' as const,
+    ownerId: k.site_id,
+    kid: k.kid,
+    alg: k.alg,
+    publicJwk: k.public_jwk,
+    registeredAt: k.created_at.toISOString(),
+    revokedAt: iso(k.revoked_at),
+  }));
+}
 
-  const sites = await db.query(
+async function sitesOf(db: Queryable, siteIds: string[]) {
+  const res = await db.query(
     'SELECT id, name, lat, lon, radius_km, country FROM sites WHERE id = ANY($1::text[]) ORDER BY id',
     [siteIds],
   );
-  const landmarks = await db.query('SELECT id, lat, lon FROM landmarks ORDER BY id');
+  return res.rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    lat: r.lat,
+    lon: r.lon,
+    radiusKm: r.radius_km,
+    country: r.country,
+  }));
+}
 
-  // The shipment's alerts, and site alerts naming one of its chips.
-  const alertRows = await db.query(
+async function allLandmarks(db: Queryable) {
+  const res = await db.query('SELECT id, lat, lon FROM landmarks ORDER BY id');
+  return res.rows.map((r) => ({ id: r.id, lat: r.lat, lon: r.lon }));
+}
+
+/** The shipment's alerts, and site alerts naming one of its chips, each with its audit trail. */
+async function alertsOf(db: Queryable, shipmentId: string, chips: string[]): Promise<BundleAlert[]> {
+  const res = await db.query(
     `SELECT * FROM alerts WHERE shipment_id = $1 OR (cardinality($2::text[]) > 0 AND details->'serials' ?| $2::text[])
       ORDER BY id`,
-    [s.id, s.chips],
+    [shipmentId, chips],
   );
   const trails = await auditTrails(
     db,
-    alertRows.rows.map((a) => Number(a.id)),
+    res.rows.map((a) => Number(a.id)),
   );
-  const alerts: BundleAlert[] = alertRows.rows.map((a) => ({
-    ...alertView(a),
-    audit: trails.get(Number(a.id)) ?? [],
-  }));
+  return res.rows.map((a) => ({ ...alertView(a), audit: trails.get(Number(a.id)) ?? [] }));
+}
 
+export async function gatherEvidence(
+  db: Queryable,
+  s: ShipmentRecord,
+  generatedBy: string,
+): Promise<UnsignedBundle> {
+  const telemetry = await trackerMessages(db, s.deviceId, s.id);
+  const attestations = await attestationMessages(db, s.chips);
+  const siteIds = [
+    ...new Set([
+      ...attestations.map((a) => a.siteId),
+      ...(s.destination.siteId ? [s.destination.siteId] : []),
+    ]),
+  ];
+  const keys = [...(await deviceKeysOf(db, s.deviceId)), ...(await siteKeysOf(db, siteIds))];
+  const sites = await sitesOf(db, siteIds);
+  const landmarks = await allLandmarks(db);
+  const alerts = await alertsOf(db, s.id, s.chips);
   return {
     format: BUNDLE_FORMAT,
     generatedAt: new Date().toISOString(),
@@ -123,17 +159,22 @@ export async function gatherEvidence(
       arrivedAt: s.arrivedAt,
       installedAt: s.installedAt,
     },
-    sites: sites.rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      lat: r.lat,
-      lon: r.lon,
-      radiusKm: r.radius_km,
-      country: r.country,
-    })),
-    landmarks: landmarks.rows.map((r) => ({ id: r.id, lat: r.lat, lon: r.lon })),
+    sites,
+    landmarks,
     keys,
-    messages,
+    messages: [...telemetry, ...attestations.map((a) => a.message)],
     alerts,
   };
+}
+
+/** `gatherEvidence` in one read-only snapshot: alerts, their audit rows and the messages as of one moment. */
+export function gatherEvidenceSnapshot(
+  pool: Pool,
+  s: ShipmentRecord,
+  generatedBy: string,
+): Promise<UnsignedBundle> {
+  return withTransaction(pool, async (tx) => {
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    return gatherEvidence(tx, s, generatedBy);
+  });
 }

@@ -1,6 +1,6 @@
 // GET /v1/shipments/{id}/evidence: the shipment's evidence bundle, verifiable offline with `chipwatch verify-evidence`.
-import { gatherEvidence } from '../../db/evidence.ts';
-import { type Pool, withTransaction } from '../../db/pool.ts';
+import { gatherEvidenceSnapshot } from '../../db/evidence.ts';
+import type { Pool } from '../../db/pool.ts';
 import { getShipment } from '../../db/shipments.ts';
 import { AppError } from '../../domain/errors.ts';
 import { sealBundle } from '../../evidence/bundle.ts';
@@ -63,14 +63,7 @@ export function evidenceRouter(db: Pool, sealKey: SealKey) {
       const { id } = c.req.valid('param');
       const shipment = await getShipment(db, id);
       if (!shipment) throw new AppError('NOT_FOUND', `no shipment ${id}`);
-      const bundle = sealBundle(
-        // One snapshot: alerts, their audit rows and the messages as of one moment.
-        await withTransaction(db, async (tx) => {
-          await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-          return gatherEvidence(tx, shipment, c.get('principal').sub);
-        }),
-        sealKey,
-      );
+      const bundle = sealBundle(await gatherEvidenceSnapshot(db, shipment, c.get('principal').sub), sealKey);
       c.header(
         'Content-Disposition',
         `attachment; filename="evidence-${id.replace(/[^A-Za-z0-9._-]/g, '_')}.json"`,
