@@ -1,10 +1,11 @@
 // A shipment's check context: its route index (cached: routes never change), its thresholds, and which zones it
 // must avoid under the policy, its own restricted list and its licences.
-import type { ShipmentRecord } from '../db/shipments.ts';
+
 import type { Policy } from '../geo/policy.ts';
 import { indexRoute } from '../geo/route-index.ts';
 import type { RouteIndex, Zone, ZoneFilter, ZoneIndex } from '../geo/types.ts';
 import { defaultParams } from './params.ts';
+import type { ShipmentRecord } from './shipment.ts';
 import type { CheckParams, ShipmentContext } from './types.ts';
 
 export interface ZoneFilters {

@@ -115,19 +115,23 @@ export async function revokeDevice(
   return (await db.query('SELECT 1 FROM devices WHERE id = $1', [id])).rowCount === 1;
 }
 
-export interface KeyRecord {
-  kid: string;
-  deviceId: string;
-  alg: SigningAlg;
-  jwk: PublicJwk;
-}
-
-/** Public key material by kid (immutable once registered, so callers may cache it). */
-export async function findKeys(db: Queryable, kids: string[]): Promise<KeyRecord[]> {
-  if (kids.length === 0) return [];
-  const res = await db.query(
-    'SELECT kid, device_id, alg, public_jwk FROM device_keys WHERE kid = ANY($1::text[])',
-    [kids],
+/** Which of the ids are registered devices (with their active shipment) and which are registered sites. */
+export async function knownSenders(
+  c: Queryable,
+  deviceIds: string[],
+  siteIds: string[],
+): Promise<{ devices: Set<string>; sites: Set<string>; shipmentOf: Map<string, string> }> {
+  const res = await c.query(
+    `SELECT 'device' AS kind, d.id, s.id AS shipment_id FROM devices d
+       LEFT JOIN shipments s ON s.device_id = d.id AND s.status IN ('planned', 'in_transit')
+      WHERE d.id = ANY($1::text[])
+     UNION ALL SELECT 'site', id, NULL FROM sites WHERE id = ANY($2::text[])`,
+    [deviceIds, siteIds],
   );
-  return res.rows.map((r) => ({ kid: r.kid, deviceId: r.device_id, alg: r.alg, jwk: r.public_jwk }));
+  const rows = res.rows as { kind: string; id: string; shipment_id: string | null }[];
+  return {
+    devices: new Set(rows.filter((r) => r.kind === 'device').map((r) => r.id)),
+    sites: new Set(rows.filter((r) => r.kind === 'site').map((r) => r.id)),
+    shipmentOf: new Map(rows.flatMap((r) => (r.shipment_id ? [[r.id, r.shipment_id] as const] : []))),
+  };
 }

@@ -1,62 +1,5 @@
 // SQL of one ingest batch: one statement per step, many rows per statement (unnest arrays), one transaction.
-import type { ReplayWindow } from '../verify/replay-window.ts';
-import { windowFromDb, windowToHex } from '../verify/replay-window.ts';
 import type { PoolClient } from './pool.ts';
-
-export interface DeviceStateRow {
-  deviceId: string;
-  window: ReplayWindow;
-  lastFixTs: number | null;
-}
-
-/**
- * Locks every device's state row in id order (no deadlocks between workers in the steady state), creating the rows
- * of devices seen for the first time. One round trip when all rows exist, which is every batch but the first.
- */
-export async function lockDeviceStates(
-  c: PoolClient,
-  deviceIds: string[],
-): Promise<Map<string, DeviceStateRow>> {
-  const ids = [...new Set(deviceIds)].sort();
-  const out = new Map<string, DeviceStateRow>();
-  if (ids.length === 0) return out;
-  const select = async (which: string[]) => {
-    const res = await c.query(
-      `SELECT device_id, highest_seq, window_bitmap, last_fix_ts FROM device_state
-        WHERE device_id = ANY($1::text[]) ORDER BY device_id FOR UPDATE`,
-      [which],
-    );
-    for (const r of res.rows) {
-      out.set(r.device_id, {
-        deviceId: r.device_id,
-        window: windowFromDb(r.highest_seq, r.window_bitmap),
-        lastFixTs: r.last_fix_ts ? (r.last_fix_ts as Date).getTime() : null,
-      });
-    }
-  };
-  await select(ids);
-  const missing = ids.filter((id) => !out.has(id));
-  if (missing.length > 0) {
-    await c.query(
-      'INSERT INTO device_state (device_id) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (device_id) DO NOTHING',
-      [missing],
-    );
-    await select(missing);
-  }
-  return out;
-}
-
-/** When each key stopped being valid (its own revocation or its device's), read inside the batch transaction. */
-export async function keyRevocations(c: PoolClient, kids: string[]): Promise<Map<string, number | null>> {
-  const res = await c.query(
-    `SELECT k.kid, least(k.revoked_at, d.revoked_at) AS revoked_at
-       FROM device_keys k JOIN devices d ON d.id = k.device_id WHERE k.kid = ANY($1::text[])`,
-    [[...new Set(kids)]],
-  );
-  return new Map(
-    res.rows.map((r) => [r.kid as string, r.revoked_at ? (r.revoked_at as Date).getTime() : null]),
-  );
-}
 
 /** Where each kind of sender's accepted signed messages are kept (fixed names: never from input). */
 const EVIDENCE = {
@@ -205,39 +148,6 @@ export async function insertRejections(c: PoolClient, rows: RejectionRow[]): Pro
       col('authenticated'),
       col('raw'),
       col('rawSize'),
-    ],
-  );
-}
-
-export interface DeviceStateUpdate {
-  deviceId: string;
-  window: ReplayWindow;
-  lastFix: { ts: number; lat: number; lon: number } | null;
-  messages: number;
-}
-
-export async function updateDeviceStates(c: PoolClient, rows: DeviceStateUpdate[]): Promise<void> {
-  if (rows.length === 0) return;
-  await c.query(
-    `UPDATE device_state s SET highest_seq = u.h, window_bitmap = u.b,
-            last_fix_ts = CASE WHEN u.ts IS NOT NULL AND (s.last_fix_ts IS NULL OR to_timestamp(u.ts / 1000.0) > s.last_fix_ts)
-                               THEN to_timestamp(u.ts / 1000.0) ELSE s.last_fix_ts END,
-            last_lat = CASE WHEN u.ts IS NOT NULL AND (s.last_fix_ts IS NULL OR to_timestamp(u.ts / 1000.0) > s.last_fix_ts)
-                            THEN u.la ELSE s.last_lat END,
-            last_lon = CASE WHEN u.ts IS NOT NULL AND (s.last_fix_ts IS NULL OR to_timestamp(u.ts / 1000.0) > s.last_fix_ts)
-                            THEN u.lo ELSE s.last_lon END,
-            messages = s.messages + u.n, updated_at = now()
-       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::int[])
-         AS u(d, h, b, ts, la, lo, n)
-      WHERE s.device_id = u.d`,
-    [
-      rows.map((r) => r.deviceId),
-      rows.map((r) => r.window.highest),
-      rows.map((r) => windowToHex(r.window)),
-      rows.map((r) => r.lastFix?.ts ?? null),
-      rows.map((r) => r.lastFix?.lat ?? null),
-      rows.map((r) => r.lastFix?.lon ?? null),
-      rows.map((r) => r.messages),
     ],
   );
 }

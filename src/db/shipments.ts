@@ -1,38 +1,10 @@
 // Shipments: registration, reads, and the rows the ingest batch locks to run checks.
 
 import type { ShipmentState, ShipmentStatus } from '../checks/run.ts';
-import type { CheckParams, Place } from '../checks/types.ts';
-import type { PlannedRoute } from '../geo/types.ts';
+import type { ShipmentRecord } from '../checks/shipment.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 type Queryable = Pool | PoolClient;
-
-export interface ShipmentRecord {
-  id: string;
-  reference: string | null;
-  /** Who the shipment is for (routes alerts to that customer's channels); null: not given. Always read. */
-  customer?: string | null;
-  deviceId: string;
-  mode: 'sea' | 'air' | 'road';
-  origin: Place;
-  destination: Place & { siteId?: string };
-  route: PlannedRoute;
-  corridorKm: number;
-  reportIntervalS: number;
-  chips: string[];
-  restrictedCountries: string[] | null;
-  licenses: { country: string; number: string }[];
-  plannedStops: Place[];
-  params: Partial<CheckParams>;
-  status: ShipmentStatus;
-  checkState: Partial<ShipmentState>;
-  lastFix: { ts: string; lat: number; lon: number } | null;
-  progressKm: number | null;
-  createdAt: string;
-  startedAt: string | null;
-  arrivedAt: string | null;
-  installedAt: string | null;
-}
 
 // biome-ignore lint/suspicious/noExplicitAny: a pg row
 function record(r: any): ShipmentRecord {

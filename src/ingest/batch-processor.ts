@@ -2,9 +2,10 @@
 // commit of this one, commits happen strictly in arrival order, and a database outage is waited out with
 // exponential backoff — the batch is neither dropped nor acknowledged until it is committed.
 import { isTransientDbError } from '../db/pool.ts';
+import type { Inbound } from '../domain/messages.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { BatchOutcome, Inbound, IngestPipeline } from './pipeline.ts';
+import type { BatchOutcome, IngestPipeline } from './pipeline.ts';
 
 export interface ProcessorOptions {
   /** True once shutdown began: a batch still failing then is given up (not acked; the broker redelivers it). */

@@ -2,6 +2,7 @@
 // commit are the broker (PUBACK) and the devices (application ack) told.
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/pool.ts';
+import type { Inbound } from '../domain/messages.ts';
 import type { GeoRuntime } from '../geo/runtime.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -9,7 +10,7 @@ import { acquireEd25519Workers } from '../verify/ed25519-pool.ts';
 import { BatchProcessor } from './batch-processor.ts';
 import { Batcher } from './batcher.ts';
 import { type IncomingPublish, MqttSession } from './mqtt-session.ts';
-import { type Inbound, IngestPipeline, pipelineOptions } from './pipeline.ts';
+import { IngestPipeline, pipelineOptions } from './pipeline.ts';
 import { attestationFilter, deviceAckTopic, siteAckTopic, telemetryFilter } from './topics.ts';
 
 type Item = Inbound & { ack(): void };

@@ -2,6 +2,8 @@
 // the same shape, `{prefix}/{devices|sites}/{id}/{telemetry|attestations|ack}`.
 
 import { ID_PATTERN as ID } from '../domain/ids.ts';
+import type { Inbound } from '../domain/messages.ts';
+import type { Envelope } from '../verify/screen.ts';
 
 type Senders = 'devices' | 'sites';
 
@@ -29,3 +31,10 @@ export const parseTelemetryTopic = (prefix: string, topic: string) =>
   idOf(prefix, 'devices', 'telemetry', topic);
 export const parseAttestationTopic = (prefix: string, topic: string) =>
   idOf(prefix, 'sites', 'attestations', topic);
+
+/** Who a message claims to come from, by its topic: a site on an attestation topic, else a tracker (or nobody). */
+export function envelopeOf(prefix: string, msg: Inbound): Envelope {
+  const siteId = parseAttestationTopic(prefix, msg.topic);
+  if (siteId !== undefined) return { msg, sender: 'site', senderId: siteId };
+  return { msg, sender: 'device', senderId: parseTelemetryTopic(prefix, msg.topic) ?? null };
+}

@@ -7,7 +7,8 @@ import { insertDevice } from '../../src/db/devices.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import { insertSite } from '../../src/db/sites.ts';
-import { type Inbound, IngestPipeline } from '../../src/ingest/pipeline.ts';
+import type { Inbound } from '../../src/domain/messages.ts';
+import { IngestPipeline } from '../../src/ingest/pipeline.ts';
 import { normalizePublicJwk } from '../../src/verify/keys.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 

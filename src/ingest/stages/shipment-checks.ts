@@ -1,45 +1,36 @@
-// The checks' I/O edge inside the ingest transaction: lock each device's active shipment, run the pure checks over
-// the batch's accepted fixes, save the shipment's state and status, and write the alerts — all in the batch's
-// transaction, so an alert exists exactly when the telemetry that caused it does.
+// Shipment checks inside the batch's transaction: lock each device's active shipment, run the pure checks over the
+// batch's accepted fixes in device time order, save the shipment's state and status, mark every fix with its
+// shipment and flags. The alert events go back to the pipeline, which applies them once for the whole batch, so an
+// alert exists exactly when the telemetry that caused it does.
 
-import { applyAlertEvents } from '../db/alerts.ts';
-import type { PoolClient } from '../db/pool.ts';
-import { lockActiveShipments, saveShipmentRun } from '../db/shipments.ts';
-import type { AlertChange, SubjectEvent } from '../domain/alerts.ts';
-import type { GeoRuntime } from '../geo/runtime.ts';
-import { shipmentContext, zoneFilters } from './context.ts';
-import { initialShipmentState, runShipmentChecks, runUnboundChecks } from './run.ts';
-import type { CheckParams, Fix } from './types.ts';
+import { shipmentContext, zoneFilters } from '../../checks/context.ts';
+import { initialShipmentState, runShipmentChecks, runUnboundChecks } from '../../checks/run.ts';
+import type { CheckParams, Fix } from '../../checks/types.ts';
+import type { TelemetryRow } from '../../db/ingest-store.ts';
+import type { PoolClient } from '../../db/pool.ts';
+import { lockActiveShipments, saveShipmentRun } from '../../db/shipments.ts';
+import type { SubjectEvent } from '../../domain/alerts.ts';
+import type { GeoRuntime } from '../../geo/runtime.ts';
 
-export interface DeviceFixes {
-  deviceId: string;
-  fixes: Fix[];
-}
-
-export interface StageResult {
-  /** Per device: the shipment its fixes belong to (absent when unbound). */
-  shipmentOf: Map<string, string>;
-  /** Per device: flags per index into its `fixes`. */
-  flags: Map<string, Map<number, string[]>>;
-  alerts: AlertChange[];
-}
-
-export async function runCheckStage(
+export async function shipmentChecks(
   c: PoolClient,
   geo: GeoRuntime,
-  batch: DeviceFixes[],
+  telemetry: TelemetryRow[],
   globalParams: Partial<CheckParams> = {},
-): Promise<StageResult> {
-  const result: StageResult = { shipmentOf: new Map(), flags: new Map(), alerts: [] };
-  if (batch.length === 0) return result;
-  const shipments = await lockActiveShipments(
-    c,
-    batch.map((b) => b.deviceId),
-  );
+): Promise<SubjectEvent[]> {
+  const byDevice = new Map<string, TelemetryRow[]>();
+  for (const row of telemetry) {
+    const rows = byDevice.get(row.deviceId);
+    if (rows) rows.push(row);
+    else byDevice.set(row.deviceId, [row]);
+  }
+  if (byDevice.size === 0) return [];
+  const shipments = await lockActiveShipments(c, [...byDevice.keys()]);
   const zones = geo.zones();
   const unbound = zoneFilters(geo.policy, null, []);
   const events: SubjectEvent[] = [];
-  for (const { deviceId, fixes } of batch) {
+  for (const [deviceId, rows] of byDevice) {
+    const fixes = rows.map(toFix);
     const s = shipments.get(deviceId);
     if (!s) {
       for (const e of runUnboundChecks(fixes, zones, unbound.isRestricted)) {
@@ -47,7 +38,6 @@ export async function runCheckStage(
       }
       continue;
     }
-    result.shipmentOf.set(deviceId, s.id);
     const prior = { ...initialShipmentState(), ...s.checkState };
     const run = runShipmentChecks(
       prior,
@@ -55,7 +45,10 @@ export async function runCheckStage(
       fixes,
       shipmentContext(s, geo.policy, zones, globalParams),
     );
-    result.flags.set(deviceId, run.flags);
+    rows.forEach((row, i) => {
+      row.shipmentId = s.id;
+      row.flags = run.flags.get(i) ?? [];
+    });
     for (const e of run.events) events.push({ ...e, subject: s.id, shipmentId: s.id, deviceId });
     const last = run.state.lastFix;
     await saveShipmentRun(c, {
@@ -68,6 +61,16 @@ export async function runCheckStage(
       arrivedAt: run.arrivedAt ?? null,
     });
   }
-  result.alerts = await applyAlertEvents(c, events);
-  return result;
+  return events;
+}
+
+function toFix(r: TelemetryRow): Fix {
+  const fix: Fix = { ts: r.ts, lat: r.lat, lon: r.lon };
+  if (r.speedKmh !== null) fix.speedKmh = r.speedKmh;
+  if (r.headingDeg !== null) fix.headingDeg = r.headingDeg;
+  if (r.hdop !== null) fix.hdop = r.hdop;
+  if (r.satellites !== null) fix.satellites = r.satellites;
+  if (r.lightLux !== null) fix.lightLux = r.lightLux;
+  if (r.tamper !== null) fix.tamper = r.tamper;
+  return fix;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acksFor, type Verdict } from '../../../src/ingest/pipeline.ts';
+import { acksFor, type Verdict } from '../../../src/ingest/stages/verdicts.ts';
 import { acceptSeq, EMPTY_WINDOW } from '../../../src/verify/replay-window.ts';
 
 describe('device acknowledgements', () => {

@@ -4,19 +4,20 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateDeviceKey } from '../../../device-sim/keys.ts';
 import { buildTelemetry, signCompactJws } from '../../../device-sim/signer.ts';
-import type { KeyRecord } from '../../../src/db/devices.ts';
 import type { Pool } from '../../../src/db/pool.ts';
-import { type Inbound, IngestPipeline, type Screened } from '../../../src/ingest/pipeline.ts';
+import type { Inbound } from '../../../src/domain/messages.ts';
+import { IngestPipeline } from '../../../src/ingest/pipeline.ts';
 import { normalizePublicJwk } from '../../../src/verify/keys.ts';
+import type { KeyRecord, Screened } from '../../../src/verify/screen.ts';
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
 const ed = generateDeviceKey('EdDSA');
 const es = generateDeviceKey('ES256');
 const other = generateDeviceKey('EdDSA');
 const keys: KeyRecord[] = [
-  { kid: ed.kid, deviceId: 'trk-a', alg: 'EdDSA', jwk: normalizePublicJwk(ed.publicJwk) },
-  { kid: es.kid, deviceId: 'trk-es', alg: 'ES256', jwk: normalizePublicJwk(es.publicJwk) },
-  { kid: other.kid, deviceId: 'trk-b', alg: 'EdDSA', jwk: normalizePublicJwk(other.publicJwk) },
+  { kid: ed.kid, ownerId: 'trk-a', alg: 'EdDSA', jwk: normalizePublicJwk(ed.publicJwk) },
+  { kid: es.kid, ownerId: 'trk-es', alg: 'ES256', jwk: normalizePublicJwk(es.publicJwk) },
+  { kid: other.kid, ownerId: 'trk-b', alg: 'EdDSA', jwk: normalizePublicJwk(other.publicJwk) },
 ];
 const pipeline = new IngestPipeline(
   null as unknown as Pool, // screening never touches the database when keys come from a list
@@ -27,7 +28,7 @@ const pipeline = new IngestPipeline(
     maxClockSkewMs: 300_000,
     now: () => NOW,
   },
-  async (kids) => keys.filter((k) => kids.includes(k.kid)),
+  async (sender, kids) => (sender === 'device' ? keys.filter((k) => kids.includes(k.kid)) : []),
 );
 
 const topic = (id: string) => `chipwatch/v1/devices/${id}/telemetry`;
@@ -57,7 +58,7 @@ describe('valid messages', () => {
     const s = await screenOne(topic('trk-a'), signCompactJws(buildTelemetry('trk-a', 7, [fix()], NOW), ed));
     expect(s.kind).toBe('verified');
     if (s.kind === 'verified') {
-      expect(s.deviceId).toBe('trk-a');
+      expect(s.senderId).toBe('trk-a');
       expect(s.payload.seq).toBe(7);
       expect(s.payloadSha256).toHaveLength(32);
     }

@@ -1,0 +1,77 @@
+// The replay window (RFC 4303 §3.4.3 style, per sender): each (sender, seq) is accepted once, ever. The same payload
+// again is a duplicate (acked, not stored twice); another payload under a used seq is a REPLAY; a seq below the
+// window that was never accepted is STALE_SEQ. Windows are locked in the batch's transaction, so several workers
+// may take any sender.
+import { Rejection } from '../../domain/errors.ts';
+import type { SenderKind } from '../../domain/messages.ts';
+import type { ReplayWindow } from '../../verify/replay-window.ts';
+import { refuse, type Screened, type Verified } from '../../verify/screen.ts';
+import { decideSeqs, type SeqCandidate, type SeqDecision } from '../decide.ts';
+import type { Decided } from './verdicts.ts';
+
+export interface ReplayInput {
+  /** The senders whose windows are needed: those of verified messages and of authenticated refusals. */
+  senders: string[];
+  candidates: SeqCandidate[];
+  verified: Verified[];
+}
+
+/** Pure: the messages of one kind that the window decides, and the senders whose window (and ack) they touch. */
+export function replayInput(screened: Screened[], sender: SenderKind): ReplayInput {
+  const verified = screened.filter((s): s is Verified => s.kind === 'verified' && s.sender === sender);
+  const authenticatedRefused = screened.flatMap((s) =>
+    s.kind === 'refused' && s.sender === sender && s.authenticated && s.senderId !== null ? [s.senderId] : [],
+  );
+  return {
+    verified,
+    senders: [...verified.map((v) => v.senderId), ...authenticatedRefused],
+    candidates: verified.map((v) => ({
+      deviceId: v.senderId,
+      seq: v.payload.seq,
+      payloadSha256: v.payloadSha256,
+    })),
+  };
+}
+
+/** Pure: a window decision as the message's outcome. */
+export function decided(v: Verified, decision: SeqDecision): Decided {
+  if (decision === 'accept') return { kind: 'accepted', v };
+  if (decision === 'duplicate') return { kind: 'duplicate', v };
+  const seq = v.payload.seq;
+  const detail =
+    decision === 'REPLAY'
+      ? `seq ${seq} was already accepted with a different payload`
+      : `seq ${seq} is below the replay window and was never accepted with this payload`;
+  return {
+    kind: 'refused',
+    r: refuse(v, new Rejection(decision, detail), {
+      senderId: v.senderId,
+      kid: v.kid,
+      seq,
+      authenticated: true,
+    }),
+  };
+}
+
+/** Pure: every message of the batch decided, in batch order, given each kind's windows and stored hashes. */
+export function decideBatch(
+  screened: Screened[],
+  inputs: Record<SenderKind, ReplayInput>,
+  windows: Record<SenderKind, ReadonlyMap<string, ReplayWindow>>,
+  hashes: Record<SenderKind, ReadonlyMap<string, Buffer>>,
+): { decided: Decided[]; windows: Record<SenderKind, Map<string, ReplayWindow>> } {
+  const outcome = new Map<Screened, Decided>();
+  const after = {} as Record<SenderKind, Map<string, ReplayWindow>>;
+  for (const sender of ['device', 'site'] as const) {
+    const input = inputs[sender];
+    const d = decideSeqs(windows[sender], input.candidates, hashes[sender]);
+    input.verified.forEach((v, i) => {
+      outcome.set(v, decided(v, d.decisions[i]!));
+    });
+    after[sender] = d.windows;
+  }
+  return {
+    decided: screened.map((s) => (s.kind === 'refused' ? { kind: 'refused', r: s } : outcome.get(s)!)),
+    windows: after,
+  };
+}
