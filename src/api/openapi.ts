@@ -15,7 +15,6 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { Role } from '../auth.ts';
-import { ID_PATTERN, ID_RULE } from '../domain/ids.ts';
 import { type AppEnv, requireRole } from './auth.ts';
 import { validationHook } from './validate.ts';
 
@@ -126,9 +125,6 @@ export function registerSecurity(app: OpenAPIHono<AppEnv>) {
       'HS256 JWT with `sub`, `role` (admin, logistics, compliance), `iss` and a required `exp`; mint one with `npx chipwatch token --role admin`.',
   });
 }
-
-/** An id in a path or body: what device, shipment, zone and site ids may contain. */
-export const idSchema = z.string().regex(ID_PATTERN, ID_RULE).openapi({ example: 'trk-000042' });
 
 /**
  * Every route the app answers (method and Hono path, e.g. `GET /v1/devices/:id`), middleware entries left out:

@@ -18,6 +18,18 @@ export const iso2 = z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2, e.g. CN'
 /** A time in an answer, RFC 3339. */
 export const time = z.string().openapi({ format: 'date-time' });
 
+/** `{"items": [...], "nextCursor": "..." | null}` of `item`. */
+export const listOf = <S extends z.ZodType>(item: S, name: string) =>
+  z
+    .object({
+      items: z.array(item),
+      nextCursor: z
+        .string()
+        .nullable()
+        .openapi({ description: 'pass as `cursor` for the next page; null on the last page' }),
+    })
+    .openapi(name);
+
 /** A point in an answer. */
 export const point = z.object({ lat: z.number(), lon: z.number() });
 

@@ -5,9 +5,8 @@ import { type Pool, withTransaction } from '../../db/pool.ts';
 import { AppError } from '../../domain/errors.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
 import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagination.ts';
-import { listOf } from './shared.ts';
+import { listOf, time } from '../schemas.ts';
 
-const time = z.string().openapi({ format: 'date-time' });
 const status = z.enum(['open', 'acknowledged', 'resolved']);
 const severity = z.enum(['info', 'warning', 'critical']);
 

@@ -24,8 +24,8 @@ import {
 } from '../channel-schemas.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
 import { decodeCursor, page } from '../pagination.ts';
+import { listOf } from '../schemas.ts';
 import { deliveriesPage, deliveriesQuery, deliveryList } from './deliveries.ts';
-import { listOf } from './shared.ts';
 
 const idParams = z.object({ id: channelId });
 

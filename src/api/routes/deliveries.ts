@@ -5,8 +5,7 @@ import { AppError } from '../../domain/errors.ts';
 import { channelId } from '../channel-schemas.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
 import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagination.ts';
-import { time } from '../schemas.ts';
-import { listOf } from './shared.ts';
+import { listOf, time } from '../schemas.ts';
 
 export const deliveriesQuery = z.object({
   status: z

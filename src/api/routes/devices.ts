@@ -4,9 +4,10 @@ import { type Pool, withTransaction } from '../../db/pool.ts';
 import { listDevices } from '../../db/queries.ts';
 import { AppError } from '../../domain/errors.ts';
 import { normalizePublicJwk } from '../../verify/keys.ts';
-import { createRouter, defineRoute, errorResponse, idSchema, json, z } from '../openapi.ts';
+import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
 import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagination.ts';
-import { deviceSchema, deviceView, listOf, positionList, positionsPage, positionsQuery } from './shared.ts';
+import { idSchema, listOf } from '../schemas.ts';
+import { deviceSchema, deviceView, positionList, positionsPage, positionsQuery } from './shared.ts';
 
 const registerBody = z
   .object({

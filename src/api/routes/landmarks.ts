@@ -4,8 +4,7 @@ import type { Pool } from '../../db/pool.ts';
 import { AppError } from '../../domain/errors.ts';
 import { normalizePublicJwk } from '../../verify/keys.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
-import { idSchema, lat, lon, time } from '../schemas.ts';
-import { listOf } from './shared.ts';
+import { idSchema, lat, listOf, lon, time } from '../schemas.ts';
 
 export const landmarkBody = z
   .object({

@@ -4,12 +4,12 @@ import { listRejections } from '../../db/queries.ts';
 import { REJECTION_CODES } from '../../domain/errors.ts';
 import { createRouter, defineRoute, json, z } from '../openapi.ts';
 import { cursorParam, decodeCursor, limitParam, page, rangeParams, resolveRange } from '../pagination.ts';
-import { listOf } from './shared.ts';
+import { listOf, time } from '../schemas.ts';
 
 const rejectionSchema = z
   .object({
     id: z.string(),
-    receivedAt: z.string().openapi({ format: 'date-time' }),
+    receivedAt: time,
     topic: z.string(),
     deviceId: z.string().optional(),
     siteId: z.string().optional(),

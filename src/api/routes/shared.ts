@@ -12,8 +12,9 @@ import {
   rangeParams,
   resolveRange,
 } from '../pagination.ts';
+import { listOf, time as timeSchema } from '../schemas.ts';
 
-const time = z.string().openapi({ format: 'date-time', example: '2026-11-21T10:00:00.000Z' });
+const time = timeSchema.openapi({ example: '2026-11-21T10:00:00.000Z' });
 
 export const deviceSchema = z
   .object({
@@ -67,18 +68,6 @@ export const positionSchema = z
     flags: z.array(z.string()).openapi({ description: 'e.g. SPEED_IMPOSSIBLE' }),
   })
   .openapi('Position');
-
-/** `{"items": [...], "nextCursor": "..." | null}` of `item`. */
-export const listOf = <S extends z.ZodType>(item: S, name: string) =>
-  z
-    .object({
-      items: z.array(item),
-      nextCursor: z
-        .string()
-        .nullable()
-        .openapi({ description: 'pass as `cursor` for the next page; null on the last page' }),
-    })
-    .openapi(name);
 
 export const positionList = listOf(positionSchema, 'PositionList');
 

@@ -10,10 +10,10 @@ import { buildPlannedRoute } from '../../geo/routes.ts';
 import type { PlannedRoute } from '../../geo/types.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
 import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagination.ts';
-import { pathId } from '../schemas.ts';
+import { listOf, pathId } from '../schemas.ts';
 import { mode, shipmentBody, shipmentSchema, shipmentStatus, shipmentView } from '../shipment-view.ts';
 import { alertSchema } from './alerts.ts';
-import { listOf, positionList, positionsPage, positionsQuery } from './shared.ts';
+import { positionList, positionsPage, positionsQuery } from './shared.ts';
 
 /** A registered site as destination becomes its place (location and radius) with the site id kept. */
 async function resolveDestination(

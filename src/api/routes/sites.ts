@@ -19,9 +19,8 @@ import {
   rangeParams,
   resolveRange,
 } from '../pagination.ts';
-import { idSchema, iso2, lat, lon, pathId, point, time } from '../schemas.ts';
+import { idSchema, iso2, lat, listOf, lon, pathId, point, time } from '../schemas.ts';
 import { measuredLandmarkIds, siteRegion, siteSummary } from '../site-view.ts';
-import { listOf } from './shared.ts';
 
 export const siteBody = z
   .object({

@@ -4,9 +4,9 @@ import { listZones } from '../../db/queries.ts';
 import { insertZone, listCustomZones } from '../../db/zones.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { GeoRuntime } from '../../geo/runtime.ts';
-import { createRouter, defineRoute, errorResponse, idSchema, json, z } from '../openapi.ts';
+import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
 import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagination.ts';
-import { listOf } from './shared.ts';
+import { idSchema, listOf } from '../schemas.ts';
 
 const position = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)]);
 const ring = z
