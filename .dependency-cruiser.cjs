@@ -29,7 +29,7 @@ module.exports = {
     {
       name: 'only-db-imports-pg',
       severity: 'error',
-      from: { path: '^(?!src/db/)' },
+      from: { path: '^src/', pathNot: '^src/db/' },
       to: { path: 'node_modules/(pg|pg-pool)/' },
     },
   ],
