@@ -3,7 +3,7 @@
 // turf.pointToLineDistance over a 1,000-vertex route costs ≈10 ms. Pure; no I/O.
 import Flatbush from 'flatbush';
 import { type Arc, type ArcProjection, arcBearingDeg, prepareArc, projectOnArc } from './great-circle.ts';
-import { EARTH_RADIUS_KM } from './spherical.ts';
+import { capHalfWidthDeg, EARTH_RADIUS_KM } from './spherical.ts';
 import type { LatLon, PlannedRoute, RouteFix, RouteIndex } from './types.ts';
 import { toVec3, type Vec3 } from './vec3.ts';
 
@@ -91,13 +91,11 @@ export function indexRoute(route: PlannedRoute): RouteIndex {
     const φ = lat / DEG;
     const minLat = (φ - δ) * DEG;
     const maxLat = (φ + δ) * DEG;
-    // The cap's half-width in longitude is asin(sin δ / cos φ); a ratio of 1 or more means it holds a pole.
-    const ratio = Math.sin(δ) / Math.cos(φ);
-    if (δ >= Math.PI / 2 || !(ratio < 1) || maxLat >= 90 || minLat <= -90) {
+    const dLon = capHalfWidthDeg(lat, δ);
+    if (dLon === undefined) {
       tree.search(tree.minX, Math.max(-90, minLat), tree.maxX, Math.min(90, maxLat), visit);
       return;
     }
-    const dLon = Math.asin(ratio) * DEG;
     // Arcs are stored unwrapped, so the cap is looked for in every 360° copy the route's longitudes reach.
     const kMin = Math.ceil((tree.minX - (lon + dLon)) / 360);
     const kMax = Math.floor((tree.maxX - (lon - dLon)) / 360);

@@ -138,20 +138,28 @@ export interface CapBox {
 }
 
 /**
+ * Half-width in longitude, degrees, of the spherical cap of angular radius δ (radians) around a point at `lat`:
+ * asin(sin δ / cos φ), the exact extent of a cap. Undefined when the cap reaches a pole: it spans all longitudes.
+ */
+export function capHalfWidthDeg(lat: number, δ: number): number | undefined {
+  const δDeg = δ * DEG;
+  if (δ >= Math.PI / 2 || lat + δDeg >= 90 || lat - δDeg <= -90) return undefined;
+  const ratio = Math.sin(δ) / Math.cos(lat * RAD);
+  return ratio < 1 ? Math.asin(ratio) * DEG : undefined;
+}
+
+/**
  * The smallest lat/lon box holding every point within radiusKm of p (a spherical cap): searching an index
- * with it never misses a candidate, however high the latitude. Longitude half-width is asin(sin δ / cos φ),
- * the exact extent of a cap; a cap reaching a pole spans all longitudes.
+ * with it never misses a candidate, however high the latitude.
  */
 export function capBox(p: LatLon, radiusKm: number): CapBox {
   const δ = radiusKm / EARTH_RADIUS_KM;
   const δDeg = δ * DEG;
   const minLat = Math.max(-90, p.lat - δDeg);
   const maxLat = Math.min(90, p.lat + δDeg);
-  const cosφ = Math.cos(p.lat * RAD);
-  if (maxLat >= 90 || minLat <= -90 || δ >= Math.PI / 2 || Math.sin(δ) >= cosφ) {
-    return { minLat, maxLat, lonRanges: [[-180, 180]] };
-  }
-  const half = Math.asin(Math.sin(δ) / cosφ) * DEG + 1e-9;
+  const exact = capHalfWidthDeg(p.lat, δ);
+  if (exact === undefined) return { minLat, maxLat, lonRanges: [[-180, 180]] };
+  const half = exact + 1e-9;
   const lo = p.lon - half;
   const hi = p.lon + half;
   if (hi - lo >= 360) return { minLat, maxLat, lonRanges: [[-180, 180]] };
