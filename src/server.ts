@@ -7,6 +7,7 @@ import { startSignalLostTimer } from './alerts/signal-lost.ts';
 import { createApp } from './api/app.ts';
 import { createTokenVerifier, resolveJwtSecret } from './auth.ts';
 import type { Config } from './config.ts';
+import { hasTimescale, ping } from './db/health.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { listCustomZones } from './db/zones.ts';
@@ -52,8 +53,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
     if (applied.length) log.info({ applied }, 'migrations applied');
     const pool = createPool(databaseUrl, config.DB_POOL_MAX);
     stops.push(() => pool.end());
-    const timescale = await pool.query("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'");
-    log.info({ timescaledb: timescale.rowCount === 1 }, 'database ready');
+    log.info({ timescaledb: await hasTimescale(pool) }, 'database ready');
 
     let broker: EmbeddedBroker | undefined;
     if (!config.MQTT_URL) {
@@ -129,7 +129,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
         health: {
           database: async () => {
             try {
-              await pool.query('SELECT 1');
+              await ping(pool);
               return ingest ? ingest.databaseUp() : true;
             } catch {
               return false;
