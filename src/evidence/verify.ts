@@ -135,6 +135,7 @@ export function verifyBundle(input: unknown, opts: { pinnedKey?: string } = {}):
   const observations: Observation[] = [];
   const attesting = new Set<string>();
   const chipsSeen = new Set<string>();
+  const citedLandmarks = new Set<string>();
   let attestations = 0;
   report.messages.total = b.messages.length;
   b.messages.forEach((m, i) => {
@@ -176,6 +177,8 @@ export function verifyBundle(input: unknown, opts: { pinnedKey?: string } = {}):
         attesting.add(payload.siteId as string);
         for (const c of (payload.chips as string[] | undefined) ?? [])
           if (b.shipment.chips.includes(c)) chipsSeen.add(c);
+        for (const l of (payload.landmarks as { landmarkId: string }[] | undefined) ?? [])
+          citedLandmarks.add(l.landmarkId);
       }
       report.messages.verified++;
     } catch (e) {
@@ -193,6 +196,13 @@ export function verifyBundle(input: unknown, opts: { pinnedKey?: string } = {}):
   }
 
   checkCompleteness(b, observations, report);
+  const carried = new Set((Array.isArray(b.landmarks) ? b.landmarks : []).map((l) => l?.id));
+  const uncarried = [...citedLandmarks].filter((id) => !carried.has(id)).sort();
+  if (uncarried.length > 0) {
+    report.warnings.push(
+      `landmarks: attestations cite ${uncarried.join(', ')}, which the bundle does not carry: their RTT bounds cannot be checked`,
+    );
+  }
   report.summary = summarize(b, fixes, attestations, attesting, chipsSeen);
   report.ok = problems.length === 0;
   report.verdict = !report.ok ? 'FAILED' : report.seal.pinned ? 'VERIFIED' : 'UNPINNED';
