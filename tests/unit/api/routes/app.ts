@@ -1,5 +1,6 @@
 // The real Hono app (createApp) over a stand-in database, for route tests through app.request(): no server, no
-// broker, no PostgreSQL. `db.query` answers from `answer(sql)`, empty by default, and records what was asked.
+// broker, no PostgreSQL unless a pool is given. The stand-in's `query` answers from `answer(sql)`, empty by
+// default, and records what was asked.
 import { createApp } from '../../../../src/api/app.ts';
 import { createTokenVerifier, mintToken, type Role } from '../../../../src/auth.ts';
 import type { Pool } from '../../../../src/db/pool.ts';
@@ -15,11 +16,12 @@ export interface StubAnswer {
   rowCount?: number;
 }
 
+/** `db`: a real pool (integration tests); without it, a stand-in answering from `answer`. */
 export function testApp(
-  opts: { answer?: (sql: string, values: unknown[]) => StubAnswer; geo?: GeoRuntime } = {},
+  opts: { db?: Pool; answer?: (sql: string, values: unknown[]) => StubAnswer; geo?: GeoRuntime } = {},
 ) {
   const queries: { sql: string; values: unknown[] }[] = [];
-  const db = {
+  const stub = {
     query: async (sql: string, values: unknown[] = []) => {
       queries.push({ sql, values });
       const a = opts.answer?.(sql, values) ?? { rows: [] };
@@ -27,7 +29,7 @@ export function testApp(
     },
   } as unknown as Pool;
   const app = createApp({
-    db,
+    db: opts.db ?? stub,
     geo: opts.geo ?? ({} as GeoRuntime),
     verifyToken: createTokenVerifier({ secret: SECRET, issuer: ISSUER }),
     metrics: createMetrics(),
