@@ -1,8 +1,6 @@
-// Data centers, landmarks and attestations: the registry, and the SQL of the attestation half of an ingest batch.
+// Data centers and their attestations: the registry, and the SQL of the attestation half of an ingest batch.
 import type { ChipExpectation, SightingElsewhere } from '../checks/attestation.ts';
 import type { PublicJwk, SigningAlg } from '../verify/keys.ts';
-import type { ReplayWindow } from '../verify/replay-window.ts';
-import { windowFromDb, windowToHex } from '../verify/replay-window.ts';
 import { kidTaken } from './devices.ts';
 import { type Pool, type PoolClient, withTransaction } from './pool.ts';
 
@@ -101,50 +99,6 @@ export async function siteKeys(db: Queryable, siteId: string) {
 
 // ---- the attestation half of an ingest batch ----
 
-export interface SiteKeyRecord {
-  kid: string;
-  siteId: string;
-  alg: SigningAlg;
-  jwk: PublicJwk;
-}
-
-export async function findSiteKeys(db: Queryable, kids: string[]): Promise<SiteKeyRecord[]> {
-  const res = await db.query(
-    'SELECT kid, site_id, alg, public_jwk FROM site_keys WHERE kid = ANY($1::text[])',
-    [kids],
-  );
-  return res.rows.map((r) => ({ kid: r.kid, siteId: r.site_id, alg: r.alg, jwk: r.public_jwk }));
-}
-
-export async function siteKeyRevocations(c: PoolClient, kids: string[]): Promise<Map<string, number | null>> {
-  const res = await c.query(
-    `SELECT k.kid, least(k.revoked_at, s.revoked_at) AS revoked_at
-       FROM site_keys k JOIN sites s ON s.id = k.site_id WHERE k.kid = ANY($1::text[])`,
-    [[...new Set(kids)]],
-  );
-  return new Map(
-    res.rows.map((r) => [r.kid as string, r.revoked_at ? (r.revoked_at as Date).getTime() : null]),
-  );
-}
-
-/** Locks the replay-window rows of the sites in id order, creating missing ones. */
-export async function lockSiteStates(c: PoolClient, siteIds: string[]): Promise<Map<string, ReplayWindow>> {
-  const ids = [...new Set(siteIds)].sort();
-  const out = new Map<string, ReplayWindow>();
-  if (ids.length === 0) return out;
-  await c.query(
-    'INSERT INTO site_state (site_id) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (site_id) DO NOTHING',
-    [ids],
-  );
-  const res = await c.query(
-    `SELECT site_id, highest_seq, window_bitmap FROM site_state
-      WHERE site_id = ANY($1::text[]) ORDER BY site_id FOR UPDATE`,
-    [ids],
-  );
-  for (const r of res.rows) out.set(r.site_id, windowFromDb(r.highest_seq, r.window_bitmap));
-  return out;
-}
-
 export interface AttestationRow {
   siteId: string;
   seq: number;
@@ -172,20 +126,6 @@ export async function insertAttestation(c: PoolClient, a: AttestationRow): Promi
      VALUES ($1, to_timestamp($2 / 1000.0), $3, $4, $5, $6, $7, to_timestamp($8 / 1000.0), $9)`,
     [a.siteId, a.sentAt, a.seq, a.lat, a.lon, a.chips, JSON.stringify(a.landmarks), a.receivedAt, a.flags],
   );
-}
-
-export async function saveSiteWindows(
-  c: PoolClient,
-  windows: Map<string, ReplayWindow>,
-  accepted: Map<string, number>,
-) {
-  for (const [siteId, w] of windows) {
-    await c.query(
-      `UPDATE site_state SET highest_seq = $2, window_bitmap = $3, messages = messages + $4, updated_at = now()
-        WHERE site_id = $1`,
-      [siteId, w.highest, windowToHex(w), accepted.get(siteId) ?? 0],
-    );
-  }
 }
 
 /** Records the site's latest attestation (only when it is newer than the one recorded). */
