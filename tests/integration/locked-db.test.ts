@@ -147,8 +147,12 @@ describe('embedded PostgreSQL, fresh data folder', () => {
     expect(db).toEqual({ name: 'chipwatch', owner: 'chipwatch' });
   });
 
-  it('starts again on the same data folder with the same passwords', async () => {
+  it('starts again on the same data folder with the same passwords, taking back rights granted meanwhile', async () => {
     const before = { url: server.url, adminUrl: server.adminUrl };
+    await withClient(server.adminUrl, async (c) => {
+      await c.query('GRANT pg_execute_server_program TO chipwatch');
+      await c.query('ALTER ROLE chipwatch CREATEROLE');
+    });
     await server.stop();
     server = await startEmbeddedPostgres({ dataDir, port, log });
     expect({ url: server.url, adminUrl: server.adminUrl }).toEqual(before);
@@ -158,6 +162,8 @@ describe('embedded PostgreSQL, fresh data folder', () => {
       async (c) => (await c.query('SELECT count(*)::int AS n FROM devices')).rows,
     );
     expect(rows[0].n).toBe(0);
+    expect(await sqlError(server.url, "COPY (SELECT 1) TO PROGRAM 'true'")).toBe('42501');
+    expect(await sqlError(server.url, 'CREATE ROLE x')).toBe('42501');
   });
 });
 
