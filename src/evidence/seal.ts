@@ -13,6 +13,7 @@ import {
 } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDegenerateEd25519Key } from './ed25519-order.ts';
 
 const KEY_FILE = 'evidence-signing-key.pem';
 
@@ -81,6 +82,8 @@ export function checkSeal(digest: string, seal: Seal): string | undefined {
   }
   if (fingerprintOf(seal.publicJwk.x) !== seal.fingerprint)
     return 'the seal names a fingerprint of another key';
+  if (isDegenerateEd25519Key(seal.publicJwk.x))
+    return 'the seal key is a small-order Ed25519 key, under which forged signatures verify';
   try {
     const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: seal.publicJwk.x }, format: 'jwk' });
     const sig = Buffer.from(seal.signature, 'base64url');

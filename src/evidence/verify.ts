@@ -14,6 +14,7 @@ import {
   observationFromPayload,
   type SenderCompleteness,
 } from './completeness.ts';
+import { isDegenerateEd25519Key } from './ed25519-order.ts';
 import { checkSeal } from './seal.ts';
 import { parseStrictJson } from './strict-json.ts';
 import { type EvidenceSummary, type Fix, summarize } from './summary.ts';
@@ -156,6 +157,11 @@ export function verifyBundle(input: unknown, opts: { pinnedKey?: string } = {}):
       }
       if (key.alg !== jws.alg)
         throw new Error(`key "${key.kid}" is pinned to ${key.alg}, the message says ${jws.alg}`);
+      if (key.alg === 'EdDSA' && isDegenerateEd25519Key(String(key.publicJwk?.x))) {
+        throw new Error(
+          `key "${key.kid}" is a small-order Ed25519 key, under which forged signatures verify`,
+        );
+      }
       const received = Date.parse(m.receivedAt);
       if (!(received >= Date.parse(key.registeredAt)))
         throw new Error('received before its key was registered');
