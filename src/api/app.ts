@@ -21,7 +21,7 @@ import { createCorridorCache } from './corridor-cache.ts';
 import { dashboardRouter, policyRouter } from './dashboard.ts';
 import { docsRouter } from './docs.ts';
 import { errorBody, onError } from './errors.ts';
-import { createRouter, defineRoute, json, registerSecurity, z } from './openapi.ts';
+import { registerSecurity } from './openapi.ts';
 import {
   createRateLimiter,
   type RateLimiter,
@@ -36,19 +36,13 @@ import { chipsRouter } from './routes/chips.ts';
 import { deliveriesRouter } from './routes/deliveries.ts';
 import { devicesRouter } from './routes/devices.ts';
 import { evidenceKeyRouter, evidenceRouter } from './routes/evidence.ts';
+import { type Health, healthRouter } from './routes/health.ts';
 import { landmarksRouter } from './routes/landmarks.ts';
 import { rejectionsRouter } from './routes/rejections.ts';
 import { shipmentTrackRouter } from './routes/shipment-track.ts';
 import { shipmentsRouter } from './routes/shipments.ts';
 import { sitesRouter } from './routes/sites.ts';
 import { zonesRouter } from './routes/zones.ts';
-
-export interface Health {
-  /** Database answers a query now. */
-  database(): Promise<boolean>;
-  /** Broker connection of ingest is up (true when this process runs no ingest). */
-  broker(): boolean;
-}
 
 /** The API's limits; each from config.ts (the defaults here are config's). */
 export interface ApiLimits {
@@ -242,57 +236,4 @@ export function accessLog(log: Logger): MiddlewareHandler<AppEnv> {
     if (QUIET_PATHS.has(line.path) && line.status < 400) log.debug(line, 'request');
     else log.info(line, 'request');
   };
-}
-
-/** Liveness, readiness and metrics: public, documented like every other route. */
-function healthRouter(health: Health, metrics: Metrics) {
-  const r = createRouter();
-  const readiness = z.object({
-    status: z.enum(['ready', 'not ready']),
-    database: z.boolean(),
-    broker: z.boolean(),
-  });
-  r.openapi(
-    defineRoute({
-      method: 'get',
-      path: '/healthz',
-      roles: 'public',
-      summary: 'Liveness: the process answers',
-      responses: { 200: json(z.object({ status: z.literal('ok') }), 'alive') },
-    }),
-    (c) => c.json({ status: 'ok' as const }, 200),
-  );
-  r.openapi(
-    defineRoute({
-      method: 'get',
-      path: '/readyz',
-      roles: 'public',
-      summary: "Readiness: the database answers and ingest's last batch reached it; the broker is connected",
-      responses: { 200: json(readiness, 'ready'), 503: json(readiness, 'not ready') },
-    }),
-    async (c) => {
-      const [database, broker] = [await health.database(), health.broker()];
-      const body = { database, broker };
-      return database && broker
-        ? c.json({ status: 'ready' as const, ...body }, 200)
-        : c.json({ status: 'not ready' as const, ...body }, 503);
-    },
-  );
-  r.openapi(
-    defineRoute({
-      method: 'get',
-      path: '/metrics',
-      roles: 'public',
-      summary: 'Prometheus metrics',
-      responses: {
-        200: {
-          description: 'Prometheus text exposition format',
-          content: { 'text/plain': { schema: z.string() } },
-        },
-      },
-    }),
-    async (c) =>
-      c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
-  );
-  return r;
 }
