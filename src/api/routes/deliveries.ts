@@ -1,5 +1,5 @@
 // /v1/deliveries (admin): the deliveries made to the alert channels, dead ones included, with a manual retry.
-import { getDelivery, listDeliveries, retryDelivery } from '../../db/channels.ts';
+import { getDelivery, listDeliveries, retryDelivery } from '../../db/deliveries.ts';
 import { type Pool, withTransaction } from '../../db/pool.ts';
 import { AppError } from '../../domain/errors.ts';
 import { channelId } from '../channel-schemas.ts';
