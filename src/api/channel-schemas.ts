@@ -4,13 +4,12 @@ import type { ChannelRecord } from '../db/channels.ts';
 import { type AlertType, SEVERITY } from '../domain/alerts.ts';
 import { z } from './openapi.ts';
 import { cursorParam, limitParam, MAX_PAGE } from './pagination.ts';
-import { idSchema, time } from './schemas.ts';
+import { idSchema, severity, time } from './schemas.ts';
 
 export const channelId = idSchema.openapi({ example: 'ch-ops-webhook' });
 const alertType = z
   .enum(Object.keys(SEVERITY) as [AlertType, ...AlertType[]])
   .openapi({ example: 'ROUTE_DEVIATION' });
-const severity = z.enum(['info', 'warning', 'critical']);
 const webhookUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
   .max(2000)

@@ -15,6 +15,9 @@ export const lon = z.number().min(-180).max(180);
 /** ISO 3166-1 alpha-2 country code. */
 export const iso2 = z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2, e.g. CN');
 
+/** An alert's severity, least to most severe. */
+export const severity = z.enum(['info', 'warning', 'critical']);
+
 /** A time in an answer, RFC 3339. */
 export const time = z.string().openapi({ format: 'date-time' });
 

@@ -5,10 +5,9 @@ import { type Pool, withTransaction } from '../../db/pool.ts';
 import { AppError } from '../../domain/errors.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
 import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagination.ts';
-import { listOf, time } from '../schemas.ts';
+import { listOf, severity, time } from '../schemas.ts';
 
 const status = z.enum(['open', 'acknowledged', 'resolved']);
-const severity = z.enum(['info', 'warning', 'critical']);
 
 export const alertSchema = z
   .object({
