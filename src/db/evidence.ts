@@ -4,6 +4,8 @@
 import type { ShipmentRecord } from '../checks/shipment.ts';
 import type { BundleAlert, BundleKey, BundleMessage, UnsignedBundle } from '../evidence/bundle.ts';
 import { BUNDLE_FORMAT } from '../evidence/bundle.ts';
+import { completeness } from '../evidence/completeness.ts';
+import { landmarksUsed } from '../evidence/landmarks.ts';
 import { alertView, auditTrails } from './alerts.ts';
 import { type Pool, type PoolClient, withTransaction } from './pool.ts';
 
@@ -139,6 +141,7 @@ export async function gatherEvidence(
   const sites = await sitesOf(db, siteIds);
   const landmarks = await allLandmarks(db);
   const alerts = await alertsOf(db, s.id, s.chips);
+  const messages = [...telemetry, ...attestations.map((a) => a.message)];
   return {
     format: BUNDLE_FORMAT,
     generatedAt: new Date().toISOString(),
@@ -160,10 +163,12 @@ export async function gatherEvidence(
       installedAt: s.installedAt,
     },
     sites,
-    landmarks,
+    // Only the landmarks the bundle's attestations measured: the rest proves nothing about this shipment.
+    landmarks: landmarksUsed(messages, landmarks),
     keys,
-    messages: [...telemetry, ...attestations.map((a) => a.message)],
+    messages,
     alerts,
+    completeness: completeness(messages, s.reportIntervalS),
   };
 }
 

@@ -41,6 +41,13 @@ const bundleSchema = z
     alerts: z
       .array(z.record(z.string(), z.unknown()))
       .openapi({ description: 'with their hash-chained audit trail' }),
+    completeness: z
+      .object({ senders: z.array(z.record(z.string(), z.unknown())) })
+      .optional()
+      .openapi({
+        description:
+          'per sender: the seq range, every seq missing inside it, gaps in time (docs/evidence-format.md)',
+      }),
     digest: z.object({ alg: z.literal('sha256'), over: z.string(), value: z.string() }),
     seal: sealSchema,
   })
