@@ -1,7 +1,7 @@
 // The key a reader pins: a fingerprint typed on the command line, or a public key file (a JWK, the JSON of
 // GET /v1/evidence/key, or a PEM), reduced to the fingerprint seals carry (seal.ts fingerprintOf).
 import { createPublicKey } from 'node:crypto';
-import { fingerprintOf } from './seal.ts';
+import { fingerprintOf } from '../keyfile.ts';
 import { parseStrictJson } from './strict-json.ts';
 
 /** A pin that cannot be used: the command exits with the usage code, never with a verdict. */

@@ -2,26 +2,13 @@
 // (edited, digest recomputed) no longer carries chipwatch's signature. Its fingerprint is what a reader pins:
 // `GET /v1/evidence/key` shows it, `chipwatch verify-evidence --key <fingerprint>` checks it.
 
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  sign,
-  verify,
-} from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createPublicKey, sign, verify } from 'node:crypto';
+import { fingerprintOf, loadOwnKey, type OwnKey } from '../keyfile.ts';
 import { isDegenerateEd25519Key } from './ed25519-order.ts';
 
 const KEY_FILE = 'evidence-signing-key.pem';
 
-export interface SealKey {
-  privateKey: KeyObject;
-  publicJwk: { kty: 'OKP'; crv: 'Ed25519'; x: string };
-  fingerprint: string;
-}
+export type SealKey = OwnKey;
 
 export interface Seal {
   alg: 'EdDSA';
@@ -32,38 +19,9 @@ export interface Seal {
   signature: string;
 }
 
-export function fingerprintOf(x: string): string {
-  return createHash('sha256').update(Buffer.from(x, 'base64url')).digest('hex');
-}
-
 /** The key from `file` (PKCS#8 PEM), else DATA_DIR's, generated there on first use (mode 600). */
 export function loadSealKey(file: string | undefined, dataDir: string): SealKey {
-  const path = file ?? join(dataDir, KEY_FILE);
-  if (!file && !existsSync(path)) {
-    mkdirSync(dataDir, { recursive: true });
-    const { privateKey } = generateKeyPairSync('ed25519');
-    try {
-      writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
-      chmodSync(path, 0o600);
-    } catch (e) {
-      // Another process created it first: use theirs.
-      if ((e as { code?: string }).code !== 'EEXIST') throw e;
-    }
-  }
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey(readFileSync(path, 'utf8'));
-  } catch (cause) {
-    throw new Error(
-      `cannot read the evidence signing key ${path} (an Ed25519 PKCS#8 PEM): ${String(cause)}`,
-      {
-        cause,
-      },
-    );
-  }
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`${path} is not an Ed25519 key`);
-  const x = createPublicKey(privateKey).export({ format: 'jwk' }).x as string;
-  return { privateKey, publicJwk: { kty: 'OKP', crv: 'Ed25519', x }, fingerprint: fingerprintOf(x) };
+  return loadOwnKey(file, dataDir, KEY_FILE, 'evidence signing key');
 }
 
 export function sealDigest(digest: string, key: SealKey): Seal {

@@ -1,0 +1,86 @@
+// Signed acks (wire protocol v1, "Acks are signed"): a compact JWS, typ `chipwatch-ack+jws`, EdDSA by chipwatch's
+// ack key, whose payload says which seqs of one sender are committed or finally refused: every seq ≤ `seq`, and
+// each seq in `sack` (above it). A tracker deletes from its buffer only what a verified ack covers.
+import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import type { SenderKind } from '../domain/messages.ts';
+
+export const ACK_TYP = 'chipwatch-ack+jws';
+
+export interface AckPayload {
+  v: 1;
+  deviceId?: string;
+  siteId?: string;
+  /** Every message with a seq at or below this is committed or finally refused; -1 … none yet. */
+  seq: number;
+  /** Seqs above `seq` that are committed or finally refused too (a gap below them is still open). */
+  sack: number[];
+  /** When chipwatch signed the ack, epoch ms. */
+  ts: number;
+}
+
+export interface AckSigner {
+  privateKey: KeyObject;
+  /** The key's fingerprint (hex SHA-256 of the raw public key), sent as `kid`. */
+  fingerprint: string;
+}
+
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+export function signAck(
+  key: AckSigner,
+  sender: SenderKind,
+  id: string,
+  ack: { seq: number; sack: number[] },
+  now = Date.now(),
+): string {
+  const payload: AckPayload = {
+    v: 1,
+    ...(sender === 'device' ? { deviceId: id } : { siteId: id }),
+    seq: ack.seq,
+    sack: ack.sack,
+    ts: now,
+  };
+  const input = `${b64({ alg: 'EdDSA', kid: key.fingerprint, typ: ACK_TYP })}.${b64(payload)}`;
+  return `${input}.${sign(null, Buffer.from(input, 'ascii'), key.privateKey).toString('base64url')}`;
+}
+
+/**
+ * A tracker's check of an ack (the simulator's, and the reference a firmware vendor follows): the signature by the
+ * pinned ack key, the header, and the sender id. Anything else — unsigned, forged, another sender's — is undefined.
+ */
+export function verifyAck(
+  raw: string | Buffer,
+  ackPublicJwk: { kty: 'OKP'; crv: 'Ed25519'; x: string },
+  sender: SenderKind,
+  id: string,
+): AckPayload | undefined {
+  try {
+    const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+    const parts = text.split('.');
+    if (parts.length !== 3) return undefined;
+    const [h, p, s] = parts as [string, string, string];
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+    if (header?.alg !== 'EdDSA' || header?.typ !== ACK_TYP) return undefined;
+    const key = createPublicKey({ key: ackPublicJwk, format: 'jwk' });
+    if (!verify(null, Buffer.from(`${h}.${p}`, 'ascii'), key, Buffer.from(s, 'base64url'))) return undefined;
+    const payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as AckPayload;
+    const owner = sender === 'device' ? payload.deviceId : payload.siteId;
+    if (
+      payload.v !== 1 ||
+      owner !== id ||
+      !Number.isSafeInteger(payload.seq) ||
+      !Array.isArray(payload.sack)
+    ) {
+      return undefined;
+    }
+    if (!payload.sack.every((n) => Number.isSafeInteger(n) && n > payload.seq)) return undefined;
+    return payload;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a verified ack covers `seq`. */
+export function ackCovers(ack: AckPayload, seq: number): boolean {
+  return seq <= ack.seq || ack.sack.includes(seq);
+}
