@@ -64,6 +64,8 @@ const schema = z.object({
   CW_POLICY: z.string().min(1).optional(),
   /** Ed25519 PKCS#8 PEM that seals evidence bundles; unset → DATA_DIR/evidence-signing-key.pem, generated once. */
   EVIDENCE_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /** Ed25519 PKCS#8 PEM that signs acks to trackers and sites; unset → DATA_DIR/ack-signing-key.pem, generated once. */
+  ACK_SIGNING_KEY_FILE: z.string().min(1).optional(),
   /** Natural Earth resolution of the country polygons. */
   ZONES_RESOLUTION: z.enum(['50m', '10m']).default('10m'),
   /** How often custom zones added by other processes are picked up, seconds. */

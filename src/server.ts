@@ -17,8 +17,10 @@ import { type EmbeddedPg, startEmbeddedPostgres } from './embedded/postgres.ts';
 import { loadSealKey } from './evidence/seal.ts';
 import { createGeoRuntime } from './geo/runtime.ts';
 import { type Ingest, startIngest } from './ingest/ingest.ts';
+import { loadOwnKey } from './keyfile.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
+import { ACK_KEY_FILE } from './verify/ack.ts';
 
 export interface Running {
   databaseUrl: string;
@@ -66,6 +68,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
     }
     const mqttUrl = config.MQTT_URL ?? broker!.url;
     const metrics = createMetrics();
+    const ackKey = loadOwnKey(config.ACK_SIGNING_KEY_FILE, config.DATA_DIR, ACK_KEY_FILE, 'ack signing key');
     const geo = createGeoRuntime({ policyPath: config.CW_POLICY, resolution: config.ZONES_RESOLUTION });
     geo.setCustomZones(await listCustomZones(pool));
     const reload = setInterval(
@@ -126,6 +129,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
         metrics,
         log: log.child({ part: 'api' }),
         sealKey: loadSealKey(config.EVIDENCE_SIGNING_KEY_FILE, config.DATA_DIR),
+        ackKey,
         health: {
           database: async () => {
             try {

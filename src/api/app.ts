@@ -1,6 +1,7 @@
 // The HTTP API: one Hono app, one router per resource, errors as JSON in one place. Every request passes, in order:
 // request id → access log → CORS (when configured) → security headers → timeout → body limit → rate limit (per
 // address on public paths; on /v1 after authentication, per token `sub`) → route role check → validation → handler.
+
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -14,6 +15,7 @@ import type { TokenVerifier } from '../auth.ts';
 import type { Pool } from '../db/pool.ts';
 import type { SealKey } from '../evidence/seal.ts';
 import type { GeoRuntime } from '../geo/runtime.ts';
+import type { OwnKey } from '../keyfile.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { type AppEnv, authenticate } from './auth.ts';
@@ -37,6 +39,7 @@ import { deliveriesRouter } from './routes/deliveries.ts';
 import { devicesRouter } from './routes/devices.ts';
 import { evidenceKeyRouter, evidenceRouter } from './routes/evidence.ts';
 import { type Health, healthRouter } from './routes/health.ts';
+import { ingestKeyRouter } from './routes/ingest-key.ts';
 import { landmarksRouter } from './routes/landmarks.ts';
 import { rejectionsRouter } from './routes/rejections.ts';
 import { shipmentTrackRouter } from './routes/shipment-track.ts';
@@ -70,6 +73,8 @@ export function createApp(deps: {
   limits?: Partial<ApiLimits>;
   /** Seals evidence bundles (src/evidence/seal.ts). */
   sealKey: SealKey;
+  /** Signs acks to trackers and sites; its public half is published at /v1/ingest/key. */
+  ackKey: OwnKey;
 }) {
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const app = new OpenAPIHono<AppEnv>();
@@ -109,7 +114,8 @@ export function createApp(deps: {
 
   // Public paths are limited per client address; /v1 per token below.
   const publicLimit = rateLimit(limiter, (c) => ({ key: `ip:${clientAddress(c)}`, who: clientAddress(c) }));
-  app.use(async (c, next) => (c.req.path.startsWith('/v1/') ? next() : publicLimit(c, next)));
+  const isPublic = (path: string) => !path.startsWith('/v1/') || path === '/v1/ingest/key';
+  app.use(async (c, next) => (isPublic(c.req.path) ? publicLimit(c, next) : next()));
 
   app.route('/', healthRouter(deps.health, deps.metrics));
   app.route(
@@ -129,6 +135,8 @@ export function createApp(deps: {
 
   // The dashboard's files are public; the API calls it makes carry the signed-in user's token.
   app.route('/', dashboardRouter(deps.geo));
+  // The one public /v1 route (DESIGN.md): firmware fetches the ack key without a token. Mounted before authentication.
+  app.route('/v1/ingest', ingestKeyRouter(deps.ackKey));
   app.use('/v1/*', authenticateAndLimit(authenticate(deps.verifyToken), limiter));
   app.route('/v1/devices', devicesRouter(deps.db));
   app.route('/v1/rejections', rejectionsRouter(deps.db));

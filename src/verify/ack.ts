@@ -6,6 +6,9 @@ import type { SenderKind } from '../domain/messages.ts';
 
 export const ACK_TYP = 'chipwatch-ack+jws';
 
+/** Where the ack key lives in DATA_DIR when ACK_SIGNING_KEY_FILE is not set. */
+export const ACK_KEY_FILE = 'ack-signing-key.pem';
+
 export interface AckPayload {
   v: 1;
   deviceId?: string;

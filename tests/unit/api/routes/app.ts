@@ -36,6 +36,7 @@ export function testApp(
     health: { database: async () => true, broker: () => true },
     log: createLogger('silent'),
     sealKey: {} as never,
+    ackKey: {} as never,
   });
   /** app.request() with a bearer token of `role` (null: none) and a JSON body. */
   const call = async (method: string, path: string, o: { role?: Role | null; body?: unknown } = {}) => {
