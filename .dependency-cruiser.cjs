@@ -3,7 +3,7 @@
 //   domain · config · log  →  geo · verify  →  checks · evidence · alerts/rules  →  db
 //   →  alerts/apply · ingest · delivery  →  api  →  server · main · cli
 const PURE = '^src/(domain|geo|verify|checks|evidence)/';
-const ABOVE_DB = '^src/(ingest|delivery|api|embedded|alerts/apply)|^src/(server|main|cli|metrics)\\.ts$';
+const ABOVE_DB = '^src/(ingest|delivery|api|embedded|broker|alerts/apply)|^src/(server|main|cli|metrics)\\.ts$';
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'no import cycles, type-only imports included', from: {}, to: { circular: true } },
@@ -12,7 +12,7 @@ module.exports = {
       severity: 'error',
       comment: 'domain, geo, verify, checks and evidence take values and return values: no database, broker, HTTP or upper layer',
       from: { path: PURE },
-      to: { path: ['^src/(db|ingest|delivery|api|embedded|alerts)/', '^src/(server|main|cli|metrics|auth)\\.ts$', 'node_modules/(pg|pg-pool|mqtt|mqtt-packet|aedes|hono|@hono)/'] },
+      to: { path: ['^src/(db|ingest|delivery|api|embedded|broker|alerts)/', '^src/(server|main|cli|metrics|auth)\\.ts$', 'node_modules/(pg|pg-pool|mqtt|mqtt-packet|aedes|hono|@hono)/'] },
     },
     {
       name: 'alert-rules-are-pure',
