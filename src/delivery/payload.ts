@@ -1,6 +1,7 @@
 // What a notification says: the alert as the API shows it plus the event (action, late…), as JSON for webhooks,
 // MQTT and SSE, and as a plain-text + HTML e-mail. Pure.
 
+import { explainAlert } from '../alerts/explain.ts';
 import { alertView } from '../db/alerts.ts';
 import type { OutboxEvent } from '../db/outbox.ts';
 import type { AlertAction, AlertView } from '../domain/alerts.ts';
@@ -95,8 +96,11 @@ export function renderEmail(p: EventPayload): EmailContent {
     ? 'LATE: this evidence was already old when chipwatch received it (a tracker sending its offline buffer).'
     : '';
   const details = JSON.stringify(p.details, null, 2);
+  const explanation = explainAlert(p);
   const text = [
     ...(lateLine ? [lateLine, ''] : []),
+    explanation,
+    '',
     ...rows.map(([k, v]) => `${k}: ${v}`),
     '',
     'Details:',
@@ -108,6 +112,7 @@ export function renderEmail(p: EventPayload): EmailContent {
     '<!doctype html><html><body style="font-family: sans-serif">',
     `<h2>${escapeHtml(subject)}</h2>`,
     lateLine ? `<p><strong>${escapeHtml(lateLine)}</strong></p>` : '',
+    `<p>${escapeHtml(explanation)}</p>`,
     '<table>',
     ...rows.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`),
     '</table>',
