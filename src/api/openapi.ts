@@ -16,6 +16,7 @@ import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi
 import type { MiddlewareHandler } from 'hono';
 import type { Role } from '../auth.ts';
 import { type AppEnv, requireRole } from './auth.ts';
+import { textGuard } from './guard.ts';
 import { validationHook } from './validate.ts';
 
 export { z };
@@ -47,6 +48,9 @@ export const errorResponse = (description: string) => json(errorSchema, descript
 const error = errorResponse;
 
 const standardErrors = {
+  400: error(
+    'BAD_REQUEST: a path segment, query parameter or header is invalid, e.g. holds a NUL or control character (the message names it)',
+  ),
   429: error(
     'RATE_LIMITED: more requests than RATE_LIMIT_PER_MIN for this token (or address); wait Retry-After seconds',
   ),
@@ -60,14 +64,18 @@ const authErrors = {
   403: error('FORBIDDEN: the token is valid, but its role may not call this route'),
 } as const;
 const queryErrors = {
-  400: error('BAD_REQUEST: a query parameter is invalid (the message names it)'),
+  400: error(
+    'BAD_REQUEST: a query parameter is invalid (out of range, a cursor this API did not issue, a NUL or control character; the message names it)',
+  ),
 } as const;
 const paramErrors = { 404: error('NOT_FOUND: nothing has this id') } as const;
 const bodyErrors = {
-  400: error('BAD_REQUEST: the body is not JSON, or a query parameter is invalid'),
+  400: error('BAD_REQUEST: the body is not JSON, or a query parameter, path segment or header is invalid'),
   413: error('PAYLOAD_TOO_LARGE: bodies are limited to 1 MiB'),
   415: error('UNSUPPORTED_MEDIA_TYPE: send the body with Content-Type: application/json'),
-  422: error('VALIDATION_FAILED: the body is JSON but a field is missing or invalid (the message names it)'),
+  422: error(
+    'VALIDATION_FAILED: the body is JSON but a field is missing or invalid, or a string in it holds a NUL or control character (the message names it)',
+  ),
 } as const;
 
 type StandardErrors = typeof standardErrors &
@@ -100,7 +108,13 @@ export function defineRoute<const S extends Spec>(spec: S) {
     ...(request?.query ? queryErrors : {}),
     ...(request?.body ? bodyErrors : {}),
   };
-  const middleware: MiddlewareHandler<AppEnv>[] = roles === 'public' ? [] : [requireRole(...roles)];
+  // The role check first (a caller without the role learns nothing about the request's shape), then the text guard.
+  const guard = textGuard({
+    headers: headerNames(request?.headers),
+    body: request?.body !== undefined,
+  });
+  const middleware: MiddlewareHandler<AppEnv>[] =
+    roles === 'public' ? [guard] : [requireRole(...roles), guard];
   return createRoute({
     ...route,
     description: description ? `${description}\n\n${who}` : who,
@@ -113,6 +127,12 @@ export function defineRoute<const S extends Spec>(spec: S) {
     responses: S['responses'] & Partial<StandardErrors>;
     getRoutingPath(): string;
   };
+}
+
+/** The names a route's `request.headers` schema declares (a zod object), for the text guard. */
+function headerNames(headers: unknown): string[] {
+  const shape = (headers as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape ? Object.keys(shape) : [];
 }
 
 /** The bearer scheme every non-public operation names. */

@@ -9,6 +9,7 @@ import { NOTIFY_OUTBOX } from '../db/channels.ts';
 import { PgListener } from '../db/listen.ts';
 import { type ClaimedDelivery, claimDeliveries, completeDeliveries, outboxBacklog } from '../db/outbox.ts';
 import { isTransientDbError, type Pool } from '../db/pool.ts';
+import type { Cidr } from '../domain/addresses.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { createEmailSender } from './channels/email.ts';
@@ -17,12 +18,15 @@ import { sendWebhook } from './channels/webhook.ts';
 import { type Completion, deliveryOutcome, pruneOutbox, routeEvents } from './outbox.ts';
 import type { AttemptResult } from './retry.ts';
 import { nextStep, type RetryPolicy } from './retry.ts';
+import { parseAllowList } from './webhook-target.ts';
 
 export interface DispatcherSettings {
   pollMs: number;
   batch: number;
   retry: RetryPolicy;
   webhookTimeoutMs: number;
+  /** WEBHOOK_ALLOW_PRIVATE: private ranges a webhook may reach. */
+  webhookAllow: Cidr[];
   smtpUrl: string | undefined;
   smtpFrom: string;
   lateAfterS: number;
@@ -42,6 +46,7 @@ export function dispatcherSettings(config: Config, mqttUrl: string): DispatcherS
       maxMs: config.DELIVERY_BACKOFF_MAX_MS,
     },
     webhookTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    webhookAllow: parseAllowList(config.WEBHOOK_ALLOW_PRIVATE),
     smtpUrl: config.SMTP_URL,
     smtpFrom: config.SMTP_FROM,
     lateAfterS: config.ALERT_LATE_AFTER_S,
@@ -94,7 +99,7 @@ export function startDispatcher(opts: {
   const send = (d: ClaimedDelivery): Promise<AttemptResult> => {
     switch (d.channel.type) {
       case 'webhook':
-        return sendWebhook(d, { timeoutMs: s.webhookTimeoutMs });
+        return sendWebhook(d, { timeoutMs: s.webhookTimeoutMs, allow: s.webhookAllow });
       case 'email':
         return email.send(d);
       case 'mqtt':

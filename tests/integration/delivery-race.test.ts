@@ -11,6 +11,7 @@ import { migrate } from '../../src/db/migrate.ts';
 import { createPool, type Pool, withTransaction } from '../../src/db/pool.ts';
 import { type Dispatcher, startDispatcher } from '../../src/delivery/dispatcher.ts';
 import { verifyWebhook } from '../../src/delivery/signature.ts';
+import { parseCidr } from '../../src/domain/addresses.ts';
 import type { SubjectEvent } from '../../src/domain/alerts.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
@@ -93,6 +94,8 @@ it(`two dispatchers racing over ${ROWS} outbox rows deliver each exactly once`, 
           batch: 20,
           retry: { maxAttempts: 5, baseMs: 20, maxMs: 100 },
           webhookTimeoutMs: 5000,
+          // The receiver is on loopback: allowed explicitly, as WEBHOOK_ALLOW_PRIVATE would.
+          webhookAllow: [parseCidr('127.0.0.1/32')!],
           smtpUrl: undefined,
           smtpFrom: 'chipwatch <chipwatch@localhost>',
           lateAfterS: 3600,

@@ -87,9 +87,7 @@ export async function positionsPage(
   q: z.infer<typeof positionsQuery>,
 ) {
   const { fromMs, toMs } = resolveRange(q, Date.now());
-  const after = decodeCursor(q.cursor, ['number', 'number', 'number']) as
-    | [number, number, number]
-    | undefined;
+  const after = decodeCursor(q.cursor, ['number', 'number', 'int32']) as [number, number, number] | undefined;
   const rows = await listPositions(db, { ...of, fromMs, toMs, limit: q.limit, after, order: q.order });
   return page(
     rows,
