@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { checkParamsSchema } from './checks/params.ts';
+import { isCidr } from './domain/addresses.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -34,6 +35,10 @@ const schema = z.object({
   AUTH_JWKS_URL: optionalUrl,
   /** Expected `iss` of API tokens. */
   AUTH_ISSUER: z.string().min(1).default('chipwatch'),
+  /** Longest lifetime of an API token (exp − iat, and exp − now), seconds; longer ones are refused with 401. */
+  AUTH_TOKEN_MAX_TTL_S: positiveInt.default(30 * 86_400),
+  /** Live alert streams (SSE) one token subject may hold open at once; one more is refused with 429. */
+  SSE_MAX_STREAMS_PER_TOKEN: positiveInt.default(4),
   /** MQTT topic prefix. */
   MQTT_TOPIC_PREFIX: z
     .string()
@@ -116,6 +121,17 @@ const schema = z.object({
   DELIVERY_BACKOFF_MAX_MS: positiveInt.default(15 * 60_000),
   /** Alert delivery: timeout of one webhook POST (also bounds an MQTT publish and each SMTP step), ms. */
   WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+  /** Alert delivery: CIDRs webhooks may reach though private, loopback or link-local (comma-separated, e.g. 10.0.0.0/8,::1/128); empty: none. */
+  WEBHOOK_ALLOW_PRIVATE: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().refine(isCidr, 'each entry must be a CIDR such as 10.0.0.0/8 or fd00::/8'))),
   /** Alert delivery: SMTP server for e-mail channels (smtp://user:pass@host:587, smtps://…:465). */
   SMTP_URL: optionalUrl,
   /** Alert delivery: From of alert e-mails. */
