@@ -13,6 +13,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
 import type { TokenVerifier } from '../auth.ts';
 import type { Pool } from '../db/pool.ts';
+import type { Cidr } from '../domain/addresses.ts';
 import type { SealKey } from '../evidence/seal.ts';
 import type { GeoRuntime } from '../geo/runtime.ts';
 import type { OwnKey } from '../keyfile.ts';
@@ -42,6 +43,7 @@ import { type Health, healthRouter } from './routes/health.ts';
 import { ingestKeyRouter } from './routes/ingest-key.ts';
 import { landmarksRouter } from './routes/landmarks.ts';
 import { rejectionsRouter } from './routes/rejections.ts';
+import { reportRouter } from './routes/report.ts';
 import { shipmentTrackRouter } from './routes/shipment-track.ts';
 import { shipmentsRouter } from './routes/shipments.ts';
 import { sitesRouter } from './routes/sites.ts';
@@ -54,6 +56,10 @@ export interface ApiLimits {
   requestTimeoutMs: number;
   /** Origins allowed by CORS; empty: no CORS headers at all. */
   corsOrigins: string[];
+  /** Live alert streams per token subject (SSE_MAX_STREAMS_PER_TOKEN). */
+  maxStreamsPerToken: number;
+  /** Private ranges webhook channels may target (WEBHOOK_ALLOW_PRIVATE, parsed). */
+  webhookAllow: Cidr[];
 }
 
 export const DEFAULT_LIMITS: ApiLimits = {
@@ -61,6 +67,8 @@ export const DEFAULT_LIMITS: ApiLimits = {
   rateLimitBurst: 120,
   requestTimeoutMs: 30_000,
   corsOrigins: [],
+  maxStreamsPerToken: 4,
+  webhookAllow: [],
 };
 
 export function createApp(deps: {
@@ -141,13 +149,17 @@ export function createApp(deps: {
   app.route('/v1/devices', devicesRouter(deps.db));
   app.route('/v1/rejections', rejectionsRouter(deps.db));
   app.route('/v1/shipments', evidenceRouter(deps.db, deps.sealKey));
+  app.route('/v1/shipments', reportRouter(deps.db, deps.sealKey, deps.geo));
   app.route('/v1/evidence', evidenceKeyRouter(deps.sealKey));
   app.route('/v1/shipments', shipmentsRouter(deps.db));
   app.route('/v1/shipments', shipmentTrackRouter(deps.db, createCorridorCache()));
   // Before /v1/alerts, whose /:id would take "stream".
-  app.route('/v1/alerts/stream', alertStreamRouter(deps.db));
+  app.route(
+    '/v1/alerts/stream',
+    alertStreamRouter(deps.db, { maxStreamsPerToken: limits.maxStreamsPerToken }),
+  );
   app.route('/v1/alerts', alertsRouter(deps.db));
-  app.route('/v1/channels', channelsRouter(deps.db));
+  app.route('/v1/channels', channelsRouter(deps.db, { webhookAllow: limits.webhookAllow }));
   app.route('/v1/deliveries', deliveriesRouter(deps.db));
   app.route('/v1/zones', zonesRouter(deps.db, deps.geo));
   app.route('/v1/sites', sitesRouter(deps.db, deps.geo));
