@@ -26,14 +26,15 @@ program
   .description('mint an API token signed with AUTH_JWT_SECRET or the secret in DATA_DIR')
   .addOption(new Option('--role <role>', 'role of the token').choices(ROLES).makeOptionMandatory())
   .option('--sub <subject>', 'who the token is for', 'cli')
-  .option('--ttl <seconds>', 'lifetime in seconds', '86400')
+  .option('--ttl <seconds>', 'lifetime in seconds (at most AUTH_TOKEN_MAX_TTL_S, default 30 days)', '86400')
   .action(async (opts: { role: Role; sub: string; ttl: string }) => {
     const config = loadConfig();
     const secret = resolveJwtSecret(config.AUTH_JWT_SECRET, config.DATA_DIR);
     const ttlS = Number(opts.ttl);
     if (!Number.isInteger(ttlS) || ttlS <= 0) throw new Error('--ttl must be a positive number of seconds');
+    const maxTtlS = config.AUTH_TOKEN_MAX_TTL_S;
     process.stdout.write(
-      `${await mintToken(secret, { sub: opts.sub, role: opts.role, issuer: config.AUTH_ISSUER, ttlS })}\n`,
+      `${await mintToken(secret, { sub: opts.sub, role: opts.role, issuer: config.AUTH_ISSUER, ttlS, maxTtlS })}\n`,
     );
   });
 

@@ -7,6 +7,7 @@ import { eventsAfter, latestSeq } from '../../db/outbox.ts';
 import { isTransientDbError, type Pool } from '../../db/pool.ts';
 import { eventPayload } from '../../delivery/payload.ts';
 import { streamHub } from '../../delivery/stream.ts';
+import { errorBody } from '../errors.ts';
 import { createRouter, defineRoute, z } from '../openapi.ts';
 
 /** An event id this stream sent (its `id:` line); empty or absent: start at now. Surrounding blanks are ignored. */
@@ -34,6 +35,8 @@ export interface AlertStreamOptions {
   /** Fallback poll when no NOTIFY arrives, ms. */
   pollMs?: number;
   heartbeatMs?: number;
+  /** Live streams one token subject may hold at once (SSE_MAX_STREAMS_PER_TOKEN); one more is a 429. */
+  maxStreamsPerToken?: number;
 }
 
 const PAGE = 500;
@@ -41,6 +44,9 @@ const PAGE = 500;
 export function alertStreamRouter(db: Pool, opts: AlertStreamOptions = {}) {
   const pollMs = opts.pollMs ?? 2000;
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
+  const maxStreams = opts.maxStreamsPerToken ?? 4;
+  /** Live streams per token `sub`, in this process. */
+  const live = new Map<string, number>();
   const r = createRouter();
 
   r.openapi(
@@ -50,7 +56,7 @@ export function alertStreamRouter(db: Pool, opts: AlertStreamOptions = {}) {
       roles: ['compliance'],
       summary: 'Every alert change as Server-Sent Events',
       description:
-        'Each change (opened, updated, acknowledged, resolved) is one `alert` event: `data` is the alert as GET /v1/alerts/{id} shows it (without the audit trail) plus `event` (`id`, `action`, `at`, `late`, `actor`, `note`) as JSON, and `id` is its stream position. A new client starts at now; one that reconnects with `Last-Event-ID` (or `?lastEventId=`) first gets every event after that id, so nothing is missed or repeated. A comment line every 15 s keeps idle connections open.',
+        'Each change (opened, updated, acknowledged, resolved) is one `alert` event: `data` is the alert as GET /v1/alerts/{id} shows it (without the audit trail) plus `event` (`id`, `action`, `at`, `late`, `actor`, `note`) as JSON, and `id` is its stream position. A new client starts at now; one that reconnects with `Last-Event-ID` (or `?lastEventId=`) first gets every event after that id, so nothing is missed or repeated. A comment line every 15 s keeps idle connections open. An id past the newest event (the stream was reset, e.g. a database restored from a backup) restarts the stream from the newest event, and its first event is a `reset` event saying so (`data`: `requested`, `newest`, `message`). A token subject may hold SSE_MAX_STREAMS_PER_TOKEN live streams at once (default 4); one more is refused with 429.',
       request: { query: alertStreamQuery, headers: alertStreamHeaders },
       responses: {
         200: {
@@ -60,11 +66,29 @@ export function alertStreamRouter(db: Pool, opts: AlertStreamOptions = {}) {
       },
     }),
     async (c) => {
+      const who = c.get('principal').sub;
+      const open = live.get(who) ?? 0;
+      if (open >= maxStreams) {
+        return c.json(
+          errorBody(
+            'RATE_LIMITED',
+            `token sub ${who} holds ${open} live streams already (SSE_MAX_STREAMS_PER_TOKEN=${maxStreams}): close one first`,
+          ),
+          429,
+          { 'Retry-After': '5' },
+        );
+      }
       // The header wins over the query; empty means "start at now", like no id at all.
       const raw = c.req.valid('header')['Last-Event-ID'] ?? c.req.valid('query').lastEventId;
-      // A new client starts at now; a returning one right after the last event it saw.
-      let cursor = raw ? Number(raw) : await latestSeq(db);
+      const newest = await latestSeq(db);
+      // A new client starts at now; a returning one right after the last event it saw. An id past the newest
+      // (a database restored from backup, a client of another installation) would wait for events that are
+      // numbered below it: restart from the newest, and say so.
+      const asked = raw ? Number(raw) : undefined;
+      const reset = asked !== undefined && asked > newest;
+      let cursor = asked === undefined || reset ? newest : asked;
       const hub = streamHub(db);
+      live.set(who, open + 1);
       return streamSSE(c, async (stream) => {
         const sub = hub.subscribe();
         stream.onAbort(() => sub.close());
@@ -72,7 +96,11 @@ export function alertStreamRouter(db: Pool, opts: AlertStreamOptions = {}) {
           // The reconnect delay, and a first line so the client sees the stream open at once.
           // `id:` without data sets the client's last event id at once: a client that drops before its first
           // event reconnects from here and misses nothing raised meanwhile.
-          await stream.write(`retry: 2000\nid: ${cursor}\n: stream open after event ${cursor}\n\n`);
+          await stream.write(
+            reset
+              ? `retry: 2000\n${resetEvent(asked, newest)}`
+              : `retry: 2000\nid: ${cursor}\n: stream open after event ${cursor}\n\n`,
+          );
           let lastWrite = Date.now();
           // The stream is authorised by its token: it ends when the token does (the client reconnects with a new one).
           const exp = c.get('principal').exp;
@@ -108,10 +136,23 @@ export function alertStreamRouter(db: Pool, opts: AlertStreamOptions = {}) {
           if (!isTransientDbError(err)) throw err;
         } finally {
           sub.close();
+          const n = (live.get(who) ?? 1) - 1;
+          if (n > 0) live.set(who, n);
+          else live.delete(who);
         }
       });
     },
   );
 
   return r;
+}
+
+/** The first event of a stream resumed past the newest event: where it restarts, and why. */
+export function resetEvent(requested: number, newest: number): string {
+  const data = {
+    requested,
+    newest,
+    message: `no event ${requested} exists (the newest is ${newest}): the stream restarts after event ${newest}; events you hold with higher ids are not from this stream`,
+  };
+  return `id: ${newest}\nevent: reset\ndata: ${JSON.stringify(data)}\n\n`;
 }

@@ -11,6 +11,8 @@ import {
   updateChannel,
 } from '../../db/channels.ts';
 import { type Pool, withTransaction } from '../../db/pool.ts';
+import { type Resolver, resolveWebhookTarget, WebhookTargetError } from '../../delivery/webhook-target.ts';
+import type { Cidr } from '../../domain/addresses.ts';
 import { AppError } from '../../domain/errors.ts';
 import {
   channelBody,
@@ -29,8 +31,26 @@ import { deliveriesPage, deliveriesQuery, deliveryList } from './deliveries.ts';
 
 const idParams = z.object({ id: channelId });
 
-export function channelsRouter(db: Pool) {
+export interface ChannelsOptions {
+  /** WEBHOOK_ALLOW_PRIVATE: private ranges a webhook may target. */
+  webhookAllow?: readonly Cidr[];
+  /** DNS lookup of webhook hosts (tests pass their own). */
+  resolve?: Resolver;
+}
+
+export function channelsRouter(db: Pool, opts: ChannelsOptions = {}) {
   const r = createRouter();
+
+  /** A webhook URL must resolve to addresses a delivery may reach; checked again at each delivery. */
+  const checkUrl = async (url: string) => {
+    try {
+      await resolveWebhookTarget(url, opts.webhookAllow ?? [], opts.resolve);
+    } catch (err) {
+      if (!(err instanceof WebhookTargetError)) throw err;
+      if (err.kind === 'unresolved') throw new AppError('UNAVAILABLE', `url: ${err.message}; retry shortly`);
+      throw new AppError('VALIDATION_FAILED', `url: ${err.message}`);
+    }
+  };
 
   r.openapi(
     defineRoute({
@@ -39,7 +59,7 @@ export function channelsRouter(db: Pool) {
       roles: [],
       summary: 'Add a delivery channel: webhook, e-mail or MQTT',
       description:
-        'A webhook without `secret` gets a generated one, returned in this answer only; a secret is never shown again.',
+        'A webhook without `secret` gets a generated one, returned in this answer only; a secret is never shown again. A webhook `url` must resolve to public addresses only: one that resolves to a loopback, private, link-local, CGNAT, unique-local or other special-purpose address (IPv4-mapped forms included) is refused with 422 naming the address, unless WEBHOOK_ALLOW_PRIVATE lists it; the check is made again before every delivery.',
       request: { body: { content: { 'application/json': { schema: channelBody } }, required: true } },
       responses: {
         201: json(channelCreated, 'added; Location names it'),
@@ -48,6 +68,7 @@ export function channelsRouter(db: Pool) {
     }),
     async (c) => {
       const b = c.req.valid('json');
+      if (b.type === 'webhook') await checkUrl(b.url);
       const id = b.id ?? `ch-${randomBytes(6).toString('hex')}`;
       const generatedSecret =
         b.type === 'webhook' && !b.secret ? randomBytes(32).toString('base64url') : undefined;
@@ -142,6 +163,7 @@ export function channelsRouter(db: Pool) {
           `${field}: only a ${type} channel has it; this one is ${ch.type}`,
         );
       }
+      if (b.url !== undefined) await checkUrl(b.url);
       const patch: ChannelPatch = {
         url: b.url,
         secret: b.secret,
