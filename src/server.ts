@@ -12,6 +12,7 @@ import { migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { listCustomZones } from './db/zones.ts';
 import { dispatcherSettings, startDispatcher } from './delivery/dispatcher.ts';
+import { parseAllowList } from './delivery/webhook-target.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded/broker.ts';
 import { type EmbeddedPg, startEmbeddedPostgres } from './embedded/postgres.ts';
 import { loadSealKey } from './evidence/seal.ts';
@@ -125,6 +126,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
           secret,
           jwksUrl: config.AUTH_JWKS_URL,
           issuer: config.AUTH_ISSUER,
+          maxTtlS: config.AUTH_TOKEN_MAX_TTL_S,
         }),
         metrics,
         log: log.child({ part: 'api' }),
@@ -146,6 +148,8 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
           rateLimitBurst: config.RATE_LIMIT_BURST,
           requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
           corsOrigins: config.CORS_ORIGINS,
+          maxStreamsPerToken: config.SSE_MAX_STREAMS_PER_TOKEN,
+          webhookAllow: parseAllowList(config.WEBHOOK_ALLOW_PRIVATE),
         },
       });
       api = app;
