@@ -78,6 +78,15 @@ const TIER_WORDS: Record<string, string> = {
 
 type Explainer = (d: D, a: ExplainableAlert) => string | undefined;
 
+/** The planned destination against the course: "Its destination, Rotterdam, lies 9,100 km away at 290°". */
+function destinationWords(d: D): string | undefined {
+  const dest = isObj(d.destination) ? (str(d.destination.name) ?? place(d.destination)) : undefined;
+  const away = num(d.distanceToDestinationKm);
+  if (!dest && away === undefined) return undefined;
+  const bearing = num(d.bearingToDestinationDeg);
+  return `Its planned destination${dest ? `, ${dest},` : ''} lies${away !== undefined ? ` ${km(away)} away` : ''}${bearing !== undefined ? ` at a bearing of ${figure(bearing)}°` : ''}`;
+}
+
 const EXPLAIN: Record<string, Explainer> = {
   RESTRICTED_ZONE_ENTERED: (d, a) => {
     const zone = zoneWords(d);
@@ -100,7 +109,9 @@ const EXPLAIN: Record<string, Explainer> = {
     const zone = zoneWords(d) ?? 'a restricted zone';
     const fix = place(d.fix);
     const off =
-      num(d.crossTrackKm) !== undefined ? `${km(num(d.crossTrackKm)!)} off the planned corridor` : 'off the planned corridor';
+      num(d.crossTrackKm) !== undefined
+        ? `${km(num(d.crossTrackKm)!)} off the planned corridor`
+        : 'off the planned corridor';
     if (d.reason === 'approaching') {
       return sentences(
         `${cap(subjectOf(a))} is ${off}${fix ? ` (last fix ${fix})` : ''} and has been closing on ${zone} fix after fix`,
@@ -113,6 +124,9 @@ const EXPLAIN: Record<string, Explainer> = {
       `${cap(subjectOf(a))} is ${off}${fix ? ` (last fix ${fix})` : ''}, holding a course${num(d.courseDeg) !== undefined ? ` of ${figure(num(d.courseDeg)!)}°` : ''}${num(d.speedKmh) !== undefined ? ` at ${figure(num(d.speedKmh)!)} km/h` : ''} that reaches ${zone}`,
       num(d.withinKm) !== undefined &&
         `Kept up, it crosses that border in ${km(num(d.withinKm)!)}${num(d.etaHours) !== undefined ? `, about ${hours(num(d.etaHours)!)} from now` : ''}${num(d.horizonHours) !== undefined ? ` (chipwatch looks ${hours(num(d.horizonHours)!)} ahead)` : ''}`,
+      isObj(d.via) &&
+        `On the way it crosses ${zoneWords(d.via) ?? 'a licence-required zone'}${num(d.via.withinKm) !== undefined ? ` in ${km(num(d.via.withinKm)!)}` : ''}`,
+      destinationWords(d),
       'The course was held over several fixes, so this is a projection, not yet an entry: it is the moment to call the carrier',
     );
   },
@@ -123,7 +137,7 @@ const EXPLAIN: Record<string, Explainer> = {
     return sentences(
       `${cap(subjectOf(a))} left its planned corridor${corridor !== undefined ? ` of ${km(corridor)} either side of the route` : ''}${now !== undefined ? ` and is ${km(now)} from the route` : ''}${place(d.fix) ? ` at its last fix (${place(d.fix)})` : ''}`,
       num(d.maxCrossTrackKm) !== undefined && `The farthest it has been is ${km(num(d.maxCrossTrackKm)!)}`,
-      (num(d.fixesOutside) !== undefined || d.outsideSince) &&
+      (num(d.fixesOutside) !== undefined || utc(d.outsideSince) !== undefined) &&
         `It has been outside${utc(d.outsideSince) ? ` since ${utc(d.outsideSince)}` : ''}${num(d.fixesOutside) !== undefined ? `, ${num(d.fixesOutside)} fixes in a row` : ''}, so one stray fix cannot have caused this`,
     );
   },
@@ -243,7 +257,8 @@ const EXPLAIN: Record<string, Explainer> = {
       'They may be powered off, or gone: the site should account for them',
     );
   },
-  SIGNATURE_INVALID: (d, a) => badMessage(d, a, 'carried a signature that does not verify against its registered key'),
+  SIGNATURE_INVALID: (d, a) =>
+    badMessage(d, a, 'carried a signature that does not verify against its registered key'),
   UNKNOWN_KEY: (d, a) => badMessage(d, a, 'was signed with a key chipwatch does not know'),
   REPLAY: (d, a) => badMessage(d, a, 'reused a sequence number with different content (a replay)'),
 };

@@ -42,6 +42,7 @@ import { evidenceKeyRouter, evidenceRouter } from './routes/evidence.ts';
 import { type Health, healthRouter } from './routes/health.ts';
 import { ingestKeyRouter } from './routes/ingest-key.ts';
 import { landmarksRouter } from './routes/landmarks.ts';
+import { overviewRouter } from './routes/overview.ts';
 import { rejectionsRouter } from './routes/rejections.ts';
 import { reportRouter } from './routes/report.ts';
 import { shipmentTrackRouter } from './routes/shipment-track.ts';
@@ -166,6 +167,7 @@ export function createApp(deps: {
   app.route('/v1/landmarks', landmarksRouter(deps.db));
   app.route('/v1/chips', chipsRouter(deps.db));
   app.route('/v1/policy', policyRouter(deps.geo));
+  app.route('/v1/overview', overviewRouter(deps.db));
 
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
   app.onError(onError(deps.log));

@@ -8,6 +8,7 @@ import { dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { transform } from 'esbuild';
 import type { Position } from 'geojson';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { loadCountryZones } from '../geo/countries.ts';
@@ -15,6 +16,8 @@ import type { GeoRuntime } from '../geo/runtime.ts';
 import { createRouter, defineRoute, json, z } from './openapi.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
+/** Alerts in plain words, the one source the server (e-mail, report) and the browser share. */
+const EXPLAIN_TS = fileURLToPath(new URL('../alerts/explain.ts', import.meta.url));
 const require = createRequire(import.meta.url);
 const gzipAsync = promisify(gzip);
 
@@ -118,6 +121,9 @@ async function loadAssets(geo: GeoRuntime): Promise<Map<string, Asset>> {
   }
   const assets = new Map<string, Asset>();
   for (const [urlPath, file] of files) assets.set(urlPath, await asset(file, readFileSync(file)));
+  // Type annotations stripped, nothing else changed: explain.ts imports nothing, so it runs in the browser as it is.
+  const explain = await transform(readFileSync(EXPLAIN_TS, 'utf8'), { loader: 'ts', format: 'esm' });
+  assets.set('/dashboard/js/explain.js', await asset('explain.js', Buffer.from(explain.code)));
   assets.set(
     '/dashboard/countries.geojson',
     await asset('countries.geojson', Buffer.from(JSON.stringify(countriesGeoJson(geo)))),
