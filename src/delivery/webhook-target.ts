@@ -18,7 +18,10 @@ export interface WebhookTarget {
   family: 4 | 6;
 }
 
-/** Why a target is refused: `refused` will not change by retrying; `unresolved` may (DNS down, no answer yet). */
+/**
+ * Why a target is refused: `refused` (a non-public address, not http) will not change by retrying; `unresolved`
+ * (no DNS answer, a name not registered yet) may.
+ */
 export class WebhookTargetError extends Error {
   constructor(
     readonly kind: 'refused' | 'unresolved',
@@ -61,11 +64,9 @@ export async function resolveWebhookTarget(
     answers = [{ address: host, family: host.includes(':') ? 6 : 4 }];
   } else {
     answers = await withTimeout(resolve(host), LOOKUP_TIMEOUT_MS).catch((err: NodeJS.ErrnoException) => {
-      const code = err.code ?? err.message;
-      const kind = code === 'ENOTFOUND' || code === 'ENODATA' ? 'refused' : 'unresolved';
-      throw new WebhookTargetError(kind, `${host} does not resolve (${code})`);
+      throw new WebhookTargetError('unresolved', `${host} does not resolve (${err.code ?? err.message})`);
     });
-    if (answers.length === 0) throw new WebhookTargetError('refused', `${host} does not resolve`);
+    if (answers.length === 0) throw new WebhookTargetError('unresolved', `${host} does not resolve`);
   }
   for (const a of answers) {
     const why = addressRefusal(a.address, allow);

@@ -55,6 +55,8 @@ beforeAll(async () => {
     DELIVERY_BACKOFF_BASE_MS: '20',
     DELIVERY_BACKOFF_MAX_MS: '100',
     WEBHOOK_TIMEOUT_MS: '2000',
+    // The test receivers listen on loopback: allowed explicitly, as an operator would for an intranet receiver.
+    WEBHOOK_ALLOW_PRIVATE: '127.0.0.1/32',
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     SMTP_FROM: 'chipwatch <alerts@chipwatch.test>',
   });

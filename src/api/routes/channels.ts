@@ -41,14 +41,17 @@ export interface ChannelsOptions {
 export function channelsRouter(db: Pool, opts: ChannelsOptions = {}) {
   const r = createRouter();
 
-  /** A webhook URL must resolve to addresses a delivery may reach; checked again at each delivery. */
+  /**
+   * A webhook URL must resolve to addresses a delivery may reach (a name that does not resolve yet is accepted);
+   * checked again at each delivery, which connects only to an address that passed.
+   */
   const checkUrl = async (url: string) => {
     try {
       await resolveWebhookTarget(url, opts.webhookAllow ?? [], opts.resolve);
     } catch (err) {
       if (!(err instanceof WebhookTargetError)) throw err;
-      if (err.kind === 'unresolved') throw new AppError('UNAVAILABLE', `url: ${err.message}; retry shortly`);
-      throw new AppError('VALIDATION_FAILED', `url: ${err.message}`);
+      // A name that does not resolve (yet) reaches nothing: accepted, and checked again at each delivery.
+      if (err.kind === 'refused') throw new AppError('VALIDATION_FAILED', `url: ${err.message}`);
     }
   };
 
