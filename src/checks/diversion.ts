@@ -2,9 +2,14 @@
 // restricted zone within the horizon at the current speed, or (b) the distance to the nearest restricted border
 // has shrunk steadily over those fixes. Judging the course over several fixes (not one noisy heading) and only
 // off the corridor keeps ships silent that pass a restricted coast on their planned lane (Taiwan Strait, Hormuz).
+// A course that reaches the declared destination before any forbidden zone (within diversionDestinationConeDeg of
+// its bearing, or passing within the destination's radius or the corridor of it) is heading there, not diverting:
+// an aircraft on a wind-shifted track, a truck on a detour. The look-ahead covers the horizon at the current speed,
+// capped at the mode's plausible cruise speed and at 1.5 × the distance still to go plus two corridors; past the
+// first licence-required zone it goes on to the restricted country the course leads to, and names that one.
 import type { AlertEvent } from '../domain/alerts.ts';
-import { destinationPoint, haversineKm, initialBearingDeg } from '../geo/spherical.ts';
-import type { LatLon, Zone } from '../geo/types.ts';
+import { destinationPoint, haversineKm, initialBearingDeg, pointToSegmentKm } from '../geo/spherical.ts';
+import type { LatLon, RouteFix, Zone } from '../geo/types.ts';
 import { round } from './format.ts';
 import type { CheckResult, Fix, ShipmentContext } from './types.ts';
 
@@ -44,13 +49,56 @@ export function heldCourse(window: LatLon[], maxSpreadDeg: number): number | und
   return course;
 }
 
+interface Lookahead {
+  /** The destination lies on the course before any forbidden zone. */
+  destinationFirst: boolean;
+  hit?: { zone: Zone; aheadKm: number };
+  /** The first licence-required zone crossed before the restricted one the course leads to. */
+  via?: { zone: Zone; aheadKm: number };
+  reachKm: number;
+}
+
+function lookAhead(fix: Fix, course: number, reachKm: number, ctx: ShipmentContext): Lookahead {
+  const forbidden = (z: Zone) => ctx.isRestricted(z) || ctx.isUnlicensed(z);
+  const dest = ctx.destination;
+  const destKm = haversineKm(fix, dest);
+  const closeKm = Math.max(dest.radiusKm, ctx.corridorKm);
+  if (destKm <= closeKm) return { destinationFirst: true, reachKm };
+  // Heading for the destination: look only as far as the destination itself.
+  const toward = angleDiff(course, initialBearingDeg(fix, dest)) <= ctx.params.diversionDestinationConeDeg;
+  const limitKm = toward ? Math.min(reachKm, destKm) : reachKm;
+  const steps = Math.max(1, Math.ceil(limitKm / MAX_STEP_KM));
+  let from: LatLon = fix;
+  let via: Lookahead['via'];
+  let reached = toward;
+  for (let i = 1; i <= steps; i++) {
+    const aheadKm = (limitKm * i) / steps;
+    const to = destinationPoint(fix, course, aheadKm);
+    const crossed = ctx.zones.zonesCrossed(from, to, forbidden);
+    const restricted = crossed.find(ctx.isRestricted);
+    if (restricted)
+      return { destinationFirst: false, hit: { zone: restricted, aheadKm }, ...(via ? { via } : {}), reachKm };
+    if (!via && crossed[0]) via = { zone: crossed[0], aheadKm };
+    if (pointToSegmentKm(dest, from, to) <= closeKm) {
+      reached = true;
+      break;
+    }
+    from = to;
+  }
+  if (via) return { destinationFirst: false, hit: via, reachKm };
+  return { destinationFirst: reached, reachKm };
+}
+
+const zoneFields = (z: Zone) => ({ zoneId: z.id, zoneName: z.name, tier: z.tier, country: z.country ?? null });
+
 export function checkDiversion(
   s: DiversionState,
   fix: Fix,
-  crossTrackKm: number,
+  loc: Pick<RouteFix, 'crossTrackKm' | 'alongKm'>,
   ctx: ShipmentContext,
 ): CheckResult<DiversionState> {
   const p = ctx.params;
+  const crossTrackKm = loc.crossTrackKm;
   const offCorridor = crossTrackKm > ctx.corridorKm;
   const forbidden = (z: Zone) => ctx.isRestricted(z) || ctx.isUnlicensed(z);
   const entry: WindowFix = { ts: fix.ts, lat: fix.lat, lon: fix.lon };
@@ -65,50 +113,60 @@ export function checkDiversion(
   if (hours <= 0) return { state, events: [] };
   const travelled = window.slice(1).reduce((sum, w, i) => sum + haversineKm(window[i]!, w), 0);
   const speedKmh = travelled / hours;
+  const destKm = haversineKm(fix, ctx.destination);
+  const remainingKm = Math.max(ctx.route.route.lengthKm - loc.alongKm, destKm);
+  const reachKm = Math.min(
+    Math.min(speedKmh, p.cruiseMaxKmh) * p.diversionHorizonHours,
+    1.5 * remainingKm + 2 * ctx.corridorKm,
+  );
   const base = {
     crossTrackKm: round(crossTrackKm),
+    corridorKm: ctx.corridorKm,
     speedKmh: round(speedKmh),
     fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon },
+    windowFrom: { ts: new Date(first.ts).toISOString(), lat: first.lat, lon: first.lon },
+    windowFixes: window.length,
+    destination: { name: ctx.destination.name ?? null, lat: ctx.destination.lat, lon: ctx.destination.lon },
+    distanceToDestinationKm: round(destKm),
+    lookAheadKm: round(reachKm),
+    horizonHours: p.diversionHorizonHours,
   };
 
-  // (a) Where the held course leads within the horizon.
+  // (a) Where the held course leads within the look-ahead.
   const course = heldCourse(window, p.diversionMaxCourseSpreadDeg);
   if (course !== undefined && speedKmh > 1) {
-    const reachKm = speedKmh * p.diversionHorizonHours;
-    const steps = Math.max(1, Math.ceil(reachKm / MAX_STEP_KM));
-    let from: LatLon = fix;
-    for (let i = 1; i <= steps; i++) {
-      const to = destinationPoint(fix, course, (reachKm * i) / steps);
-      const hit = ctx.zones.zonesCrossed(from, to, forbidden)[0];
-      if (hit) {
-        const aheadKm = (reachKm * i) / steps;
-        return {
-          state,
-          events: [
-            event(fix, {
-              ...base,
-              reason: 'course',
-              zoneId: hit.id,
-              zoneName: hit.name,
-              tier: hit.tier,
-              courseDeg: round(course),
-              withinKm: round(aheadKm),
-              etaHours: round(aheadKm / speedKmh),
-              horizonHours: p.diversionHorizonHours,
-            }),
-          ],
-        };
-      }
-      from = to;
+    const ahead = lookAhead(fix, course, reachKm, ctx);
+    // Heading for its destination: whatever lies beyond it is not where this shipment is going.
+    if (ahead.destinationFirst) return { state, events: [] };
+    if (ahead.hit) {
+      const { zone, aheadKm } = ahead.hit;
+      return {
+        state,
+        events: [
+          event(fix, {
+            ...base,
+            reason: 'course',
+            ...zoneFields(zone),
+            courseDeg: round(course),
+            bearingToDestinationDeg: round(initialBearingDeg(fix, ctx.destination)),
+            withinKm: round(aheadKm),
+            etaHours: round(aheadKm / speedKmh),
+            ...(ahead.via
+              ? { via: { ...zoneFields(ahead.via.zone), withinKm: round(ahead.via.aheadKm) } }
+              : {}),
+          }),
+        ],
+      };
     }
   }
 
-  // (b) The border keeps getting closer.
+  // (b) The border keeps getting closer, and the shipment is not closing on its destination.
   const dists = window.map((w) => w.borderKm);
   if (dists.every((d): d is number => d !== undefined && Number.isFinite(d))) {
     const steady = dists.every((d, i) => i === 0 || d < dists[i - 1]!);
     const closedKm = dists[0]! - dists.at(-1)!;
-    if (steady && closedKm >= p.diversionApproachMinKm) {
+    const towardDestination = haversineKm(first, ctx.destination) - destKm >= closedKm;
+    if (steady && closedKm >= p.diversionApproachMinKm && !towardDestination && dists.at(-1)! <= reachKm) {
       const nearest = ctx.zones.nearest(fix, forbidden, SEARCH_KM);
       return {
         state,
@@ -116,11 +174,11 @@ export function checkDiversion(
           event(fix, {
             ...base,
             reason: 'approaching',
-            zoneId: nearest?.zone.id ?? null,
-            zoneName: nearest?.zone.name ?? null,
+            ...(nearest ? zoneFields(nearest.zone) : { zoneId: null, zoneName: null, country: null }),
             borderKm: round(dists.at(-1)!),
             closedKm: round(closedKm),
             overHours: round(hours),
+            etaHours: round(dists.at(-1)! / Math.max(closedKm / hours, 1e-6)),
           }),
         ],
       };

@@ -1,13 +1,16 @@
 // Runs every telemetry check over a shipment's new fixes in device-time order, pure: (state, fixes, context) →
 // (state, alert events, flags per fix, status). A late fix (older than the last one) is checked for zones only and
-// never moves a state machine backwards.
+// never moves a state machine backwards. A suspect fix (one the spoofing check finds physically impossible) is
+// stored with its flags as evidence but drives nothing: the position checks keep judging from the last trusted fix.
+// Arrival is a stop inside the destination, not a pass-by; an arrived shipment that leaves again is back in transit.
 import type { AlertEvent } from '../domain/alerts.ts';
 import { haversineKm } from '../geo/spherical.ts';
 import type { ZoneFilter, ZoneIndex } from '../geo/types.ts';
 import { checkDiversion, type DiversionState, initialDiversion } from './diversion.ts';
 import { checkGap } from './gap.ts';
+import { checkRegularity, initialRegular, type RegularState } from './regularity.ts';
 import { checkDeviation, type DeviationState, initialDeviation } from './route-deviation.ts';
-import { checkSpoofing, initialSpoof, type SpoofState } from './spoofing.ts';
+import { checkSpoofing, initialSpoof, lateFixImpossible, type SpoofState } from './spoofing.ts';
 import { checkStop, initialStop, type StopState } from './stop.ts';
 import { checkTamper } from './tamper.ts';
 import type { Fix, ShipmentContext } from './types.ts';
@@ -16,15 +19,25 @@ import { checkZones } from './zone.ts';
 export type ShipmentStatus = 'planned' | 'in_transit' | 'arrived' | 'installed' | 'cancelled';
 
 export interface ShipmentState {
+  /** The newest fix received, suspect or not (what "last seen" means). */
   lastFix?: Fix;
+  /** The newest fix the checks trust: position checks judge from it. Absent in older states: lastFix then. */
+  trusted?: Fix;
   deviation: DeviationState;
   diversion: DiversionState;
   stop: StopState;
   spoof: SpoofState;
+  regular?: RegularState;
 }
 
 export function initialShipmentState(): ShipmentState {
-  return { deviation: initialDeviation, diversion: initialDiversion, stop: initialStop, spoof: initialSpoof };
+  return {
+    deviation: initialDeviation,
+    diversion: initialDiversion,
+    stop: initialStop,
+    spoof: initialSpoof,
+    regular: initialRegular,
+  };
 }
 
 export interface CheckRun {
@@ -38,6 +51,14 @@ export interface CheckRun {
   progressKm?: number;
 }
 
+const resolveOnArrival = (at: number): AlertEvent[] =>
+  (['SIGNAL_LOST', 'ROUTE_DEVIATION'] as const).map((type) => ({
+    type,
+    action: 'resolve',
+    at,
+    details: { reason: 'arrived at the destination' },
+  }));
+
 export function runShipmentChecks(
   prior: ShipmentState,
   status: ShipmentStatus,
@@ -46,55 +67,75 @@ export function runShipmentChecks(
 ): CheckRun {
   let state = prior;
   const run: CheckRun = { state, status, events: [], flags: new Map() };
+  const flag = (i: number, f: string[]) => {
+    if (f.length > 0) run.flags.set(i, [...(run.flags.get(i) ?? []), ...f]);
+  };
   const order = fixes.map((f, i) => ({ f, i })).sort((a, b) => a.f.ts - b.f.ts);
   for (const { f: fix, i } of order) {
-    const loc = ctx.route.locate(fix);
     const last = state.lastFix;
+    const trusted = state.trusted ?? last;
     if (last && fix.ts <= last.ts) {
-      run.events.push(...checkZones(undefined, fix, ctx, loc.crossTrackKm));
+      // Late: evidence for zones, unless no real track could have put it there.
+      if (lateFixImpossible(trusted, fix, ctx)) flag(i, ['SPEED_IMPOSSIBLE']);
+      else {
+        const z = checkZones(undefined, fix, ctx, ctx.route.locate(fix).crossTrackKm);
+        run.events.push(...z.events);
+        flag(i, z.flags);
+      }
       continue;
     }
-    run.events.push(...checkZones(last, fix, ctx, loc.crossTrackKm));
-    const spoof = checkSpoofing(state.spoof, last, fix, ctx);
+    const spoof = checkSpoofing(state.spoof, trusted, fix, ctx);
     run.events.push(...spoof.events);
-    if (spoof.flags?.length) run.flags.set(i, spoof.flags);
+    flag(i, spoof.flags);
+    if (spoof.suspect) {
+      // The sensors still speak for the case: a tamper switch is judged where the trusted track puts it.
+      run.events.push(...checkTamper(trusted ? { ...fix, lat: trusted.lat, lon: trusted.lon } : fix, ctx));
+      state = { ...state, lastFix: fix, spoof: spoof.state };
+      continue;
+    }
+    const loc = ctx.route.locate(fix);
+    // Resumed elsewhere: the segment from the old trusted fix was never travelled as a line.
+    const resumed = spoof.flags.includes('TRACK_RESUMED_ELSEWHERE');
+    const zones = checkZones(resumed ? undefined : trusted, fix, ctx, loc.crossTrackKm);
+    run.events.push(...zones.events);
+    flag(i, zones.flags);
     run.events.push(...checkTamper(fix, ctx));
+    const regular = checkRegularity(state.regular ?? initialRegular, fix, ctx);
+    run.events.push(...regular.events);
     if (run.status === 'planned') {
       run.status = 'in_transit';
       run.startedAt = fix.ts;
     }
+    const toGoKm = haversineKm(fix, ctx.destination);
+    if (run.status === 'arrived' && toGoKm > ctx.destination.radiusKm + ctx.params.stopRadiusKm) {
+      run.status = 'in_transit';
+    }
     let { deviation, diversion, stop } = state;
     if (run.status === 'in_transit') {
-      run.events.push(...checkGap(last, fix, loc.crossTrackKm, ctx));
+      run.events.push(...checkGap(trusted, fix, loc.crossTrackKm, ctx));
       const d = checkDeviation(deviation, fix, loc.crossTrackKm, ctx);
-      const v = checkDiversion(diversion, fix, loc.crossTrackKm, ctx);
+      const v = checkDiversion(diversion, fix, loc, ctx);
       const s = checkStop(stop, fix, ctx);
       run.events.push(...d.events, ...v.events, ...s.events);
       ({ state: deviation } = d);
       ({ state: diversion } = v);
       ({ state: stop } = s);
       run.progressKm = loc.alongKm;
-      if (haversineKm(fix, ctx.destination) <= ctx.destination.radiusKm) {
+      const anchor = stop.anchor;
+      const dwellMin = anchor ? (fix.ts - anchor.since) / 60_000 : 0;
+      if (
+        anchor &&
+        haversineKm(anchor, ctx.destination) <= ctx.destination.radiusKm &&
+        toGoKm <= ctx.destination.radiusKm &&
+        dwellMin >= ctx.params.arrivalDwellMinutes
+      ) {
         run.status = 'arrived';
-        run.arrivedAt = fix.ts;
+        run.arrivedAt = anchor.since;
         run.progressKm = ctx.route.route.lengthKm;
-        run.events.push(
-          {
-            type: 'SIGNAL_LOST',
-            action: 'resolve',
-            at: fix.ts,
-            details: { reason: 'arrived at the destination' },
-          },
-          {
-            type: 'ROUTE_DEVIATION',
-            action: 'resolve',
-            at: fix.ts,
-            details: { reason: 'arrived at the destination' },
-          },
-        );
+        run.events.push(...resolveOnArrival(fix.ts));
       }
     }
-    state = { lastFix: fix, deviation, diversion, stop, spoof: spoof.state };
+    state = { lastFix: fix, trusted: fix, deviation, diversion, stop, spoof: spoof.state, regular: regular.state };
   }
   run.state = state;
   return run;

@@ -1,6 +1,9 @@
 // UNPLANNED_STOP: no movement beyond a small radius (a radius test on positions, not the speed field) for longer
 // than a threshold, away from origin, destination and planned stops — much sooner inside a transshipment hub.
-// DESTINATION_MISMATCH: stopped for good (days) somewhere other than the destination.
+// DESTINATION_MISMATCH: stopped for good somewhere other than the destination — destinationMismatchHours of no
+// movement (a week for a ship: anchorage waits of 2–7 days are routine), with UNPLANNED_STOP as the warning in
+// between. It resolves itself when the shipment moves on and gets closer to its destination: the voyage had not
+// ended there after all.
 import type { AlertEvent } from '../domain/alerts.ts';
 import { haversineKm } from '../geo/spherical.ts';
 import type { LatLon } from '../geo/types.ts';
@@ -11,9 +14,11 @@ export interface StopState {
   anchor: (LatLon & { since: number }) | null;
   raised: boolean;
   mismatchRaised: boolean;
+  /** Where an open DESTINATION_MISMATCH was raised and how far from the destination that was. */
+  mismatch?: (LatLon & { since: number; distanceKm: number }) | null;
 }
 
-export const initialStop: StopState = { anchor: null, raised: false, mismatchRaised: false };
+export const initialStop: StopState = { anchor: null, raised: false, mismatchRaised: false, mismatch: null };
 
 const within = (p: LatLon, place: Place) => haversineKm(p, place) <= place.radiusKm;
 
@@ -21,9 +26,31 @@ export function checkStop(s: StopState, fix: Fix, ctx: ShipmentContext): CheckRe
   const p = ctx.params;
   if (!s.anchor || haversineKm(s.anchor, fix) > p.stopRadiusKm) {
     // Moving: the next stop starts here.
+    const events: AlertEvent[] = [];
+    let mismatch = s.mismatch ?? null;
+    const toGoKm = haversineKm(fix, ctx.destination);
+    // Moving on toward the destination by more than the stop radius: the voyage did not end back there.
+    if (mismatch && toGoKm < mismatch.distanceKm - p.stopRadiusKm) {
+      events.push({
+        type: 'DESTINATION_MISMATCH',
+        action: 'resolve',
+        at: fix.ts,
+        details: {
+          reason: `moved on toward the destination: ${round(toGoKm)} km to go, ${round(mismatch.distanceKm)} km where it had stopped`,
+          stoppedAt: { lat: mismatch.lat, lon: mismatch.lon, since: new Date(mismatch.since).toISOString() },
+          fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon },
+        },
+      });
+      mismatch = null;
+    }
     return {
-      state: { anchor: { lat: fix.lat, lon: fix.lon, since: fix.ts }, raised: false, mismatchRaised: false },
-      events: [],
+      state: {
+        anchor: { lat: fix.lat, lon: fix.lon, since: fix.ts },
+        raised: false,
+        mismatchRaised: false,
+        mismatch,
+      },
+      events,
     };
   }
   const anchor = s.anchor;
@@ -38,7 +65,8 @@ export function checkStop(s: StopState, fix: Fix, ctx: ShipmentContext): CheckRe
   const hub = ctx.zones.zonesAt(anchor).find(ctx.isWatch);
   const threshold = hub ? p.stopMinutesWatch : p.stopMinutes;
   const state = { ...s };
-  const where = { lat: anchor.lat, lon: anchor.lon, country: ctx.zones.countryAt(anchor) ?? null };
+  const where = { lat: anchor.lat, lon: anchor.lon };
+  const country = ctx.zones.countryAt(anchor) ?? null;
   if (!exempt && !s.raised && minutes >= threshold) {
     events.push({
       type: 'UNPLANNED_STOP',
@@ -46,7 +74,9 @@ export function checkStop(s: StopState, fix: Fix, ctx: ShipmentContext): CheckRe
       at: fix.ts,
       details: {
         ...where,
+        country,
         since: new Date(anchor.since).toISOString(),
+        distanceToDestinationKm: round(haversineKm(anchor, ctx.destination)),
         stoppedMinutes: Math.round(minutes),
         thresholdMinutes: threshold,
         watchZone: hub ? { id: hub.id, name: hub.name } : null,
@@ -61,13 +91,17 @@ export function checkStop(s: StopState, fix: Fix, ctx: ShipmentContext): CheckRe
       at: fix.ts,
       details: {
         ...where,
+        country,
         since: new Date(anchor.since).toISOString(),
         stoppedHours: round(minutes / 60),
+        thresholdHours: p.destinationMismatchHours,
         destination: ctx.destination,
         distanceToDestinationKm: round(haversineKm(anchor, ctx.destination)),
+        expected: `stopped inside ${round(ctx.destination.radiusKm)} km of the destination`,
       },
     });
     state.mismatchRaised = true;
+    state.mismatch = { ...where, since: anchor.since, distanceKm: haversineKm(anchor, ctx.destination) };
   }
   return { state, events };
 }

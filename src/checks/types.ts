@@ -5,6 +5,8 @@ import type { LatLon, RouteIndex, ZoneFilter, ZoneIndex } from '../geo/types.ts'
 /** A telemetry record as the checks see it (epoch ms). */
 export interface Fix extends LatLon {
   ts: number;
+  /** Altitude above sea level, metres (aircraft: tells a cruise from a descent). */
+  altM?: number;
   speedKmh?: number;
   headingDeg?: number;
   hdop?: number;
@@ -27,6 +29,10 @@ export interface CheckParams {
   diversionWindowFixes: number;
   diversionMaxCourseSpreadDeg: number;
   diversionApproachMinKm: number;
+  /** A held course within this angle of the bearing to the destination is heading there, not diverting. */
+  diversionDestinationConeDeg: number;
+  /** The fastest the mode plausibly travels for hours on end: bounds the look-ahead. */
+  cruiseMaxKmh: number;
   stopRadiusKm: number;
   stopMinutes: number;
   stopMinutesWatch: number;
@@ -34,7 +40,14 @@ export interface CheckParams {
   lightLuxThreshold: number;
   maxSpeedKmh: number;
   frozenFixes: number;
+  /** Fixes over which a track with no GNSS noise, constant speed, hdop and satellites is too regular to be real. */
+  regularWindowFixes: number;
   destinationMismatchHours: number;
+  /** Stopped this long inside the destination radius: arrived (a pass-by is not an arrival). */
+  arrivalDwellMinutes: number;
+  /** Aircraft: at or above this altitude and ground speed on the planned corridor, a restricted country is overflown. */
+  overflightMinAltM: number;
+  overflightMinSpeedKmh: number;
 }
 
 export interface ShipmentContext {

@@ -3,8 +3,11 @@
 // licence alert when entered off the planned corridor: passing on the licensed lane (the Suez Canal lies inside
 // Egypt's polygon) is transit, not an export. Late fixes are checked too: a fix inside a restricted country is
 // evidence whenever it arrives.
+// Aircraft: crossing a restricted country at cruise (altitude and ground speed) on the planned corridor is an
+// overflight, not an export: the fix is flagged RESTRICTED_OVERFLIGHT (an info record on the position) and nothing is
+// raised. Below cruise altitude, descending, slow, or off the corridor over that country is an entry at once.
 import type { AlertEvent } from '../domain/alerts.ts';
-import type { LatLon, Zone } from '../geo/types.ts';
+import type { Zone } from '../geo/types.ts';
 import { round } from './format.ts';
 import type { Fix, ShipmentContext } from './types.ts';
 
@@ -12,36 +15,95 @@ function zoneDetails(z: Zone) {
   return { zoneId: z.id, zoneName: z.name, tier: z.tier, kind: z.kind, country: z.country ?? null };
 }
 
-/** `prev` is the previous fix in device time (undefined for the first or for a late fix). */
+/** Descending more than this between two fixes is leaving cruise (step climbs and descents are ~600 m). */
+const DESCENT_M = 1500;
+
+/** Why an aircraft fix is not a plain overflight, or undefined when it is one (or when the mode is not air). */
+export function airborneReason(prev: Fix | undefined, fix: Fix, ctx: ShipmentContext, crossTrackKm: number) {
+  if (ctx.mode !== 'air') return 'not an aircraft';
+  const p = ctx.params;
+  if (crossTrackKm > ctx.corridorKm) return 'off the planned corridor';
+  if (fix.speedKmh === undefined) return 'ground speed not reported';
+  if (fix.speedKmh < p.overflightMinSpeedKmh) return 'slowed below cruise';
+  if (fix.altM !== undefined && fix.altM < p.overflightMinAltM) return 'below cruise altitude';
+  if (fix.altM !== undefined && prev?.altM !== undefined && prev.altM - fix.altM > DESCENT_M) return 'descending';
+  return undefined;
+}
+
+function airDetails(fix: Fix, reason: string | undefined, ctx: ShipmentContext) {
+  if (ctx.mode !== 'air') return {};
+  return {
+    reason: reason ?? 'overflight',
+    altM: fix.altM ?? null,
+    speedKmh: fix.speedKmh ?? null,
+    overflightMinAltM: ctx.params.overflightMinAltM,
+    overflightMinSpeedKmh: ctx.params.overflightMinSpeedKmh,
+  };
+}
+
+export interface ZoneResult {
+  events: AlertEvent[];
+  flags: string[];
+}
+
+/** `prev` is the previous trusted fix in device time (undefined for the first or for a late fix). */
 export function checkZones(
-  prev: LatLon | undefined,
+  prev: Fix | undefined,
   fix: Fix,
   ctx: ShipmentContext,
   crossTrackKm: number,
-): AlertEvent[] {
+): ZoneResult {
   const offCorridor = crossTrackKm > ctx.corridorKm;
   const forbidden = (z: Zone) => ctx.isRestricted(z) || (offCorridor && ctx.isUnlicensed(z));
   const inside = ctx.zones.zonesAt(fix).filter(forbidden);
   const at = { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon };
+  const reason = airborneReason(prev, fix, ctx, crossTrackKm);
+  const cruising = reason === undefined;
   if (inside.length > 0) {
-    return inside.map((z) => ({
-      type: 'RESTRICTED_ZONE_ENTERED',
-      action: 'raise',
-      at: fix.ts,
-      details: { ...zoneDetails(z), via: 'fix', fix: at, crossTrackKm: round(crossTrackKm) },
-    }));
+    if (cruising) return { events: [], flags: ['RESTRICTED_OVERFLIGHT'] };
+    return {
+      events: inside.map((z) => ({
+        type: 'RESTRICTED_ZONE_ENTERED',
+        action: 'raise',
+        at: fix.ts,
+        details: {
+          ...zoneDetails(z),
+          via: 'fix',
+          fix: at,
+          crossTrackKm: round(crossTrackKm),
+          corridorKm: ctx.corridorKm,
+          ...airDetails(fix, reason, ctx),
+        },
+      })),
+      flags: [],
+    };
   }
-  if (!prev) return [];
+  if (!prev) return { events: [], flags: [] };
   let crossed = ctx.zones.zonesCrossed(prev, fix, forbidden);
   if (crossed.length > 0) {
     // Leaving a zone the previous fix was already in (on its licensed lane) is not an entry.
     const before = new Set(ctx.zones.zonesAt(prev).map((z) => z.id));
     crossed = crossed.filter((z) => !before.has(z.id));
   }
-  return crossed.map((z) => ({
-    type: 'RESTRICTED_ZONE_ENTERED',
-    action: 'raise',
-    at: fix.ts,
-    details: { ...zoneDetails(z), via: 'segment', from: { lat: prev.lat, lon: prev.lon }, fix: at },
-  }));
+  if (crossed.length === 0) return { events: [], flags: [] };
+  // Both ends at cruise on the corridor: flown over between two reports.
+  const prevCruising = prev && airborneReason(undefined, prev, ctx, 0) === undefined;
+  if (cruising && prevCruising) return { events: [], flags: ['RESTRICTED_OVERFLIGHT'] };
+  return {
+    events: crossed.map((z) => ({
+      type: 'RESTRICTED_ZONE_ENTERED',
+      action: 'raise',
+      at: fix.ts,
+      details: {
+        ...zoneDetails(z),
+        via: 'segment',
+        from: { ts: new Date(prev.ts).toISOString(), lat: prev.lat, lon: prev.lon },
+        fix: at,
+        crossTrackKm: round(crossTrackKm),
+        corridorKm: ctx.corridorKm,
+        ...airDetails(fix, reason ?? (prevCruising ? undefined : 'previous fix below cruise'), ctx),
+      },
+    })),
+    flags: [],
+  };
 }

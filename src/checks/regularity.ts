@@ -1,0 +1,95 @@
+// SPOOFING_SUSPECTED (subtype too_regular): a track too clean for real GNSS. Over `regularWindowFixes` moving fixes,
+// every position lies where constant speed on a great circle puts it (no metre of noise: a real receiver wanders
+// 2–5 m even at hdop 1), and the reported speed, hdop and satellite count never change. A simulator or a replayed
+// synthetic track looks like this; a tracker under open sky does not. Needs at least two of speed, hdop and
+// satellites reported: a track that reports none of them cannot be judged this way.
+import type { AlertEvent } from '../domain/alerts.ts';
+import { haversineKm, interpolateGreatCircle } from '../geo/spherical.ts';
+import { round } from './format.ts';
+import type { Fix, ShipmentContext } from './types.ts';
+
+interface Sample {
+  ts: number;
+  lat: number;
+  lon: number;
+  speedKmh: number | null;
+  hdop: number | null;
+  satellites: number | null;
+  /** Metres between this fix and where its neighbours put it (set once the next fix came). */
+  residualM: number | null;
+}
+
+export interface RegularState {
+  window: Sample[];
+  raised: boolean;
+}
+
+export const initialRegular: RegularState = { window: [], raised: false };
+
+/** Below this RMS the positions carry no GNSS noise (rounding to 6 decimals alone is ~0.1 m). */
+const MAX_RESIDUAL_M = 1;
+/** Moving: at least this far between fixes. */
+const MIN_STEP_KM = 0.2;
+
+const spread = (xs: (number | null)[]) => {
+  const v = xs.filter((x): x is number => x !== null);
+  if (v.length < xs.length) return undefined;
+  return Math.max(...v) - Math.min(...v);
+};
+
+export function checkRegularity(s: RegularState, fix: Fix, ctx: ShipmentContext): { state: RegularState; events: AlertEvent[] } {
+  const n = ctx.params.regularWindowFixes;
+  const window = [...s.window];
+  const prev = window.at(-1);
+  if (prev && haversineKm(prev, fix) < MIN_STEP_KM) return { state: { window: [], raised: s.raised }, events: [] };
+  const before = window.at(-2);
+  if (prev && before) {
+    const f = (prev.ts - before.ts) / Math.max(fix.ts - before.ts, 1);
+    window[window.length - 1] = { ...prev, residualM: haversineKm(prev, interpolateGreatCircle(before, fix, f)) * 1000 };
+  }
+  window.push({
+    ts: fix.ts,
+    lat: fix.lat,
+    lon: fix.lon,
+    speedKmh: fix.speedKmh ?? null,
+    hdop: fix.hdop ?? null,
+    satellites: fix.satellites ?? null,
+    residualM: null,
+  });
+  while (window.length > n + 1) window.shift();
+  const state = { window, raised: s.raised };
+  if (s.raised || window.length < n + 1) return { state, events: [] };
+  const judged = window.slice(1, -1);
+  const residuals = judged.map((w) => w.residualM ?? Number.POSITIVE_INFINITY);
+  const rmsM = Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / residuals.length);
+  if (!(rmsM < MAX_RESIDUAL_M)) return { state, events: [] };
+  const speed = spread(window.map((w) => w.speedKmh));
+  const hdop = spread(window.map((w) => w.hdop));
+  const sats = spread(window.map((w) => w.satellites));
+  const reported = [speed, hdop, sats].filter((x) => x !== undefined);
+  if (reported.length < 2 || reported.some((x) => x! > 0.05)) return { state, events: [] };
+  const first = window[0]!;
+  return {
+    state: { window, raised: true },
+    events: [
+      {
+        type: 'SPOOFING_SUSPECTED',
+        action: 'raise',
+        at: fix.ts,
+        details: {
+          subtype: 'too_regular',
+          flags: ['TOO_REGULAR'],
+          windowFixes: window.length,
+          from: { ts: new Date(first.ts).toISOString(), lat: first.lat, lon: first.lon },
+          fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon },
+          positionNoiseRmsM: round(rmsM, 2),
+          maxPositionNoiseM: MAX_RESIDUAL_M,
+          speedSpreadKmh: speed ?? null,
+          hdopSpread: hdop ?? null,
+          satellitesSpread: sats ?? null,
+          expected: 'GNSS positions wander by metres and hdop, satellites and speed vary from fix to fix',
+        },
+      },
+    ],
+  };
+}
