@@ -40,7 +40,8 @@ export const deliverySchema = z
   })
   .openapi('Delivery');
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// No regex flags: OpenAPI copies the source only, and a trailing "/i" in the pattern would match nothing.
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export const deliveryList = listOf(deliverySchema, 'DeliveryList');
 const deliveryParams = z.object({
