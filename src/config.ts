@@ -1,4 +1,5 @@
 // The only reader of process.env: every setting typed, with its unit and default, validated at start.
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { checkParamsSchema } from './checks/params.ts';
@@ -31,6 +32,8 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** HS256 secret for API tokens (≥ 32 characters); unset → generated into DATA_DIR/jwt-secret. */
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** File holding AUTH_JWT_SECRET (e.g. a Docker secret, /run/secrets/jwt-secret); read at start, used when AUTH_JWT_SECRET is unset. */
+  AUTH_JWT_SECRET_FILE: z.string().min(1).optional(),
   /** OIDC JWKS URL; when set, tokens are verified against it instead of the secret. */
   AUTH_JWKS_URL: optionalUrl,
   /** Expected `iss` of API tokens. */
@@ -64,7 +67,7 @@ const schema = z.object({
   /** Raw bytes of a rejected message kept as evidence, bytes. */
   REJECTION_RAW_CAP_BYTES: positiveInt.default(64 * 1024),
   /** How far a record's `ts` may lie ahead of the receiver's clock, seconds. */
-  MAX_CLOCK_SKEW_S: positiveInt.default(300),
+  MAX_CLOCK_SKEW_S: positiveInt.max(86_400).default(300),
   /** Policy file of restricted, licence-required and watch countries; unset → policy/default-policy.json. */
   CW_POLICY: z.string().min(1).optional(),
   /** Ed25519 PKCS#8 PEM that seals evidence bundles; unset → DATA_DIR/evidence-signing-key.pem, generated once. */
@@ -138,6 +141,8 @@ const schema = z.object({
   SMTP_FROM: z.string().min(3).default('chipwatch <chipwatch@localhost>'),
   /** Alert delivery: evidence older than this when first seen is notified as late, seconds. */
   ALERT_LATE_AFTER_S: positiveInt.default(3600),
+  /** TimescaleDB retention: telemetry, signed messages and attestations older than this are dropped, days (0: keep all; plain PostgreSQL keeps all). Default 5 years (15 CFR 762.6). */
+  RETENTION_DAYS: z.coerce.number().int().min(0).default(1827),
   /** Delivered notifications and their outbox events are deleted after this many days (dead ones are kept). */
   DELIVERY_RETENTION_DAYS: positiveInt.default(30),
   /** Database pool size. */
@@ -156,9 +161,22 @@ export type Config = z.infer<typeof schema>;
 
 export class ConfigError extends Error {}
 
+/** AUTH_JWT_SECRET from AUTH_JWT_SECRET_FILE when only the file is given (trailing newline dropped). */
+function withSecretFile(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const file = env.AUTH_JWT_SECRET_FILE;
+  if (!file || env.AUTH_JWT_SECRET) return env;
+  try {
+    return { ...env, AUTH_JWT_SECRET: readFileSync(file, 'utf8').trim() };
+  } catch (err) {
+    throw new ConfigError(
+      `invalid configuration:\n  AUTH_JWT_SECRET_FILE: cannot read ${file}: ${(err as Error).message}`,
+    );
+  }
+}
+
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = schema.safeParse(env);
+  const result = schema.safeParse(withSecretFile(env));
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

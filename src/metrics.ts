@@ -92,6 +92,11 @@ export function createMetrics() {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
       registers: r,
     }),
+    timescaleJobsFailed: new Gauge({
+      name: 'chipwatch_timescale_jobs_failed',
+      help: 'TimescaleDB background jobs (compression, aggregate refresh, retention) whose last run failed; read at each scrape',
+      registers: r,
+    }),
     outboxBacklog: new Gauge({
       name: 'chipwatch_outbox_backlog',
       help: 'Outbox rows by stage: unrouted events, pending deliveries, dead deliveries (whole database)',

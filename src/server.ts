@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import { hasTimescale, ping } from './db/health.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
+import { applyRetention, failedTimescaleJobs } from './db/timescale.ts';
 import { listCustomZones } from './db/zones.ts';
 import { dispatcherSettings, startDispatcher } from './delivery/dispatcher.ts';
 import { parseAllowList } from './delivery/webhook-target.ts';
@@ -56,7 +57,11 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
     if (applied.length) log.info({ applied }, 'migrations applied');
     const pool = createPool(databaseUrl, config.DB_POOL_MAX);
     stops.push(() => pool.end());
-    log.info({ timescaledb: await hasTimescale(pool) }, 'database ready');
+    const retained = await applyRetention(pool, config.RETENTION_DAYS);
+    log.info(
+      { timescaledb: await hasTimescale(pool), retentionDays: config.RETENTION_DAYS, retained },
+      'database ready',
+    );
 
     let broker: EmbeddedBroker | undefined;
     if (!config.MQTT_URL) {
@@ -142,6 +147,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
             }
           },
           broker: () => (ingest ? ingest.session.connected : true),
+          timescaleJobs: () => failedTimescaleJobs(pool),
         },
         limits: {
           rateLimitPerMin: config.RATE_LIMIT_PER_MIN,

@@ -12,7 +12,8 @@ export async function shipmentsCarrying(db: Queryable, serial: string) {
     `SELECT s.id, s.reference, s.device_id, s.mode, s.status, s.origin, s.destination, s.created_at, s.started_at,
             s.arrived_at, s.installed_at,
             (SELECT json_build_object('count', count(*), 'first', min(t.ts), 'last', max(t.ts))
-               FROM telemetry t WHERE t.shipment_id = s.id) AS fixes
+               FROM telemetry t
+              WHERE t.shipment_id = s.id AND t.ts BETWEEN s.fixes_from AND s.fixes_to) AS fixes
        FROM shipments s WHERE s.chips @> ARRAY[$1]::text[] ORDER BY s.created_at`,
     [serial],
   );
@@ -32,10 +33,16 @@ export async function shipmentsCarrying(db: Queryable, serial: string) {
   }));
 }
 
-/** The newest `limit` attestations naming the serial, newest first. */
+/**
+ * The newest `limit` attestations naming the serial, newest first; read only between the first and last time a site
+ * attested it (site_chips), so the scan never leaves the chip's own span.
+ */
 export async function attestationsNaming(db: Queryable, serial: string, limit: number) {
   const res = await db.query(
-    `SELECT site_id, ts, seq, lat, lon, flags FROM attestations WHERE chips @> ARRAY[$1]::text[]
+    `SELECT site_id, ts, seq, lat, lon, flags FROM attestations
+      WHERE chips @> ARRAY[$1]::text[]
+        AND ts BETWEEN coalesce((SELECT min(first_seen) FROM site_chips WHERE serial = $1), 'infinity'::timestamptz)
+                   AND coalesce((SELECT max(last_seen) FROM site_chips WHERE serial = $1), '-infinity'::timestamptz)
       ORDER BY ts DESC, site_id LIMIT $2`,
     [serial, limit],
   );

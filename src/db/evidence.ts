@@ -20,9 +20,12 @@ async function trackerMessages(
   shipmentId: string,
 ): Promise<BundleMessage[]> {
   const res = await db.query(
-    `SELECT m.topic, m.received_at, m.jws FROM messages m
-      WHERE m.device_id = $1
-        AND EXISTS (SELECT 1 FROM telemetry t WHERE t.device_id = m.device_id AND t.seq = m.seq AND t.shipment_id = $2)
+    // Bounded by the shipment's span: a record is at most MAX_CLOCK_SKEW_S (≤ 1 day) ahead of its receipt.
+    `WITH span AS (SELECT fixes_from, fixes_to, fixes_received_to FROM shipments WHERE id = $2)
+     SELECT m.topic, m.received_at, m.jws FROM messages m, span
+      WHERE m.device_id = $1 AND m.received_at BETWEEN span.fixes_from - interval '1 day' AND span.fixes_received_to
+        AND EXISTS (SELECT 1 FROM telemetry t WHERE t.device_id = m.device_id AND t.seq = m.seq AND t.shipment_id = $2
+                       AND t.ts BETWEEN span.fixes_from AND span.fixes_to)
       ORDER BY m.seq`,
     [deviceId, shipmentId],
   );

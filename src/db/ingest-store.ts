@@ -81,15 +81,23 @@ export interface TelemetryRow {
 export async function insertTelemetry(c: PoolClient, rows: TelemetryRow[]): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof TelemetryRow>(k: K) => rows.map((r) => r[k]);
+  // The same statement widens each shipment's span of fixes, which every read of its telemetry is bounded by.
   await c.query(
-    `INSERT INTO telemetry (device_id, ts, seq, idx, lat, lon, alt_m, speed_kmh, heading_deg, hdop, satellites,
+    `WITH ins AS (
+     INSERT INTO telemetry (device_id, ts, seq, idx, lat, lon, alt_m, speed_kmh, heading_deg, hdop, satellites,
                             battery_pct, temperature_c, light_lux, tamper, received_at, shipment_id, flags)
      SELECT d, to_timestamp(ts / 1000.0), s, i, la, lo, a, sp, h, hd, sa, b, te, li, ta, to_timestamp(r / 1000.0), sh,
             CASE WHEN fl = '' THEN '{}'::text[] ELSE string_to_array(fl, ',') END
        FROM unnest($1::text[], $2::float8[], $3::bigint[], $4::int[], $5::float8[], $6::float8[], $7::real[],
                    $8::real[], $9::real[], $10::real[], $11::int[], $12::real[], $13::real[], $14::real[],
                    $15::boolean[], $16::float8[], $17::text[], $18::text[])
-         AS x(d, ts, s, i, la, lo, a, sp, h, hd, sa, b, te, li, ta, r, sh, fl)`,
+         AS x(d, ts, s, i, la, lo, a, sp, h, hd, sa, b, te, li, ta, r, sh, fl)
+     RETURNING shipment_id, ts, received_at)
+     UPDATE shipments s SET fixes_from = least(s.fixes_from, n.first_ts), fixes_to = greatest(s.fixes_to, n.last_ts),
+            fixes_received_to = greatest(s.fixes_received_to, n.last_received)
+       FROM (SELECT shipment_id, min(ts) AS first_ts, max(ts) AS last_ts, max(received_at) AS last_received
+               FROM ins WHERE shipment_id IS NOT NULL GROUP BY shipment_id) n
+      WHERE s.id = n.shipment_id`,
     [
       col('deviceId'),
       col('ts'),

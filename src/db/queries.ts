@@ -3,6 +3,14 @@ import type { TelemetryRecord } from '../verify/telemetry-schema.ts';
 import type { DeviceRow } from './devices.ts';
 import type { Pool } from './pool.ts';
 
+/**
+ * Bounds of a shipment's fixes in device time (shipments.fixes_from/fixes_to, kept by the statement that stores
+ * telemetry): every read of a shipment's telemetry carries them, so TimescaleDB opens only the chunks of its
+ * journey (runtime chunk exclusion), never the whole compressed history of the table. No fixes: an empty range.
+ */
+export const SPAN_FROM = `coalesce((SELECT fixes_from FROM shipments WHERE id = $1), 'infinity'::timestamptz)`;
+export const SPAN_TO = `coalesce((SELECT fixes_to FROM shipments WHERE id = $1), '-infinity'::timestamptz)`;
+
 /** A fix as the API shows it: the record's fields that were sent (time as RFC 3339), and where it was stored from. */
 export interface Position extends Omit<TelemetryRecord, 'ts'> {
   ts: string;
@@ -30,6 +38,7 @@ export async function listPositions(db: Pool, q: PositionQuery) {
        FROM telemetry
       WHERE ($1::text IS NULL OR device_id = $1) AND ($8::text IS NULL OR shipment_id = $8)
         AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)
+        AND ($8::text IS NULL OR ts BETWEEN ${SPAN_FROM.replace('$1', '$8')} AND ${SPAN_TO.replace('$1', '$8')})
         AND ($5::float8 IS NULL OR (ts, seq, idx) ${q.order === 'desc' ? '<' : '>'} (to_timestamp($5 / 1000.0), $6::bigint, $7::int))
       ORDER BY ${q.order === 'desc' ? 'ts DESC, seq DESC, idx DESC' : 'ts, seq, idx'}
       LIMIT $4`,
@@ -72,11 +81,11 @@ export async function listPositions(db: Pool, q: PositionQuery) {
 export const shipmentPositions = (db: Pool, q: Omit<PositionQuery, 'deviceId'> & { shipmentId: string }) =>
   listPositions(db, q);
 
-/** A shipment's track for display: at most `maxPoints` fixes, evenly thinned, in time order. */
+/** A shipment's track for display: at most `maxPoints` fixes, evenly thinned, in time order, within its span. */
 export async function shipmentTrack(db: Pool, shipmentId: string, maxPoints: number) {
   const res = await db.query(
     `WITH t AS (SELECT ts, lat, lon, row_number() OVER (ORDER BY ts, seq, idx) AS n, count(*) OVER () AS total
-                  FROM telemetry WHERE shipment_id = $1)
+                  FROM telemetry WHERE shipment_id = $1 AND ts BETWEEN ${SPAN_FROM} AND ${SPAN_TO})
      SELECT ts, lat, lon FROM t
       WHERE total <= $2 OR n % ceil(total::float8 / $2)::bigint = 0 OR n = 1 OR n = total ORDER BY ts`,
     [shipmentId, maxPoints],
