@@ -1,14 +1,18 @@
 // The naive consumer chipwatch is compared with: one message at a time, synchronous node:crypto verify, then
 // BEGIN; INSERT the message; one INSERT per record; COMMIT; ack. Own database, own tables, own broker (an aedes it
 // starts, unless given one), so it shares nothing with chipwatch but the PostgreSQL server and the process.
-import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
+
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, verify } from 'node:crypto';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { startEmbeddedBroker } from '../src/embedded/broker.ts';
+import { signAck } from '../src/verify/ack.ts';
 import type { BenchDevice } from './messages.ts';
 
 export interface Baseline {
   mqttUrl: string;
+  /** The public key its acks are signed with. */
+  ackKey: { kty: 'OKP'; crv: 'Ed25519'; x: string };
   /** Rows stored so far, and messages refused (should stay 0). */
   counts(): Promise<{ messages: number; records: number; refused: number }>;
   stop(): Promise<void>;
@@ -37,7 +41,11 @@ const INSERT_RECORD = `INSERT INTO baseline_telemetry (device_id, ts, seq, idx, 
   satellites, battery_pct, temperature_c, light_lux, tamper, received_at)
   VALUES ($1, to_timestamp($2 / 1000.0), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_timestamp($16 / 1000.0))`;
 
-/** Creates database `dbName` on the server of `adminUrl`, its tables, an aedes broker, and starts consuming. */
+/**
+ * Creates schema `dbName` in the database of `adminUrl` (chipwatch's own role may create schemas in its database,
+ * not databases), its tables, an aedes broker, and starts consuming. Its acks are signed like chipwatch's, with a
+ * key of its own, so the publisher does the same work for both.
+ */
 export async function startBaseline(o: {
   adminUrl: string;
   dbName: string;
@@ -46,15 +54,13 @@ export async function startBaseline(o: {
   /** A broker of its own to consume from; unset → an embedded aedes started here. */
   mqttUrl?: string;
 }): Promise<Baseline> {
-  const admin = new pg.Client(o.adminUrl);
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${o.dbName}`);
-  await admin.end();
-  const url = new URL(o.adminUrl);
-  url.pathname = `/${o.dbName}`;
-  const db = new pg.Client(url.toString());
+  const db = new pg.Client(o.adminUrl);
   await db.connect();
+  await db.query(`CREATE SCHEMA IF NOT EXISTS ${o.dbName}`);
+  await db.query(`SET search_path TO ${o.dbName}`);
   await db.query(SCHEMA);
+  const ackKey = generateKeyPairSync('ed25519');
+  const ackSigner = { privateKey: ackKey.privateKey, fingerprint: 'bench-baseline' };
 
   const keys = new Map<string, { deviceId: string; key: KeyObject }>(
     o.devices.map((d) => [d.key.kid, { deviceId: d.id, key: createPublicKey(d.key.privateKey) }]),
@@ -106,7 +112,9 @@ export async function startBaseline(o: {
       await db.query('ROLLBACK');
       throw e;
     }
-    client.publish(`${o.prefix}/devices/${deviceId}/ack`, JSON.stringify({ seq: msg.seq }), { qos: 1 });
+    // Naive: one message, one ack of it alone.
+    const ack = signAck(ackSigner, 'device', deviceId, { seq: msg.seq, sack: [] });
+    client.publish(`${o.prefix}/devices/${deviceId}/ack`, ack, { qos: 1 });
   };
 
   // Strictly sequential: the next message waits for the previous one's commit.
@@ -123,6 +131,7 @@ export async function startBaseline(o: {
 
   return {
     mqttUrl,
+    ackKey: ackKey.publicKey.export({ format: 'jwk' }) as { kty: 'OKP'; crv: 'Ed25519'; x: string },
     counts: async () => {
       const res = await db.query(
         'SELECT (SELECT count(*) FROM baseline_messages) AS m, (SELECT count(*) FROM baseline_telemetry) AS t',

@@ -7,7 +7,7 @@
 // BENCH_BROKER=mosquitto runs both consumers on their own Mosquitto instead of aedes (the production shape), and
 // INGEST_BATCH_MAX, INGEST_BATCH_MS, INGEST_QUEUE_MAX, DB_POOL_MAX are passed to chipwatch when set.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mintToken } from '../src/auth.ts';
@@ -135,6 +135,8 @@ async function scenario(o: {
   counts: () => Promise<{ messages: number; records: number; refused: number }>;
   /** chipwatch's API, to read its batch and commit metrics; absent for the baseline. */
   httpUrl?: string;
+  /** The key the consumer signs acks with: the publisher verifies each ack, as a tracker does. */
+  ackKey: { kty: 'OKP'; crv: 'Ed25519'; x: string };
 }): Promise<ScenarioResult> {
   const name = scenarioName(o);
   const file = join(root, `${o.consumer}-${o.recordsPerMessage}.jsonl`);
@@ -148,8 +150,11 @@ async function scenario(o: {
   say(
     `${name}: publishing (${(written.bytes / written.messages).toFixed(0)} B per message) from a separate process`,
   );
+  const ackKeyFile = join(root, `${o.consumer}-ack-key.json`);
+  writeFileSync(ackKeyFile, JSON.stringify(o.ackKey));
   const pub = await runPublisher({
     file,
+    ackKeyFile,
     mqttUrl: o.mqttUrl,
     label: name,
     connections: sizes.connections,
@@ -235,6 +240,7 @@ async function main(): Promise<number> {
       recordsPerMessage,
       counts: () => chipwatchCounts(cw.pool),
       httpUrl: cw.httpUrl!,
+      ackKey: cw.ackKey,
     });
   results.push(await chipwatchRun(sizes.messages, 1));
   results.push(await chipwatchRun(Math.max(1, Math.round(sizes.messages / 3)), 10));
@@ -258,6 +264,7 @@ async function main(): Promise<number> {
       messages,
       recordsPerMessage,
       counts: b.counts,
+      ackKey: b.ackKey,
     });
   results.push(await baselineRun(sizes.baselineMessages, 1));
   results.push(await baselineRun(Math.max(1, Math.round(sizes.baselineMessages / 3)), 10));

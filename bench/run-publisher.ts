@@ -14,6 +14,8 @@ export interface PublishOptions {
   label: string;
   connections: number;
   window: number;
+  /** A public JWK file: the key the consumer signs its acks with. */
+  ackKeyFile: string;
   /** Called at the first publish ('start') and at the last ack ('done'). */
   onPhase?(phase: 'start' | 'done'): void;
 }
@@ -27,6 +29,7 @@ export function runPublisher(o: PublishOptions): Promise<PublisherResult> {
       'device-sim/cli.ts',
       ...['--load', '--load-file', o.file, '--mqtt', o.mqttUrl, '--json'],
       ...['--connections', String(o.connections), '--window', String(o.window)],
+      ...['--ack-key-file', o.ackKeyFile],
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );

@@ -1,5 +1,7 @@
 // The simulator's two needs from the HTTP API: an admin token and registered device keys.
+
 import type { DevicePublicJwk } from './keys.ts';
+import type { AckPublicJwk } from './tracker.ts';
 
 /** A failed API call: `code` and `message` from chipwatch's `{"error": {...}}` body when it sent one. */
 export class ApiError extends Error {
@@ -213,4 +215,15 @@ export async function apiList<T>(
     cursor = page.nextCursor;
   } while (cursor && items.length < maxItems);
   return items;
+}
+
+/** chipwatch's ack-signing public key (public GET /v1/ingest/key): what every simulated tracker pins. */
+export async function fetchAckKey(apiUrl: string): Promise<AckPublicJwk> {
+  const res = await fetch(`${apiUrl}/v1/ingest/key`);
+  if (res.status !== 200) {
+    throw new Error(
+      `GET ${apiUrl}/v1/ingest/key answered ${res.status}: is chipwatch's API running there (--api)?`,
+    );
+  }
+  return ((await res.json()) as { publicJwk: AckPublicJwk }).publicJwk;
 }

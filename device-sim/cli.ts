@@ -43,6 +43,10 @@ const program = new Command('device-sim')
     'load mode: publish these pre-signed JSON lines instead of registering and signing',
   )
   .option(
+    '--ack-key-file <file>',
+    'load mode: the ack key to verify acks with (a public JWK file); default: GET /v1/ingest/key from --api',
+  )
+  .option(
     '--messages <n>',
     'load mode: messages in total (default rate × duration)',
     intIn('--messages', 1, 10_000_000),

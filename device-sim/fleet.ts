@@ -1,7 +1,7 @@
 // Brings up N simulated trackers: a key each, connected to the broker, registered through the API.
 
 import type { LatLon } from '../src/geo/types.ts';
-import { registerDevice } from './api.ts';
+import { fetchAckKey, registerDevice } from './api.ts';
 import { type DeviceAlg, type DeviceKey, generateDeviceKey } from './keys.ts';
 import { lineTrack, type Track } from './route.ts';
 import { Tracker } from './tracker.ts';
@@ -39,6 +39,7 @@ export function deviceIdFor(idPrefix: string, index: number): string {
 
 export async function startFleet(opts: FleetOptions): Promise<SimDevice[]> {
   const startTs = opts.startTs ?? Date.now();
+  const ackKey = await fetchAckKey(opts.apiUrl);
   const devices: SimDevice[] = Array.from({ length: opts.count }, (_, i) => {
     const deviceId = deviceIdFor(opts.idPrefix, i);
     const key = generateDeviceKey(opts.alg);
@@ -46,6 +47,7 @@ export async function startFleet(opts: FleetOptions): Promise<SimDevice[]> {
       deviceId,
       key,
       mqttUrl: opts.mqttUrl,
+      ackKey,
       ...(opts.topicPrefix === undefined ? {} : { topicPrefix: opts.topicPrefix }),
       ...(opts.resendAfterMs === undefined ? {} : { resendAfterMs: opts.resendAfterMs }),
     });

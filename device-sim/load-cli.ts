@@ -2,7 +2,7 @@
 // as acks return) over several connections and reports the achieved rate, ack latency percentiles and what stayed
 // unacked. With --load-file it publishes a pre-signed JSON-lines file instead (the benchmark's way in).
 import { readFileSync } from 'node:fs';
-import { registerDevices, resolveToken } from './api.ts';
+import { fetchAckKey, registerDevices, resolveToken } from './api.ts';
 import { type DevicePublicJwk, generateDeviceKey } from './keys.ts';
 import {
   type LoadDevice,
@@ -13,6 +13,7 @@ import {
   type SignedLine,
 } from './load.ts';
 import type { Opts } from './options.ts';
+import type { AckPublicJwk } from './tracker.ts';
 
 const REGISTER_CONCURRENCY = 2;
 /** Devices per POST /v1/devices/batch (its maximum). */
@@ -68,7 +69,12 @@ export async function runLoadCommand(o: Opts): Promise<number> {
     say(`signing ${messages} messages of ${o.records} record(s) before the clock starts`);
     lines = presign(devices, messages, o.records);
   }
+  // Acks are verified against the pinned key, as a tracker does: from a file, else chipwatch's public route.
+  const ackKey = o.ackKeyFile
+    ? (JSON.parse(readFileSync(o.ackKeyFile, 'utf8')) as AckPublicJwk)
+    : await fetchAckKey(o.api);
   const result: LoadResult = await publishSigned(lines, {
+    ackKey,
     mqttUrl: o.mqtt,
     topicPrefix: o.prefix,
     connections: o.connections,

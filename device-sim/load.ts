@@ -2,10 +2,13 @@
 // return (at most `window` unacked), measuring each message from publish to the first ack of its device covering its
 // seq. Signing happens before the clock starts, so the figures measure chipwatch, not the simulator. `npm run bench`
 // drives its end-to-end figures through this same code (bench/run-publisher.ts runs the CLI's --load mode).
+
 import mqtt, { type MqttClient } from 'mqtt';
+import { ackCovers, verifyAck } from '../src/verify/ack.ts';
 import type { DeviceKey } from './keys.ts';
 import { buildTelemetry, signCompactJws, type TelemetryRecord } from './signer.ts';
 import { percentile } from './stats.ts';
+import type { AckPublicJwk } from './tracker.ts';
 
 /** One pre-signed message: device, seq, record count, compact JWS (also the bench's JSON-lines file format). */
 export interface SignedLine {
@@ -31,6 +34,8 @@ export interface LoadResult {
   latencyMs: { p50: number; p99: number; p999: number; max: number };
   /** CPU this process used from the first publish to the last ack, seconds. */
   cpuS: number;
+  /** Acks ignored because they did not verify against the pinned ack key. */
+  unverifiedAcks: number;
 }
 
 export interface LoadOptions {
@@ -46,6 +51,8 @@ export interface LoadOptions {
   say?: (line: string) => void;
   /** At the first publish ('start') and the last ack ('done'): lets a parent measure CPU over the same interval. */
   onPhase?: (phase: 'start' | 'done') => void;
+  /** The pinned ack key (GET /v1/ingest/key): acks that do not verify against it are ignored, as a tracker would. */
+  ackKey: AckPublicJwk;
 }
 
 /** Topics per SUBSCRIBE packet: 10,000 devices in one packet would be ~600 KB. */
@@ -159,25 +166,32 @@ export async function publishSigned(lines: readonly SignedLine[], o: LoadOptions
     if (next > 0) lastPublishAt = publishedAt[next - 1]!;
   };
 
+  const done = new Uint8Array(total);
+  let unverifiedAcks = 0;
   const onAck = (topic: string, payload: Buffer) => {
     const deviceId = topic.slice(topicStart, -ackTopicLength);
     const queue = outstanding.get(deviceId);
     if (!queue) return;
-    let seq: number;
-    try {
-      seq = (JSON.parse(payload.toString('utf8')) as { seq: number }).seq;
-    } catch {
+    const ack = verifyAck(payload, o.ackKey, 'device', deviceId);
+    if (!ack) {
+      unverifiedAcks++;
       return;
     }
     const now = performance.now();
     let h = head.get(deviceId)!;
-    while (h < queue.length && lines[queue[h]!]!.s <= seq) {
-      const idx = queue[h++]!;
+    // Everything up to `seq` and each seq in `sack`: scan what is outstanding (in seq order) past the head.
+    for (let q = h; q < queue.length; q++) {
+      const idx = queue[q]!;
+      const s = lines[idx]!.s;
+      if (s > ack.seq && (ack.sack.length === 0 || s > ack.sack[ack.sack.length - 1]!)) break;
+      if (done[idx] || !ackCovers(ack, s)) continue;
+      done[idx] = 1;
       ackedAt[idx] = now;
       acked++;
       recordsAcked += lines[idx]!.n;
       inFlight--;
     }
+    while (h < queue.length && done[queue[h]!]) h++;
     head.set(deviceId, h);
     lastAckAt = now;
     lastProgressAt = now;
@@ -251,6 +265,7 @@ export async function publishSigned(lines: readonly SignedLine[], o: LoadOptions
         max: round(percentile(latencies, 100)),
       },
       cpuS: (cpu.user + cpu.system) / 1e6,
+      unverifiedAcks,
     };
   } finally {
     await Promise.all(clients.map((c) => c.endAsync().catch(() => undefined)));

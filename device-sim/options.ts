@@ -15,6 +15,7 @@ export interface Opts {
   json?: boolean;
   load?: boolean;
   loadFile?: string;
+  ackKeyFile?: string;
   messages?: number;
   window: number;
   connections: number;

@@ -1,6 +1,6 @@
 // Registers a run's scenario instances through chipwatch's public API: landmarks, then (once every tracker has
 // reached the broker) sites, devices and shipments, with the thresholds a compressed timeline needs to be judged fairly.
-import { apiCreate } from './api.ts';
+import { apiCreate, fetchAckKey } from './api.ts';
 import type { Instance, RunOptions } from './instance.ts';
 import { routeLegs } from './journey.ts';
 import { type DeviceKey, generateDeviceKey } from './keys.ts';
@@ -85,12 +85,14 @@ export async function provision(o: RunOptions, insts: Instance[]): Promise<void>
     );
   }
   const alg = o.alg ?? 'EdDSA';
+  const ackKey = await fetchAckKey(o.apiUrl);
   const trackers: Tracker[] = [];
   const tracker = (id: string, key: DeviceKey, subject: 'devices' | 'sites') => {
     const t = new Tracker({
       deviceId: id,
       key,
       mqttUrl: o.mqttUrl,
+      ackKey,
       subject,
       ...(o.topicPrefix ? { topicPrefix: o.topicPrefix } : {}),
     });

@@ -1,5 +1,8 @@
 // A reliable tracker: keeps every signed message until chipwatch acks its seq, and resends what stays unacked.
+
 import mqtt, { type MqttClient } from 'mqtt';
+import { ackCovers, verifyAck } from '../src/verify/ack.ts';
+import { senderAuth } from './connect.ts';
 import type { DeviceKey } from './keys.ts';
 import {
   ATTESTATION_TYP,
@@ -19,6 +22,9 @@ export interface AttestationBody {
 /** Messages kept after their ack, so an attack scenario can replay a real capture. */
 const RECENT_KEPT = 100;
 
+/** An Ed25519 public JWK: chipwatch's ack key. */
+export type AckPublicJwk = { kty: 'OKP'; crv: 'Ed25519'; x: string };
+
 export interface TrackerOptions {
   /** The device id, or the site id when `subject` is 'sites'. */
   deviceId: string;
@@ -31,6 +37,13 @@ export interface TrackerOptions {
   /** A real tracker persists its seq across reboots; pass the next unused one. */
   firstSeq?: number;
   clientId?: string;
+  /** The MQTT password from the registration answer; user name and client id are then the id (device-sim/connect.ts). */
+  mqttPassword?: string;
+  /**
+   * chipwatch's ack-signing public key (GET /v1/ingest/key, or the registration answer's `ackKey.publicJwk`),
+   * pinned: an ack that does not verify against it deletes nothing.
+   */
+  ackKey: AckPublicJwk;
 }
 
 export interface PendingMessage {
@@ -49,18 +62,21 @@ export interface TrackerStats {
   acked: number;
   /** First publish → application ack, one per acked message. */
   latenciesMs: number[];
+  /** Acks ignored because they did not verify against the pinned ack key (forged, unsigned, another sender's). */
+  unverifiedAcks: number;
 }
 
 export class Tracker {
   readonly deviceId: string;
   readonly telemetryTopic: string;
   readonly ackTopic: string;
-  readonly stats: TrackerStats = { sent: 0, resent: 0, acked: 0, latenciesMs: [] };
+  readonly stats: TrackerStats = { sent: 0, resent: 0, acked: 0, latenciesMs: [], unverifiedAcks: 0 };
   /** The latest signed messages sent (seq, compact JWS), newest last. */
   readonly recent: { seq: number; jws: string }[] = [];
   private readonly pending = new Map<number, PendingMessage>();
   private readonly subject: 'devices' | 'sites';
   private readonly key: SigningKey;
+  private readonly ackKey: AckPublicJwk;
   private readonly prefix: string;
   private readonly resendAfterMs: number;
   private readonly client: MqttClient;
@@ -77,6 +93,7 @@ export class Tracker {
   constructor(opts: TrackerOptions) {
     this.deviceId = opts.deviceId;
     this.key = opts.key;
+    this.ackKey = opts.ackKey;
     this.prefix = opts.topicPrefix ?? 'chipwatch/v1';
     this.resendAfterMs = opts.resendAfterMs ?? 5000;
     this.nextSeqValue = opts.firstSeq ?? 1;
@@ -90,6 +107,7 @@ export class Tracker {
       protocolVersion: 4,
       clean: false,
       clientId: opts.clientId ?? `sim-${this.deviceId}`,
+      ...senderAuth(this.deviceId, opts.mqttPassword),
       reconnectPeriod: 500,
       connectTimeout: 5000,
       resubscribe: false,
@@ -243,18 +261,18 @@ export class Tracker {
   }
 
   private onAck(payload: Buffer): void {
-    let seq: unknown;
-    try {
-      seq = (JSON.parse(payload.toString('utf8')) as { seq?: unknown } | null)?.seq;
-    } catch {
+    // Only an ack signed by the pinned key, for this very sender, may make us delete anything: anyone on the
+    // broker could publish a forged one.
+    const ack = verifyAck(payload, this.ackKey, this.subject === 'sites' ? 'site' : 'device', this.deviceId);
+    if (!ack) {
+      this.stats.unverifiedAcks++;
       return;
     }
-    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return;
-    if (seq > this.highestAcked) this.highestAcked = seq;
+    if (ack.seq > this.highestAcked) this.highestAcked = ack.seq;
     const now = Date.now();
-    // An ack covers every seq up to it (cumulative), so one lost ack costs nothing.
+    // An ack covers every seq up to `seq` and each in `sack`: one lost ack costs nothing, a gap keeps its message.
     for (const [s, entry] of this.pending) {
-      if (s > seq) continue;
+      if (!ackCovers(ack, s)) continue;
       this.pending.delete(s);
       this.stats.acked++;
       this.stats.latenciesMs.push(now - entry.firstSentAt);

@@ -15,7 +15,12 @@ import { enqueueAlertEvents, type OutboxChange } from '../db/outbox.ts';
 import type { PoolClient } from '../db/pool.ts';
 import type { AlertChange, SubjectEvent } from '../domain/alerts.ts';
 import { auditHash, GENESIS_HASH } from '../evidence/canonical.ts';
-import { planAlertSteps, type TransitionOutcome, transitionOutcome } from './rules.ts';
+import {
+  NOTIFY_UPDATES_EVERY_S,
+  planAlertSteps,
+  type TransitionOutcome,
+  transitionOutcome,
+} from './rules.ts';
 
 /**
  * Applies a batch's events in order (repeated raises of one alert merged into one statement, src/alerts/rules.ts)
@@ -41,7 +46,7 @@ export async function applyAlertEvents(c: PoolClient, events: SubjectEvent[]): P
     if (unsentKeys.has(step.key)) await send();
     if (step.kind === 'raise') {
       const { event: e, ...r } = step.raise;
-      const { id, inserted } = await upsertAlert(c, {
+      const { id, inserted, notify } = await upsertAlert(c, {
         type: e.type,
         severity: r.severity,
         subject: e.subject,
@@ -53,9 +58,12 @@ export async function applyAlertEvents(c: PoolClient, events: SubjectEvent[]): P
         count: r.count,
         details: e.details,
         accumulatesSerials: r.accumulatesSerials,
+        notifyEveryS: NOTIFY_UPDATES_EVERY_S[e.type] ?? 0,
       });
       if (inserted) await appendAudit(c, id, 'chipwatch', 'opened', null, e.details);
-      changed(step.key, { id, type: e.type, action: inserted ? 'opened' : 'updated' });
+      const change: AlertChange = { id, type: e.type, action: inserted ? 'opened' : 'updated' };
+      if (notify) changed(step.key, change);
+      else changes.push(change);
     } else {
       const { event: e, resolution, note } = step.resolve;
       for (const id of await autoResolveAlert(c, e.type, e.subject, resolution)) {

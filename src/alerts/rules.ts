@@ -44,6 +44,17 @@ export const alertKey = (e: { type: AlertType; subject: string }): string => `${
 export const severityOf = (type: AlertType): Severity => SEVERITY[type];
 
 /**
+ * Alert types whose updates notify at most once per this many seconds (opening and resolving always notify): a
+ * flood of forged or replayed messages updates its alert's count with every batch, and must not flood the channels
+ * and dashboards with it.
+ */
+export const NOTIFY_UPDATES_EVERY_S: Partial<Record<AlertType, number>> = {
+  SIGNATURE_INVALID: 60,
+  UNKNOWN_KEY: 60,
+  REPLAY: 60,
+};
+
+/**
  * A batch's events as steps: raises of one alert merge until a resolve of that alert (the merged raise is applied
  * just before it), and what is left is applied at the end, in the order the alerts were first raised.
  */

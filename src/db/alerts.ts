@@ -21,10 +21,15 @@ export interface AlertUpsert {
   details: Record<string, unknown>;
   /** Keep every serial the alert ever named (ACCUMULATES_SERIALS). */
   accumulatesSerials: boolean;
+  /** An update notifies (outbox) at most once per this many seconds; 0: every update. */
+  notifyEveryS: number;
 }
 
 /** Opens the alert, or updates the open one of its (type, subject); `inserted` says which. */
-export async function upsertAlert(c: PoolClient, a: AlertUpsert): Promise<{ id: number; inserted: boolean }> {
+export async function upsertAlert(
+  c: PoolClient,
+  a: AlertUpsert,
+): Promise<{ id: number; inserted: boolean; notify: boolean }> {
   const res = await c.query(
     `INSERT INTO alerts (type, severity, subject, shipment_id, device_id, site_id, first_evidence_at, last_evidence_at, count, details)
      VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7 / 1000.0), to_timestamp($8 / 1000.0), $9, $10)
@@ -37,8 +42,10 @@ export async function upsertAlert(c: PoolClient, a: AlertUpsert): Promise<{ id: 
                              || CASE WHEN $11 THEN jsonb_build_object('serials',
                                   (SELECT coalesce(jsonb_agg(DISTINCT v ORDER BY v), '[]') FROM jsonb_array_elements(
                                      coalesce(alerts.details->'serials', '[]') || coalesce(EXCLUDED.details->'serials', '[]')) AS v))
-                                ELSE '{}'::jsonb END
-     RETURNING id, (xmax = 0) AS inserted`,
+                                ELSE '{}'::jsonb END,
+                   notified_at = CASE WHEN $12::float8 = 0 OR alerts.notified_at <= now() - make_interval(secs => $12::float8)
+                                      THEN now() ELSE alerts.notified_at END
+     RETURNING id, (xmax = 0) AS inserted, notified_at = now() AS notify`,
     [
       a.type,
       a.severity,
@@ -51,10 +58,11 @@ export async function upsertAlert(c: PoolClient, a: AlertUpsert): Promise<{ id: 
       a.count,
       a.details,
       a.accumulatesSerials,
+      a.notifyEveryS,
     ],
   );
-  const row = res.rows[0] as { id: number; inserted: boolean };
-  return { id: row.id, inserted: row.inserted };
+  const row = res.rows[0] as { id: number; inserted: boolean; notify: boolean };
+  return { id: row.id, inserted: row.inserted, notify: row.inserted || row.notify };
 }
 
 /** Resolves the open alert of (type, subject) as chipwatch, if there is one; returns the ids resolved. */

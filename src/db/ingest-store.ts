@@ -1,5 +1,5 @@
 // SQL of one ingest batch: one statement per step, many rows per statement (unnest arrays), one transaction.
-import type { PoolClient } from './pool.ts';
+import type { Pool, PoolClient } from './pool.ts';
 
 /** Where each kind of sender's accepted signed messages are kept (fixed names: never from input). */
 const EVIDENCE = {
@@ -158,4 +158,22 @@ export async function insertRejections(c: PoolClient, rows: RejectionRow[]): Pro
       col('rawSize'),
     ],
   );
+}
+
+/**
+ * Deletes unauthenticated refusals older than `days`, in chunks (no long lock); returns how many went. Refusals of
+ * authenticated senders are their signed messages, evidence: never deleted here.
+ */
+export async function pruneRejections(db: Pool, days: number, chunk = 10_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const res = await db.query(
+      `DELETE FROM rejections WHERE id IN (
+         SELECT id FROM rejections WHERE NOT authenticated AND received_at < now() - make_interval(days => $1)
+          LIMIT $2)`,
+      [days, chunk],
+    );
+    total += res.rowCount ?? 0;
+    if ((res.rowCount ?? 0) < chunk) return total;
+  }
 }

@@ -13,6 +13,7 @@ export const REJECTION_CODES = [
   'SUBJECT_MISMATCH',
   'REPLAY',
   'STALE_SEQ',
+  'SEQ_JUMP',
   'FUTURE_TIMESTAMP',
   'INTERNAL_ERROR',
 ] as const;

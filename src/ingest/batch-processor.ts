@@ -6,6 +6,7 @@ import type { Inbound } from '../domain/messages.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { BatchOutcome, IngestPipeline } from './pipeline.ts';
+import { mergeAcks } from './stages/acks.ts';
 
 export interface ProcessorOptions {
   /** True once shutdown began: a batch still failing then is given up (not acked; the broker redelivers it). */
@@ -93,9 +94,8 @@ export class BatchProcessor {
       if (!single) return undefined;
       outcome.verdicts.push(...single.verdicts);
       outcome.alerts.push(...single.alerts);
-      for (const [d, s] of single.acks) outcome.acks.set(d, Math.max(outcome.acks.get(d) ?? -1, s));
-      for (const [d, s] of single.siteAcks)
-        outcome.siteAcks.set(d, Math.max(outcome.siteAcks.get(d) ?? -1, s));
+      for (const [d, a] of single.acks) outcome.acks.set(d, mergeAcks(outcome.acks.get(d), a));
+      for (const [d, a] of single.siteAcks) outcome.siteAcks.set(d, mergeAcks(outcome.siteAcks.get(d), a));
     }
     return outcome;
   }

@@ -1,11 +1,14 @@
 // Ingest, wired: the MQTT session feeds the batcher, each batch goes through the pipeline, and only after its
 // commit are the broker (PUBACK) and the devices (application ack) told.
+
 import type { Config } from '../config.ts';
+import { pruneRejections } from '../db/ingest-store.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Inbound } from '../domain/messages.ts';
 import type { GeoRuntime } from '../geo/runtime.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { type AckSigner, signAck } from '../verify/ack.ts';
 import { acquireEd25519Workers } from '../verify/ed25519-pool.ts';
 import { BatchProcessor } from './batch-processor.ts';
 import { Batcher } from './batcher.ts';
@@ -29,6 +32,8 @@ export async function startIngest(deps: {
   log: Logger;
   metrics: Metrics;
   geo: GeoRuntime;
+  /** Signs every ack (src/verify/ack.ts); trackers verify it against GET /v1/ingest/key. */
+  ackKey: AckSigner;
 }): Promise<Ingest> {
   const { config, pool, log, metrics } = deps;
   let stopping = false;
@@ -68,11 +73,18 @@ export async function startIngest(deps: {
       if (!outcome) return;
       session.batchWrites(() => {
         for (const item of items) item.ack();
-        for (const [deviceId, seq] of outcome.acks) {
-          session.publish(deviceAckTopic(config.MQTT_TOPIC_PREFIX, deviceId), JSON.stringify({ seq }));
+        const now = Date.now();
+        for (const [deviceId, ack] of outcome.acks) {
+          session.publish(
+            deviceAckTopic(config.MQTT_TOPIC_PREFIX, deviceId),
+            signAck(deps.ackKey, 'device', deviceId, ack, now),
+          );
         }
-        for (const [siteId, seq] of outcome.siteAcks) {
-          session.publish(siteAckTopic(config.MQTT_TOPIC_PREFIX, siteId), JSON.stringify({ seq }));
+        for (const [siteId, ack] of outcome.siteAcks) {
+          session.publish(
+            siteAckTopic(config.MQTT_TOPIC_PREFIX, siteId),
+            signAck(deps.ackKey, 'site', siteId, ack, now),
+          );
         }
       });
       for (const a of outcome.alerts) metrics.alerts.inc({ type: a.type, action: a.action });
@@ -103,12 +115,20 @@ export async function startIngest(deps: {
     await verifyWorkers.release();
     throw e;
   }
+  // Unauthenticated refusals are kept REJECTION_RETENTION_DAYS, checked hourly (any worker may do it; it is idempotent).
+  const prune = () =>
+    pruneRejections(pool, config.REJECTION_RETENTION_DAYS)
+      .then((n) => n > 0 && log.info({ deleted: n }, 'old unauthenticated rejections pruned'))
+      .catch((err) => log.warn({ err }, 'pruning old rejections failed; will retry in an hour'));
+  const pruneTimer = setInterval(prune, 3_600_000);
+  pruneTimer.unref();
 
   return {
     session,
     databaseUp: () => dbUp,
     stop: async () => {
       // Stop reading, commit what was taken, acknowledge it, then leave the broker.
+      clearInterval(pruneTimer);
       session.pause();
       stopping = true;
       try {

@@ -1,6 +1,7 @@
 // Telemetry payload schema (DESIGN.md "Wire protocol v1"): finite, in-range values; unknown fields dropped.
 import { z } from 'zod';
 import { Rejection } from '../domain/errors.ts';
+import { findTextProblem } from '../domain/text.ts';
 
 /** 2000-01-01: earlier device times are a broken clock, not history. */
 const MIN_TS_MS = 946_684_800_000;
@@ -42,6 +43,10 @@ export function parsePayload<S extends z.ZodType>(payload: Buffer, schema: S): z
   } catch {
     throw new Rejection('MALFORMED', 'payload is not JSON');
   }
+  // PostgreSQL holds no NUL (and jsonb no lone surrogate): a string that cannot be stored is refused here, alone,
+  // instead of failing its whole batch inside the database.
+  const bad = findTextProblem(json);
+  if (bad) throw new Rejection('SCHEMA_INVALID', bad);
   const result = schema.safeParse(json);
   if (!result.success) {
     const first = result.error.issues[0];

@@ -36,3 +36,10 @@ export async function spawnChipwatch(
   proc.kill('SIGKILL');
   throw new Error(`chipwatch did not become ready in ${timeoutMs} ms:\n${out}`);
 }
+
+/** chipwatch's ack key, as a tracker reads it: the public GET /v1/ingest/key. */
+export async function fetchAckKey(httpUrl: string): Promise<{ kty: 'OKP'; crv: 'Ed25519'; x: string }> {
+  const res = await fetch(`${httpUrl}/v1/ingest/key`);
+  if (res.status !== 200) throw new Error(`GET /v1/ingest/key answered ${res.status}`);
+  return ((await res.json()) as { publicJwk: { kty: 'OKP'; crv: 'Ed25519'; x: string } }).publicJwk;
+}

@@ -2,6 +2,8 @@
 // again is a duplicate (acked, not stored twice); another payload under a used seq is a REPLAY; a seq below the
 // window that was never accepted is STALE_SEQ. Windows are locked in the batch's transaction, so several workers
 // may take any sender.
+
+import type { SenderState } from '../../db/replay-state.ts';
 import { Rejection } from '../../domain/errors.ts';
 import type { SenderKind } from '../../domain/messages.ts';
 import type { ReplayWindow } from '../../verify/replay-window.ts';
@@ -38,10 +40,11 @@ export function decided(v: Verified, decision: SeqDecision): Decided {
   if (decision === 'accept') return { kind: 'accepted', v };
   if (decision === 'duplicate') return { kind: 'duplicate', v };
   const seq = v.payload.seq;
-  const detail =
-    decision === 'REPLAY'
-      ? `seq ${seq} was already accepted with a different payload`
-      : `seq ${seq} is below the replay window and was never accepted with this payload`;
+  const detail = {
+    REPLAY: `seq ${seq} was already accepted with a different payload`,
+    STALE_SEQ: `seq ${seq} is below the replay window (or the sender's first seq) and was never accepted with this payload`,
+    SEQ_JUMP: `seq ${seq} is too far above the sender's highest seq: an admin may reset its replay window`,
+  }[decision];
   return {
     kind: 'refused',
     r: refuse(v, new Rejection(decision, detail), {
@@ -53,18 +56,28 @@ export function decided(v: Verified, decision: SeqDecision): Decided {
   };
 }
 
+/** Pure: the windows and floors of one kind's locked senders, as `decideSeqs` takes them. */
+export function splitStates(states: ReadonlyMap<string, SenderState>) {
+  return {
+    windows: new Map([...states].map(([id, s]) => [id, s.window] as const)),
+    floors: new Map([...states].map(([id, s]) => [id, s.floor] as const)),
+  };
+}
+
 /** Pure: every message of the batch decided, in batch order, given each kind's windows and stored hashes. */
 export function decideBatch(
   screened: Screened[],
   inputs: Record<SenderKind, ReplayInput>,
-  windows: Record<SenderKind, ReadonlyMap<string, ReplayWindow>>,
+  states: Record<SenderKind, ReadonlyMap<string, SenderState>>,
   hashes: Record<SenderKind, ReadonlyMap<string, Buffer>>,
+  maxJump: number,
 ): { decided: Decided[]; windows: Record<SenderKind, Map<string, ReplayWindow>> } {
   const outcome = new Map<Screened, Decided>();
   const after = {} as Record<SenderKind, Map<string, ReplayWindow>>;
   for (const sender of ['device', 'site'] as const) {
     const input = inputs[sender];
-    const d = decideSeqs(windows[sender], input.candidates, hashes[sender]);
+    const { windows, floors } = splitStates(states[sender]);
+    const d = decideSeqs(windows, input.candidates, hashes[sender], { floors, maxJump });
     input.verified.forEach((v, i) => {
       outcome.set(v, decided(v, d.decisions[i]!));
     });

@@ -21,7 +21,7 @@ export interface BatchRows {
   accepted: Record<SenderKind, Map<string, number>>;
 }
 
-export function batchRows(decided: Decided[], rawCapBytes: number): BatchRows {
+export function batchRows(decided: Decided[], rawCap: (r: Refused) => number): BatchRows {
   const rows: BatchRows = {
     messages: [],
     telemetry: [],
@@ -31,7 +31,7 @@ export function batchRows(decided: Decided[], rawCapBytes: number): BatchRows {
     accepted: { device: new Map(), site: new Map() },
   };
   for (const d of decided) {
-    if (d.kind === 'refused') rows.rejections.push(rejectionRow(d.r, rawCapBytes));
+    if (d.kind === 'refused') rows.rejections.push(rejectionRow(d.r, rawCap(d.r)));
     if (d.kind !== 'accepted') continue;
     const v = d.v;
     rows.accepted[v.sender].set(v.senderId, (rows.accepted[v.sender].get(v.senderId) ?? 0) + 1);
@@ -97,33 +97,48 @@ function attestationRow(v: VerifiedAttestation): AttestationRow {
   };
 }
 
-/** A refusal as stored: bounded text fields and a raw sample of at most `rawCapBytes`. */
+/** A refusal as stored: printable, bounded text fields and a raw sample of at most `rawCapBytes`. */
 export function rejectionRow(r: Refused, rawCapBytes: number): RejectionRow {
   return {
     receivedAt: r.msg.receivedAt,
-    topic: r.msg.topic.slice(0, 1024),
+    topic: printable(r.msg.topic.slice(0, 1024)),
     deviceId: r.sender === 'device' ? r.senderId : null,
     siteId: r.sender === 'site' ? r.senderId : null,
-    kid: r.kid?.slice(0, 256) ?? null,
+    kid: r.kid === null ? null : printable(r.kid.slice(0, 256)),
     seq: r.seq,
     reason: r.rejection.code,
-    detail: r.rejection.message.slice(0, 2000),
+    detail: printable(r.rejection.message.slice(0, 2000)),
     authenticated: r.authenticated,
     raw: r.msg.payload.subarray(0, rawCapBytes),
     rawSize: r.msg.payload.length,
   };
 }
 
-/** The state rows to save: every window the batch locked, with its accepted count (and a tracker's last fix). */
+/** The state rows to save: every window the batch locked, its ack floor, its accepted count (and last fix). */
 export function windowUpdates(
   sender: SenderKind,
   windows: ReadonlyMap<string, ReplayWindow>,
+  floors: ReadonlyMap<string, number>,
   rows: BatchRows,
 ): WindowUpdate[] {
   return [...windows].map(([senderId, window]) => ({
     senderId,
     window,
+    floor: floors.get(senderId)!,
     messages: rows.accepted[sender].get(senderId) ?? 0,
     ...(sender === 'device' ? { lastFix: rows.lastFix.get(senderId) ?? null } : {}),
   }));
+}
+
+/**
+ * Text from a refused message as PostgreSQL can store it: control characters written as `\uXXXX`, unpaired
+ * surrogates as U+FFFD. A NUL in a topic must cost its message nothing but the escape, and its batch nothing.
+ */
+export function printable(s: string): string {
+  return (
+    s
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+  );
 }

@@ -66,6 +66,7 @@ export async function shipmentChecks(
 
 function toFix(r: TelemetryRow): Fix {
   const fix: Fix = { ts: r.ts, lat: r.lat, lon: r.lon };
+  if (r.altM !== null) fix.altM = r.altM;
   if (r.speedKmh !== null) fix.speedKmh = r.speedKmh;
   if (r.headingDeg !== null) fix.headingDeg = r.headingDeg;
   if (r.hdop !== null) fix.hdop = r.hdop;

@@ -53,3 +53,21 @@ describe('replay decisions', () => {
     ]);
   });
 });
+
+describe('replay decisions with the ack floor and the jump bound', () => {
+  it('refuses a seq at or below the floor that the window never accepted (below firstSeq) as STALE_SEQ', () => {
+    const windows = new Map([['a', EMPTY_WINDOW]]);
+    const floors = new Map([['a', 99]]);
+    const batch = [c('a', 5, 'early'), c('a', 100, 'first')];
+    expect(pairsToLookUp(windows, batch, floors).map((p) => p.seq)).toEqual([5]);
+    expect(decideSeqs(windows, batch, new Map(), { floors }).decisions).toEqual(['STALE_SEQ', 'accept']);
+  });
+
+  it('refuses one message moving the seq further than the bound (SEQ_JUMP) and leaves the window usable', () => {
+    const windows = new Map([['a', acceptSeq(EMPTY_WINDOW, 7)]]);
+    const batch = [c('a', Number.MAX_SAFE_INTEGER, 'far'), c('a', 8, 'next')];
+    const { decisions, windows: after } = decideSeqs(windows, batch, new Map(), { maxJump: 1000 });
+    expect(decisions).toEqual(['SEQ_JUMP', 'accept']);
+    expect(after.get('a')?.highest).toBe(8);
+  });
+});
