@@ -1,22 +1,97 @@
 // Real MQTT brokers for tests: aedes in-process (chipwatch's embedded default) and Mosquitto as a child process
 // with the same settings as deploy/mosquitto.conf. Under CI=true a missing Mosquitto fails instead of skipping.
+// Both authenticate every client: a broker registers its service user (chipwatch's own credentials) by URL, and
+// startTestChipwatch connects with it — and attaches its database to a test aedes, which reads trackers' and sites'
+// credentials there — so a test passes only `MQTT_URL: broker.url`.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedBroker } from '../../src/embedded/broker.ts';
+import type { ServiceCredentials } from '../../src/broker/service-credentials.ts';
+import { createPool, type Pool } from '../../src/db/pool.ts';
+import {
+  type BrokerLimits,
+  dbCredentialSource,
+  type EmbeddedBroker,
+  startEmbeddedBroker,
+} from '../../src/embedded/broker.ts';
 import { freePort } from './postgres.ts';
 
 export interface TestBroker {
   name: 'aedes' | 'mosquitto';
+  /** Plain MQTT (loopback); with TLS on, chipwatch's parts connect here and trackers to `tlsUrl`. */
   url: string;
+  tlsUrl?: string;
+  /** chipwatch's own user on this broker (ingest, dispatcher, tests acting as chipwatch). */
+  service?: ServiceCredentials;
+  /** The embedded broker itself (aedes only): stats, sweep, access. */
+  embedded?: EmbeddedBroker;
+  /** Points the broker at chipwatch's database, where trackers' and sites' credentials are (aedes only). */
+  attachDatabase?(databaseUrl: string): void;
   stop(): Promise<void>;
 }
 
-export async function startAedes(): Promise<TestBroker> {
-  const b = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
-  return { name: 'aedes', url: b.url, stop: () => b.stop() };
+/** Brokers by URL: what startTestChipwatch needs to connect to one and let it authenticate trackers. */
+const registry = new Map<string, Pick<TestBroker, 'service' | 'attachDatabase'>>();
+
+/** Registers a test broker's service user (and database hook) under its URL; a Mosquitto helper calls this too. */
+export function registerTestBroker(url: string, info: Pick<TestBroker, 'service' | 'attachDatabase'>): void {
+  registry.set(url, info);
+}
+
+/** What is registered for the broker at `url` (undefined: a broker no helper started). */
+export function testBrokerInfo(url: string): Pick<TestBroker, 'service' | 'attachDatabase'> | undefined {
+  return registry.get(url);
+}
+
+/** mqtt.js options to connect as chipwatch's service user of `broker` (a test acting as chipwatch or as a raw wire). */
+export function serviceOptions(broker: Pick<TestBroker, 'service'>): { username: string; password: string } {
+  if (!broker.service) throw new Error('this test broker has no service user registered');
+  return { username: broker.service.username, password: broker.service.password };
+}
+
+/**
+ * The embedded aedes with chipwatch's rules. Its credentials come from `databaseUrl`, or from the database of the
+ * chipwatch later started against it (startTestChipwatch attaches it).
+ */
+export async function startAedes(
+  opts: {
+    databaseUrl?: string;
+    limits?: Partial<BrokerLimits>;
+    tls?: { certFile: string; keyFile: string };
+    topicPrefix?: string;
+    sweepMs?: number;
+  } = {},
+): Promise<TestBroker> {
+  let pool: Pool | undefined;
+  const attachDatabase = (databaseUrl: string) => {
+    if (!pool) pool = createPool(databaseUrl, 2);
+  };
+  if (opts.databaseUrl) attachDatabase(opts.databaseUrl);
+  const b = await startEmbeddedBroker({
+    host: '127.0.0.1',
+    port: 0,
+    credentials: dbCredentialSource(() => pool),
+    ...(opts.topicPrefix ? { topicPrefix: opts.topicPrefix } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.tls ? { tls: { ...opts.tls, port: 0 } } : {}),
+    sweepMs: opts.sweepMs ?? 500,
+  });
+  registerTestBroker(b.url, { service: b.service, attachDatabase });
+  return {
+    name: 'aedes',
+    url: b.url,
+    ...(b.tlsUrl ? { tlsUrl: b.tlsUrl } : {}),
+    service: b.service,
+    embedded: b,
+    attachDatabase,
+    stop: async () => {
+      await b.stop();
+      await pool?.end();
+      registry.delete(b.url);
+    },
+  };
 }
 
 function mosquittoBinary(): string | undefined {

@@ -1,10 +1,13 @@
-// chipwatch started in-process against real servers, plus a small API client with minted tokens.
+// chipwatch started in-process against real servers, plus a small API client with minted tokens, and registration
+// helpers that hand back what a real tracker or site gets: its key, its MQTT password, the ack key to pin.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { type DeviceAlg, type DeviceKey, generateDeviceKey } from '../../device-sim/keys.ts';
 import { mintToken, type Role } from '../../src/auth.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { type Running, startChipwatch } from '../../src/server.ts';
+import { testBrokerInfo } from './broker.ts';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123';
 
@@ -34,7 +37,15 @@ export function testConfig(env: Record<string, string>): Config {
 export async function startTestChipwatch(
   env: { DATABASE_URL: string; MQTT_URL: string } & Record<string, string>,
 ): Promise<TestChipwatch> {
-  const config = testConfig(env);
+  // A test broker's service user is chipwatch's; a test aedes reads trackers' credentials from this database.
+  const brokerInfo = testBrokerInfo(env.MQTT_URL);
+  brokerInfo?.attachDatabase?.(env.DATABASE_URL);
+  const config = testConfig({
+    ...(brokerInfo?.service && !env.MQTT_PASSWORD
+      ? { MQTT_USERNAME: brokerInfo.service.username, MQTT_PASSWORD: brokerInfo.service.password }
+      : {}),
+    ...env,
+  });
   const running = await startChipwatch(config, createLogger(config.LOG_LEVEL));
   const sqlPool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
   // Tests stop the database (faults): an idle connection dying must not be an uncaught error.
@@ -86,4 +97,55 @@ export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000, ev
     last = await fn();
   }
   return last;
+}
+
+/** A registered tracker as the firmware holds it: id, signing key, MQTT password (user name = id), and the 201 body. */
+export interface RegisteredSender {
+  id: string;
+  /** The same as `id`, under the name tests of devices read best. */
+  deviceId: string;
+  key: DeviceKey;
+  mqttPassword: string;
+  /** mqtt.js options a real tracker connects with: user name and client id = its id, its password. */
+  mqtt: { username: string; password: string; clientId: string };
+  body: any;
+}
+
+function sender(id: string, key: DeviceKey, body: any): RegisteredSender {
+  const mqttPassword = body?.mqttPassword as string;
+  return {
+    id,
+    deviceId: id,
+    key,
+    mqttPassword,
+    mqtt: { username: id, password: mqttPassword, clientId: id },
+    body,
+  };
+}
+
+/** Registers a tracker through the API (POST /v1/devices, as admin); throws unless 201. */
+export async function registerDevice(
+  cw: Pick<TestChipwatch, 'api'>,
+  id = `trk-${randomBytes(4).toString('hex')}`,
+  alg: DeviceAlg = 'EdDSA',
+): Promise<RegisteredSender> {
+  const key = generateDeviceKey(alg);
+  const res = await cw.api('POST', '/v1/devices', { body: { id, publicKeyJwk: key.publicJwk } });
+  if (res.status !== 201) throw new Error(`registering ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+  return sender(id, key, res.body);
+}
+
+/** Registers a data center through the API (POST /v1/sites, as admin) near Amsterdam unless told; throws unless 201. */
+export async function registerSite(
+  cw: Pick<TestChipwatch, 'api'>,
+  id = `dc-${randomBytes(4).toString('hex')}`,
+  fields: Record<string, unknown> = {},
+): Promise<RegisteredSender> {
+  const key = generateDeviceKey('EdDSA');
+  const res = await cw.api('POST', '/v1/sites', {
+    body: { id, name: `DC ${id}`, lat: 52.3, lon: 4.94, radiusKm: 5, publicKeyJwk: key.publicJwk, ...fields },
+  });
+  if (res.status !== 201)
+    throw new Error(`registering site ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+  return sender(id, key, res.body);
 }

@@ -1,4 +1,5 @@
-// /v1/sites: the data-center registry, and a site's status with the region its latest RTTs allow.
+// /v1/sites: the data-center registry (registration with its MQTT credential, rotation, revocation), and a site's
+// status with the region its latest RTTs allow.
 
 import { siteParamsSchema } from '../../checks/site-params.ts';
 import { listAlerts } from '../../db/alerts.ts';
@@ -21,6 +22,8 @@ import {
 } from '../pagination.ts';
 import { idSchema, iso2, lat, listOf, lon, pathId, point, time } from '../schemas.ts';
 import { measuredLandmarkIds, siteRegion, siteSummary } from '../site-view.ts';
+import { issueCredential, mqttCredentialFields, type SenderDeps } from './mqtt-credentials.ts';
+import { siteAccessRoutes } from './site-access.ts';
 
 export const siteBody = z
   .object({
@@ -112,8 +115,9 @@ const siteDetailSchema = siteSchema
   })
   .openapi('SiteDetail');
 const siteParam = pathId('dc-ams-01');
+const siteRegisteredSchema = siteSchema.extend(mqttCredentialFields).openapi('SiteRegistered');
 
-export function sitesRouter(db: Pool, geo: GeoRuntime) {
+export function sitesRouter(db: Pool, geo: GeoRuntime, deps: SenderDeps) {
   const r = createRouter();
 
   r.openapi(
@@ -122,10 +126,11 @@ export function sitesRouter(db: Pool, geo: GeoRuntime) {
       path: '/',
       roles: ['admin'],
       summary: 'Register a data center',
-      description: 'Its key signs its attestations; `country` is derived from the point when left out.',
+      description:
+        'Its key signs its attestations; `country` is derived from the point when left out. The answer carries the MQTT credential (user name = the id, `mqttPassword`, shown this once) and the ack key to pin.',
       request: { body: { content: { 'application/json': { schema: siteBody } }, required: true } },
       responses: {
-        201: json(siteSchema, 'registered'),
+        201: json(siteRegisteredSchema, 'registered'),
         409: errorResponse('CONFLICT: the id or the kid exists'),
       },
     }),
@@ -152,8 +157,9 @@ export function sitesRouter(db: Pool, geo: GeoRuntime) {
         const what = (await kidTaken(db, jwk.kid)) ? `key id ${jwk.kid}` : `site ${b.id}`;
         throw new AppError('CONFLICT', `${what} is already registered`);
       }
+      const credential = await issueCredential(db, deps, 'site', b.id, c.get('principal').sub);
       c.header('Location', `/v1/sites/${b.id}`);
-      return c.json(siteSummary((await getSite(db, b.id))!), 201);
+      return c.json({ ...siteSummary((await getSite(db, b.id))!), ...credential! }, 201);
     },
   );
 
@@ -195,6 +201,8 @@ export function sitesRouter(db: Pool, geo: GeoRuntime) {
       return c.json(await siteDetail(db, geo, site), 200);
     },
   );
+
+  siteAccessRoutes(r, db, deps, siteSchema);
 
   r.openapi(
     defineRoute({
