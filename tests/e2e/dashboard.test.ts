@@ -139,7 +139,13 @@ async function registerShipment() {
     },
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
-  tracker = new Tracker({ deviceId, key, mqttUrl: broker.url, clientId: `sim-${SHIPMENT}` });
+  tracker = new Tracker({
+    deviceId,
+    key,
+    mqttUrl: broker.url,
+    ackKey: cw.ackKey,
+    clientId: `sim-${SHIPMENT}`,
+  });
   await tracker.waitConnected();
   return async (fixes: Fix[]) => {
     for (let i = 0; i < fixes.length; i += 6) tracker!.send(fixes.slice(i, i + 6));
@@ -399,6 +405,7 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
       subject: 'sites',
       key,
       mqttUrl: broker.url,
+      ackKey: cw.ackKey,
       clientId: 'site-dash',
     });
     try {

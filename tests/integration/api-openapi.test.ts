@@ -244,7 +244,13 @@ describe('GET /v1/shipments/{id}/track?format=gpx', () => {
       },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const tracker = new Tracker({ deviceId: 'trk-gpx', key, mqttUrl: broker.url, clientId: 'sim-gpx' });
+    const tracker = new Tracker({
+      deviceId: 'trk-gpx',
+      key,
+      mqttUrl: broker.url,
+      ackKey: cw.ackKey,
+      clientId: 'sim-gpx',
+    });
     const start = Date.now() - 3 * HOUR;
     try {
       await tracker.waitConnected();

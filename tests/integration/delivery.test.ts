@@ -691,7 +691,13 @@ describe('MQTT delivery', () => {
     expect(
       (await cw.api('POST', '/v1/devices', { body: { id: deviceId, publicKeyJwk: key.publicJwk } })).status,
     ).toBe(201);
-    const tracker = new Tracker({ deviceId, key, mqttUrl: broker.url, clientId: `sim-${deviceId}` });
+    const tracker = new Tracker({
+      deviceId,
+      key,
+      mqttUrl: broker.url,
+      ackKey: cw.ackKey,
+      clientId: `sim-${deviceId}`,
+    });
     await tracker.waitConnected();
     tracker.send([{ ts: Date.now() - 60_000, lat: 55.75, lon: 37.62 }]);
     expect(await tracker.waitAllAcked(30_000)).toBe(true);

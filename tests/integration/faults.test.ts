@@ -9,7 +9,7 @@ import { mintToken } from '../../src/auth.ts';
 import { startAedes, type TestBroker } from '../helpers/broker.ts';
 import { startTestChipwatch, TEST_SECRET, type TestChipwatch } from '../helpers/chipwatch.ts';
 import { createTestDatabase, freePort, startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { spawnChipwatch } from '../helpers/process.ts';
+import { fetchAckKey, spawnChipwatch } from '../helpers/process.ts';
 
 const OUTAGE_S = Number(process.env.FAULT_OUTAGE_S ?? 30);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -73,7 +73,13 @@ describe('database outage during a steady stream', () => {
       (await cw.api('POST', '/v1/devices', { body: { id: 'trk-outage', publicKeyJwk: key.publicJwk } }))
         .status,
     ).toBe(201);
-    tracker = new Tracker({ deviceId: 'trk-outage', key, mqttUrl: broker.url, resendAfterMs: 2000 });
+    tracker = new Tracker({
+      deviceId: 'trk-outage',
+      key,
+      mqttUrl: broker.url,
+      ackKey: cw.ackKey,
+      resendAfterMs: 2000,
+    });
     await tracker.waitConnected();
     const s = stream(tracker, 50);
     await sleep(2000);
@@ -139,7 +145,13 @@ describe('chipwatch killed with SIGKILL mid-stream, then restarted', () => {
       body: JSON.stringify({ id: 'trk-kill', publicKeyJwk: key.publicJwk }),
     });
     expect(res.status).toBe(201);
-    tracker = new Tracker({ deviceId: 'trk-kill', key, mqttUrl: broker.url, resendAfterMs: 2000 });
+    tracker = new Tracker({
+      deviceId: 'trk-kill',
+      key,
+      mqttUrl: broker.url,
+      ackKey: await fetchAckKey(httpUrl),
+      resendAfterMs: 2000,
+    });
     await tracker.waitConnected();
     const s = stream(tracker, 10);
     await sleep(2000);

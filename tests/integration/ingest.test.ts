@@ -52,6 +52,7 @@ describe.each(brokers)('ingest through %s', (_name, startBroker) => {
       deviceId: id,
       key,
       mqttUrl: broker.url,
+      ackKey: cw.ackKey,
       resendAfterMs: 3000,
       clientId: `sim-${id}-${Math.random()}`,
     });

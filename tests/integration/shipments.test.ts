@@ -42,7 +42,13 @@ async function shipment(id: string, body: Record<string, unknown>) {
   ).toBe(201);
   const res = await cw.api('POST', '/v1/shipments', { role: 'logistics', body: { id, deviceId, ...body } });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
-  const tracker = new Tracker({ deviceId, key, mqttUrl: broker.url, clientId: `sim-${id}` });
+  const tracker = new Tracker({
+    deviceId,
+    key,
+    mqttUrl: broker.url,
+    ackKey: cw.ackKey,
+    clientId: `sim-${id}`,
+  });
   trackers.push(tracker);
   await tracker.waitConnected();
   return {

@@ -61,6 +61,7 @@ async function site(id: string, at: LatLon, params: Record<string, number> = {})
     subject: 'sites',
     key,
     mqttUrl: broker.url,
+    ackKey: cw.ackKey,
     clientId: `site-${id}`,
   });
   clients.push(client);
@@ -270,6 +271,7 @@ describe('custody: shipment → site → installed, unexpected and missing chips
       deviceId: 'trk-custody',
       key,
       mqttUrl: broker.url,
+      ackKey: cw.ackKey,
       clientId: 'trk-custody',
     });
     clients.push(tracker);
