@@ -54,6 +54,12 @@ const schema = z.object({
     .string()
     .regex(/^[^/#+]+$/)
     .optional(),
+  /** Mosquitto dynamic-security admin: set it and chipwatch creates the broker's clients and roles (src/broker/dynsec.ts). */
+  MQTT_DYNSEC_ADMIN_USERNAME: z.string().min(1).optional(),
+  /** Password of MQTT_DYNSEC_ADMIN_USERNAME. */
+  MQTT_DYNSEC_ADMIN_PASSWORD: z.string().min(1).optional(),
+  /** File holding that password (e.g. written by deploy/mosquitto/init.sh); used when MQTT_DYNSEC_ADMIN_PASSWORD is unset. */
+  MQTT_DYNSEC_ADMIN_PASSWORD_FILE: z.string().min(1).optional(),
   /** Micro-batch: flush after this many messages. */
   INGEST_BATCH_MAX: positiveInt.default(1000),
   /** Micro-batch: flush after this many milliseconds. */
