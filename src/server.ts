@@ -137,6 +137,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
         log: log.child({ part: 'api' }),
         sealKey: loadSealKey(config.EVIDENCE_SIGNING_KEY_FILE, config.DATA_DIR),
         ackKey,
+        checkParams: config.CHECK_PARAMS,
         health: {
           database: async () => {
             try {

@@ -12,6 +12,7 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
 import type { TokenVerifier } from '../auth.ts';
+import type { CheckParams } from '../checks/types.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Cidr } from '../domain/addresses.ts';
 import type { SealKey } from '../evidence/seal.ts';
@@ -42,6 +43,7 @@ import { evidenceKeyRouter, evidenceRouter } from './routes/evidence.ts';
 import { type Health, healthRouter } from './routes/health.ts';
 import { ingestKeyRouter } from './routes/ingest-key.ts';
 import { landmarksRouter } from './routes/landmarks.ts';
+import { licencesRouter } from './routes/licences.ts';
 import { overviewRouter } from './routes/overview.ts';
 import { rejectionsRouter } from './routes/rejections.ts';
 import { reportRouter } from './routes/report.ts';
@@ -84,6 +86,8 @@ export function createApp(deps: {
   sealKey: SealKey;
   /** Signs acks to trackers and sites; its public half is published at /v1/ingest/key. */
   ackKey: OwnKey;
+  /** CHECK_PARAMS: the global thresholds a logistics token may not loosen (api/policy-guard.ts). */
+  checkParams?: Partial<CheckParams>;
 }) {
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const app = new OpenAPIHono<AppEnv>();
@@ -149,10 +153,14 @@ export function createApp(deps: {
   app.use('/v1/*', authenticateAndLimit(authenticate(deps.verifyToken), limiter));
   app.route('/v1/devices', devicesRouter(deps.db));
   app.route('/v1/rejections', rejectionsRouter(deps.db));
-  app.route('/v1/shipments', evidenceRouter(deps.db, deps.sealKey));
+  app.route('/v1/shipments', evidenceRouter(deps.db, deps.sealKey, deps.geo.policy));
   app.route('/v1/shipments', reportRouter(deps.db, deps.sealKey, deps.geo));
   app.route('/v1/evidence', evidenceKeyRouter(deps.sealKey));
-  app.route('/v1/shipments', shipmentsRouter(deps.db));
+  app.route(
+    '/v1/shipments',
+    shipmentsRouter(deps.db, { geo: deps.geo, checkParams: deps.checkParams ?? {} }),
+  );
+  app.route('/v1/licences', licencesRouter(deps.db));
   app.route('/v1/shipments', shipmentTrackRouter(deps.db, createCorridorCache()));
   // Before /v1/alerts, whose /:id would take "stream".
   app.route(

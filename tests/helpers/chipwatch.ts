@@ -13,6 +13,8 @@ export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123';
 
 export interface TestChipwatch extends Running {
   httpUrl: string;
+  /** The configuration it runs with (MQTT_CLIENT_ID, the service user, …). */
+  config: Config;
   token(role: Role): Promise<string>;
   api(
     method: string,
@@ -55,6 +57,7 @@ export async function startTestChipwatch(
     mintToken(secret, { sub: `test-${role}`, role, issuer: config.AUTH_ISSUER, ttlS: 600 });
   return {
     ...running,
+    config,
     httpUrl: running.httpUrl!,
     token,
     api: async (method, path, opts = {}) => {
