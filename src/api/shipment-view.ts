@@ -16,6 +16,15 @@ const position = z.tuple([z.number(), z.number()]);
 export const mode = z.enum(['sea', 'air', 'road']);
 export const shipmentStatus = z.enum(['planned', 'in_transit', 'arrived', 'installed', 'cancelled']);
 
+const freeTextLicences = z
+  .array(z.object({ country: iso2, number: z.string().min(1).max(200) }))
+  .max(100)
+  .default([])
+  .openapi({
+    description:
+      'free-text licences (kept for compatibility): compliance or admin only; logistics cites granted licences in `licenceIds`',
+  });
+
 export const shipmentBody = z.object({
   id,
   reference: z.string().max(200).optional(),
@@ -34,11 +43,35 @@ export const shipmentBody = z.object({
   corridorKm: z.number().positive().max(2000).default(50),
   reportIntervalS: z.number().int().min(1).max(86_400).default(300),
   chips: z.array(z.string().min(1).max(128)).max(100_000).default([]),
-  restrictedCountries: z.array(iso2).optional(),
-  licenses: z.array(z.object({ country: iso2, number: z.string().min(1).max(200) })).default([]),
+  restrictedCountries: z.array(iso2).optional().openapi({
+    description:
+      "replaces the policy's restricted tier for this shipment; from logistics it must keep every policy-restricted code",
+  }),
+  licenceIds: z
+    .array(id)
+    .max(100)
+    .default([])
+    .openapi({ description: 'licences granted by compliance (POST /v1/licences) this shipment cites' }),
+  licenses: freeTextLicences,
   plannedStops: z.array(place(25)).max(100).default([]),
   params: checkParamsSchema.default({}),
 });
+
+/** PATCH /v1/shipments/{id}: the policy fields, each replacing the current value when given, and why. */
+export const policyChangeBody = z
+  .object({
+    restrictedCountries: z
+      .array(iso2)
+      .nullable()
+      .optional()
+      .openapi({ description: 'null: the global policy' }),
+    corridorKm: z.number().positive().max(2000).optional(),
+    params: checkParamsSchema.optional().openapi({ description: 'replaces the whole `params` object' }),
+    licenceIds: z.array(id).max(100).optional().openapi({ description: 'replaces the cited licences' }),
+    licenses: freeTextLicences.optional(),
+    reason: z.string().trim().min(1).max(2000).openapi({ description: 'why: kept in the audit trail' }),
+  })
+  .strict();
 
 const placeSchema = z.object({
   name: z.string().optional(),
@@ -65,6 +98,7 @@ export const shipmentSchema = z
     chips: z.array(z.string()),
     restrictedCountries: z.array(z.string()).nullable(),
     licenses: z.array(z.object({ country: z.string(), number: z.string() })),
+    licenceIds: z.array(z.string()),
     plannedStops: z.array(placeSchema),
     params: z.record(z.string(), z.unknown()),
     routeLengthKm: z.number(),
@@ -106,6 +140,7 @@ export function shipmentView(s: ShipmentRecord) {
     chips: s.chips,
     restrictedCountries: s.restrictedCountries,
     licenses: s.licenses,
+    licenceIds: s.licenceIds ?? [],
     plannedStops: s.plannedStops,
     params: s.params,
     routeLengthKm: Math.round(s.route.lengthKm * 10) / 10,

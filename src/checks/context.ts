@@ -1,5 +1,6 @@
 // A shipment's check context: its route index (cached: routes never change), its thresholds, and which zones it
-// must avoid under the policy, its own restricted list and its licences.
+// must avoid under the policy, its own restricted list and its licences (the countries its cited licence records
+// cover at check time, and its free-text licences).
 
 import type { Policy } from '../geo/policy.ts';
 import { indexRoute } from '../geo/route-index.ts';
@@ -65,11 +66,11 @@ export function shipmentContext(
     reportIntervalS: s.reportIntervalS,
     route,
     zones,
-    ...zoneFilters(
-      policy,
-      s.restrictedCountries,
-      s.licenses.map((l) => l.country),
-    ),
+    // Licence records cover what they list while live (read at check time); free-text licences as given.
+    ...zoneFilters(policy, s.restrictedCountries, [
+      ...(s.licensedCountries ?? []),
+      ...s.licenses.map((l) => l.country),
+    ]),
     params: defaultParams(s.mode, { ...globalParams, ...s.params }),
   };
 }

@@ -18,7 +18,12 @@ export interface ShipmentRecord {
   reportIntervalS: number;
   chips: string[];
   restrictedCountries: string[] | null;
+  /** Free-text licences (before licence records): only compliance or admin may give them; they cover their country. */
   licenses: { country: string; number: string }[];
+  /** The licence records the shipment cites (src/db/licences.ts). */
+  licenceIds?: string[];
+  /** The countries the cited licences cover at the moment the row was read: none once revoked or expired. */
+  licensedCountries?: string[];
   plannedStops: Place[];
   params: Partial<CheckParams>;
   status: ShipmentStatus;

@@ -173,7 +173,10 @@ function licenceClaim(r: LogisticsRequest): Weakening | undefined {
 }
 
 function corridorWeakening(r: LogisticsRequest): Weakening | undefined {
-  const limit = Math.min(LOGISTICS_MAX_CORRIDOR_KM[r.mode], r.current?.corridorKm ?? Number.POSITIVE_INFINITY);
+  const limit = Math.min(
+    LOGISTICS_MAX_CORRIDOR_KM[r.mode],
+    r.current?.corridorKm ?? Number.POSITIVE_INFINITY,
+  );
   if (r.next.corridorKm <= limit) return undefined;
   return {
     field: 'corridorKm',

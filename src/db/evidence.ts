@@ -1,12 +1,15 @@
 // Reads what goes into a shipment's evidence bundle: its tracker's signed messages, the attestations naming its
-// chips, every key that signed them, the sites and landmarks involved, and the related alerts with their audit.
+// chips, every key that signed them, the sites and landmarks involved, the related alerts with their audit, and the
+// policy it is checked against (db/evidence-policy.ts).
 
 import type { ShipmentRecord } from '../checks/shipment.ts';
 import type { BundleAlert, BundleKey, BundleMessage, UnsignedBundle } from '../evidence/bundle.ts';
 import { BUNDLE_FORMAT } from '../evidence/bundle.ts';
 import { completeness } from '../evidence/completeness.ts';
 import { landmarksUsed } from '../evidence/landmarks.ts';
+import type { Policy } from '../geo/policy.ts';
 import { alertView, auditTrails } from './alerts.ts';
+import { gatherPolicy } from './evidence-policy.ts';
 import { type Pool, type PoolClient, withTransaction } from './pool.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -127,10 +130,12 @@ async function alertsOf(db: Queryable, shipmentId: string, chips: string[]): Pro
   return res.rows.map((a) => ({ ...alertView(a), audit: trails.get(Number(a.id)) ?? [] }));
 }
 
+/** `policy`: the policy the checks run against now, whose version the bundle names (left out when not given). */
 export async function gatherEvidence(
   db: Queryable,
   s: ShipmentRecord,
   generatedBy: string,
+  policy?: Policy,
 ): Promise<UnsignedBundle> {
   const telemetry = await trackerMessages(db, s.deviceId, s.id);
   const attestations = await attestationMessages(db, s.chips);
@@ -172,6 +177,8 @@ export async function gatherEvidence(
     messages,
     alerts,
     completeness: completeness(messages, s.reportIntervalS),
+    // The policy it was checked against: the file's version, its overrides, its licences and who set each, when.
+    policy: await gatherPolicy(db, s, policy),
   };
 }
 
@@ -180,9 +187,10 @@ export function gatherEvidenceSnapshot(
   pool: Pool,
   s: ShipmentRecord,
   generatedBy: string,
+  policy?: Policy,
 ): Promise<UnsignedBundle> {
   return withTransaction(pool, async (tx) => {
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    return gatherEvidence(tx, s, generatedBy);
+    return gatherEvidence(tx, s, generatedBy, policy);
   });
 }

@@ -2,9 +2,23 @@
 
 import type { ShipmentState, ShipmentStatus } from '../checks/run.ts';
 import type { ShipmentRecord } from '../checks/shipment.ts';
+import type { CheckParams } from '../checks/types.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 type Queryable = Pool | PoolClient;
+
+/**
+ * A shipment row with its cited licence ids and the countries those licences cover at this moment (not revoked,
+ * now() in [valid_from, valid_to)): read at check time, so a revocation or expiry acts from the next fix on.
+ */
+const SHIPMENT = `SELECT s.*,
+    coalesce((SELECT array_agg(sl.licence_id ORDER BY sl.licence_id) FROM shipment_licences sl
+               WHERE sl.shipment_id = s.id), '{}') AS licence_ids,
+    coalesce((SELECT array_agg(DISTINCT c ORDER BY c)
+                FROM shipment_licences sl JOIN licences l ON l.id = sl.licence_id, unnest(l.countries) AS c
+               WHERE sl.shipment_id = s.id AND l.revoked_at IS NULL AND now() >= l.valid_from AND now() < l.valid_to),
+             '{}') AS licensed_countries
+  FROM shipments s`;
 
 // biome-ignore lint/suspicious/noExplicitAny: a pg row
 function record(r: any): ShipmentRecord {
@@ -22,6 +36,8 @@ function record(r: any): ShipmentRecord {
     chips: r.chips,
     restrictedCountries: r.restricted_countries,
     licenses: r.licenses,
+    licenceIds: r.licence_ids ?? [],
+    licensedCountries: r.licensed_countries ?? [],
     plannedStops: r.planned_stops,
     params: r.params,
     status: r.status,
@@ -37,12 +53,21 @@ function record(r: any): ShipmentRecord {
 
 export type NewShipment = Omit<
   ShipmentRecord,
-  'status' | 'checkState' | 'lastFix' | 'progressKm' | 'createdAt' | 'startedAt' | 'arrivedAt' | 'installedAt'
+  | 'status'
+  | 'checkState'
+  | 'lastFix'
+  | 'progressKm'
+  | 'createdAt'
+  | 'startedAt'
+  | 'arrivedAt'
+  | 'installedAt'
+  | 'licenceIds'
+  | 'licensedCountries'
 >;
 
 /** 'ok', or why not: the id is taken, or the tracker already rides with an active shipment. */
 export async function insertShipment(
-  db: Pool,
+  db: Queryable,
   s: NewShipment & { customer?: string | null },
   by: string,
 ): Promise<'ok' | 'id_taken' | 'device_busy'> {
@@ -82,7 +107,7 @@ export async function insertShipment(
 }
 
 export async function getShipment(db: Queryable, id: string): Promise<ShipmentRecord | undefined> {
-  const res = await db.query('SELECT * FROM shipments WHERE id = $1', [id]);
+  const res = await db.query(`${SHIPMENT} WHERE s.id = $1`, [id]);
   return res.rows[0] ? record(res.rows[0]) : undefined;
 }
 
@@ -100,19 +125,19 @@ export interface ShipmentQuery {
 
 export async function listShipments(db: Queryable, q: ShipmentQuery): Promise<ShipmentRecord[]> {
   const filters = [q.status ?? null, q.deviceId ?? null, q.mode ?? null, q.customer ?? null, q.limit];
-  const where = `($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR device_id = $2)
-        AND ($3::text IS NULL OR mode = $3) AND ($4::text IS NULL OR customer = $4)`;
+  const where = `($1::text IS NULL OR s.status = $1) AND ($2::text IS NULL OR s.device_id = $2)
+        AND ($3::text IS NULL OR s.mode = $3) AND ($4::text IS NULL OR s.customer = $4)`;
   const res =
     q.sort === 'newest'
       ? // Compared at the millisecond the cursor carries, so no row sharing that millisecond is skipped.
         await db.query(
-          `SELECT * FROM shipments WHERE ${where}
-              AND ($6::timestamptz IS NULL OR (date_trunc('milliseconds', created_at), id) < ($6::timestamptz, $7::text))
-            ORDER BY date_trunc('milliseconds', created_at) DESC, id DESC LIMIT $5`,
+          `${SHIPMENT} WHERE ${where}
+              AND ($6::timestamptz IS NULL OR (date_trunc('milliseconds', s.created_at), s.id) < ($6::timestamptz, $7::text))
+            ORDER BY date_trunc('milliseconds', s.created_at) DESC, s.id DESC LIMIT $5`,
           [...filters, q.after?.[0] ?? null, q.after?.[1] ?? null],
         )
       : await db.query(
-          `SELECT * FROM shipments WHERE ${where} AND ($6::text IS NULL OR id > $6) ORDER BY id LIMIT $5`,
+          `${SHIPMENT} WHERE ${where} AND ($6::text IS NULL OR s.id > $6) ORDER BY s.id LIMIT $5`,
           [...filters, q.after?.[0] ?? null],
         );
   return res.rows.map(record);
@@ -125,8 +150,8 @@ export async function lockActiveShipments(
 ): Promise<Map<string, ShipmentRecord>> {
   if (deviceIds.length === 0) return new Map();
   const res = await c.query(
-    `SELECT * FROM shipments WHERE device_id = ANY($1::text[]) AND status IN ('planned', 'in_transit')
-      ORDER BY id FOR UPDATE`,
+    `${SHIPMENT} WHERE s.device_id = ANY($1::text[]) AND s.status IN ('planned', 'in_transit')
+      ORDER BY s.id FOR UPDATE OF s`,
     [deviceIds],
   );
   return new Map(res.rows.map((r) => [r.device_id as string, record(r)]));
@@ -170,13 +195,34 @@ export async function lockSilentShipments(
   nowMs: number,
 ): Promise<ShipmentRecord[]> {
   const res = await c.query(
-    `SELECT * FROM shipments
-      WHERE status = 'in_transit' AND last_fix_ts IS NOT NULL
-        AND last_fix_ts < to_timestamp($2 / 1000.0)
-                          - make_interval(secs => report_interval_s * coalesce((params->>'gapIntervals')::float8, $1))
-        AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.type = 'SIGNAL_LOST' AND a.subject = shipments.id AND a.status <> 'resolved')
-      ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 500`,
+    `${SHIPMENT}
+      WHERE s.status = 'in_transit' AND s.last_fix_ts IS NOT NULL
+        AND s.last_fix_ts < to_timestamp($2 / 1000.0)
+                          - make_interval(secs => s.report_interval_s * coalesce((s.params->>'gapIntervals')::float8, $1))
+        AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.type = 'SIGNAL_LOST' AND a.subject = s.id AND a.status <> 'resolved')
+      ORDER BY s.id FOR UPDATE OF s SKIP LOCKED LIMIT 500`,
     [intervals, nowMs],
   );
   return res.rows.map(record);
+}
+
+/** The shipment, its row locked for this transaction (a change of its policy). */
+export async function lockShipment(c: PoolClient, id: string): Promise<ShipmentRecord | undefined> {
+  const res = await c.query(`${SHIPMENT} WHERE s.id = $1 FOR UPDATE OF s`, [id]);
+  return res.rows[0] ? record(res.rows[0]) : undefined;
+}
+
+/** The fields of a shipment's policy a PATCH may change; the checks read them from the next batch on. */
+export interface ShipmentPolicy {
+  restrictedCountries: string[] | null;
+  corridorKm: number;
+  params: Partial<CheckParams>;
+  licenses: { country: string; number: string }[];
+}
+
+export async function updateShipmentPolicy(c: PoolClient, id: string, p: ShipmentPolicy): Promise<void> {
+  await c.query(
+    'UPDATE shipments SET restricted_countries = $2, corridor_km = $3, params = $4, licenses = $5 WHERE id = $1',
+    [id, p.restrictedCountries, p.corridorKm, p.params, JSON.stringify(p.licenses)],
+  );
 }

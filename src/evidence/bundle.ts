@@ -1,11 +1,12 @@
 // The evidence bundle: everything a third party needs to check a shipment's story without trusting chipwatch —
 // the signed messages exactly as received, the public keys with when they were valid, the alerts with their
-// hash-chained audit trail — and a digest over all of it.
+// hash-chained audit trail, the policy it was checked against — and a digest over all of it.
 
 import type { AlertView } from '../domain/alerts.ts';
 import type { PublicJwk, SigningAlg } from '../verify/keys.ts';
 import { type AuditEntry, canonicalJson, sha256Hex } from './canonical.ts';
 import type { Completeness } from './completeness.ts';
+import type { BundlePolicy } from './policy-audit.ts';
 import { type Seal, type SealKey, sealDigest } from './seal.ts';
 
 export const BUNDLE_FORMAT = 'chipwatch-evidence/1';
@@ -64,6 +65,12 @@ export interface EvidenceBundle {
    * bundles written before it lack it, and the verifier then computes it and warns.
    */
   completeness?: Completeness;
+  /**
+   * The policy the shipment is checked against: the policy file's version, the shipment's overrides, its cited
+   * licences with their audit chains, and its own policy audit chain (src/evidence/policy-audit.ts). Optional in
+   * format 1: bundles written before licence records lack it.
+   */
+  policy?: BundlePolicy;
   digest: { alg: 'sha256'; over: string; value: string };
   /** chipwatch's signature over `digest.value` (src/evidence/seal.ts). */
   seal: Seal;

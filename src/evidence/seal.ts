@@ -4,7 +4,7 @@
 
 import { createPublicKey, sign, verify } from 'node:crypto';
 import { fingerprintOf, loadOwnKey, type OwnKey } from '../keyfile.ts';
-import { isDegenerateEd25519Key } from './ed25519-order.ts';
+import { isDegenerateEd25519Key } from '../verify/ed25519-order.ts';
 
 const KEY_FILE = 'evidence-signing-key.pem';
 

@@ -2,6 +2,7 @@
 // key, every message's signature and key validity, audit hash chains, and completeness recomputed from the
 // verified messages. The verdict is VERIFIED only when nothing failed AND the seal is by the key the reader pinned:
 // a self-consistent bundle sealed by an unpinned key is UNPINNED, because anyone can seal a bundle with a key.
+import { isDegenerateEd25519Key } from '../verify/ed25519-order.ts';
 import { ATTESTATION_TYP, parseCompactJws, TELEMETRY_TYP, verifySignatureSync } from '../verify/jws.ts';
 import { toKeyObject } from '../verify/keys.ts';
 import { auditProblem } from './audit-trail.ts';
@@ -14,7 +15,6 @@ import {
   observationFromPayload,
   type SenderCompleteness,
 } from './completeness.ts';
-import { isDegenerateEd25519Key } from './ed25519-order.ts';
 import { checkSeal } from './seal.ts';
 import { parseStrictJson } from './strict-json.ts';
 import { type EvidenceSummary, type Fix, summarize } from './summary.ts';

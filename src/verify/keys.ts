@@ -1,6 +1,7 @@
 // Public keys of devices: JWK validation at registration and node:crypto key objects, each pinned to one algorithm.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { AppError } from '../domain/errors.ts';
+import { isDegenerateEd25519Key } from './ed25519-order.ts';
 
 export type SigningAlg = 'EdDSA' | 'ES256';
 
@@ -17,7 +18,8 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 
 /**
  * Validates a JWK submitted for registration and returns its public members only, with the algorithm it is
- * pinned to. Refuses private keys, other curves and algorithms, and a missing `kid`.
+ * pinned to. Refuses private keys, other curves and algorithms, a missing `kid`, and small-order Ed25519 keys
+ * (under which node:crypto accepts one forged signature for every message). Every registration path calls it.
  */
 export function normalizePublicJwk(input: unknown): PublicJwk {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -59,6 +61,12 @@ export function normalizePublicJwk(input: unknown): PublicJwk {
     toKeyObject(out);
   } catch (cause) {
     throw new AppError('VALIDATION_FAILED', 'publicKeyJwk is not a valid public key', { cause });
+  }
+  if (out.alg === 'EdDSA' && isDegenerateEd25519Key(out.x)) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'publicKeyJwk is a small-order (degenerate) Ed25519 point: a signature under it proves nothing; generate a real key',
+    );
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { getShipment } from '../../db/shipments.ts';
 import { AppError } from '../../domain/errors.ts';
 import { sealBundle } from '../../evidence/bundle.ts';
 import type { SealKey } from '../../evidence/seal.ts';
+import type { Policy } from '../../geo/policy.ts';
 import { createRouter, defineRoute, json, z } from '../openapi.ts';
 import { pathId } from '../schemas.ts';
 
@@ -48,12 +49,17 @@ const bundleSchema = z
         description:
           'per sender: the seq range, every seq missing inside it, gaps in time (docs/evidence-format.md)',
       }),
+    policy: z.record(z.string(), z.unknown()).optional().openapi({
+      description:
+        "the policy it is checked against: the policy file's version, the shipment's overrides, its cited licences and the audit chains of each (docs/evidence-format.md)",
+    }),
     digest: z.object({ alg: z.literal('sha256'), over: z.string(), value: z.string() }),
     seal: sealSchema,
   })
   .openapi('EvidenceBundle');
 
-export function evidenceRouter(db: Pool, sealKey: SealKey) {
+/** `policy`: the policy the checks run against, whose version each bundle names. */
+export function evidenceRouter(db: Pool, sealKey: SealKey, policy?: Policy) {
   const r = createRouter();
   r.openapi(
     defineRoute({
@@ -70,7 +76,10 @@ export function evidenceRouter(db: Pool, sealKey: SealKey) {
       const { id } = c.req.valid('param');
       const shipment = await getShipment(db, id);
       if (!shipment) throw new AppError('NOT_FOUND', `no shipment ${id}`);
-      const bundle = sealBundle(await gatherEvidenceSnapshot(db, shipment, c.get('principal').sub), sealKey);
+      const bundle = sealBundle(
+        await gatherEvidenceSnapshot(db, shipment, c.get('principal').sub, policy),
+        sealKey,
+      );
       c.header(
         'Content-Disposition',
         `attachment; filename="evidence-${id.replace(/[^A-Za-z0-9._-]/g, '_')}.json"`,

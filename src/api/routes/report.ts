@@ -73,7 +73,7 @@ export function reportRouter(db: Pool, sealKey: SealKey, geo: GeoRuntime, chromi
     if (!shipment) throw new AppError('NOT_FOUND', `no shipment ${id}`);
     const [track, snapshot] = await Promise.all([
       shipmentTrack(db, shipment.id, REPORT_TRACK_POINTS),
-      gatherEvidenceSnapshot(db, shipment, c.get('principal').sub),
+      gatherEvidenceSnapshot(db, shipment, c.get('principal').sub, geo.policy),
     ]);
     const bundle = sealBundle(snapshot, sealKey);
     const alerts = [...bundle.alerts].sort((x, y) => Number(x.id) - Number(y.id));

@@ -1,8 +1,11 @@
 // /v1/shipments: register a shipment with its route (given, or computed for sea and air), list them, read one with
-// its open alerts, and its positions. The track is routes/shipment-track.ts, the evidence routes/evidence.ts.
+// its open alerts, and its positions. Its policy (PATCH, GET /{id}/policy) is routes/shipment-policy.ts, the track
+// routes/shipment-track.ts, the evidence routes/evidence.ts. Logistics registers against the policy as it stands:
+// a weakening field is refused with 403 naming it (api/policy-guard.ts).
 
 import { listAlerts } from '../../db/alerts.ts';
-import type { Pool } from '../../db/pool.ts';
+import { citeLicences } from '../../db/licences.ts';
+import { type Pool, type PoolClient, withTransaction } from '../../db/pool.ts';
 import { getShipment, insertShipment, listShipments } from '../../db/shipments.ts';
 import { getSite } from '../../db/sites.ts';
 import { AppError } from '../../domain/errors.ts';
@@ -10,10 +13,12 @@ import { buildPlannedRoute } from '../../geo/routes.ts';
 import type { PlannedRoute } from '../../geo/types.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
 import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagination.ts';
+import { auditRegistration, guardPolicy, type PolicyDeps } from '../policy-guard.ts';
 import { listOf, pathId } from '../schemas.ts';
 import { mode, shipmentBody, shipmentSchema, shipmentStatus, shipmentView } from '../shipment-view.ts';
 import { alertSchema } from './alerts.ts';
 import { positionList, positionsPage, positionsQuery } from './shared.ts';
+import { shipmentPolicyRouter } from './shipment-policy.ts';
 
 /** A registered site as destination becomes its place (location and radius) with the site id kept. */
 async function resolveDestination(
@@ -51,7 +56,7 @@ const registerRoute = defineRoute({
   roles: ['logistics'],
   summary: 'Register a shipment',
   description:
-    'A route left out is computed: along shipping lanes for `sea`, the great circle for `air`; `road` needs its route.',
+    'A route left out is computed: along shipping lanes for `sea`, the great circle for `air`; `road` needs its route. From a logistics token, a field that would weaken a check (restrictedCountries leaving out a policy-restricted code, a licence not granted for the destination, free-text licenses, a wider corridor or a looser threshold than the global policy) is refused with 403 FORBIDDEN naming the field; compliance may weaken it afterwards (PATCH), audited.',
   request: {
     body: {
       content: { 'application/json': { schema: shipmentBody.openapi('ShipmentRegistration') } },
@@ -60,47 +65,77 @@ const registerRoute = defineRoute({
   },
   responses: {
     201: json(shipmentSchema, 'registered; Location names it'),
+    403: errorResponse(
+      'FORBIDDEN: the role may not register shipments, or (logistics) a field would weaken a check; the message names it',
+    ),
     409: errorResponse('CONFLICT: the id exists, or the tracker already rides with an active shipment'),
   },
 });
 
 const idParams = pathId('shp-001');
 
-export function shipmentsRouter(db: Pool) {
+export function shipmentsRouter(db: Pool, deps: PolicyDeps) {
   const r = createRouter();
 
   r.openapi(registerRoute, async (c) => {
     const b = c.req.valid('json');
+    const who = c.get('principal');
     const destination = await resolveDestination(db, b.destination);
+    const licenceIds = [...new Set(b.licenceIds)].sort();
+    const fields = {
+      restrictedCountries: b.restrictedCountries ?? null,
+      corridorKm: b.corridorKm,
+      params: b.params,
+      licenses: b.licenses,
+    };
+    const { weakens } = await guardPolicy(db, deps, who, {
+      mode: b.mode,
+      next: fields,
+      addedLicenceIds: licenceIds,
+      destination,
+      places: [
+        { field: 'origin.radiusKm', radiusKm: b.origin.radiusKm },
+        ...('siteId' in b.destination
+          ? []
+          : [{ field: 'destination.radiusKm', radiusKm: destination.radiusKm }]),
+        ...b.plannedStops.map((p, i) => ({ field: `plannedStops.${i}.radiusKm`, radiusKm: p.radiusKm })),
+      ],
+    });
     const route = plannedRoute(b, destination);
-    const outcome = await insertShipment(
-      db,
-      {
-        id: b.id,
-        reference: b.reference ?? null,
-        customer: b.customer ?? null,
-        deviceId: b.deviceId,
-        mode: b.mode,
-        origin: b.origin,
-        destination,
-        route,
-        corridorKm: b.corridorKm,
-        reportIntervalS: b.reportIntervalS,
-        chips: b.chips,
-        restrictedCountries: b.restrictedCountries ?? null,
-        licenses: b.licenses,
-        plannedStops: b.plannedStops,
-        params: b.params,
-      },
-      c.get('principal').sub,
-    ).catch((e: { code?: string }) => {
+    const register = async (tx: PoolClient) => {
+      const outcome = await insertShipment(
+        tx,
+        {
+          id: b.id,
+          reference: b.reference ?? null,
+          customer: b.customer ?? null,
+          deviceId: b.deviceId,
+          mode: b.mode,
+          origin: b.origin,
+          destination,
+          route,
+          corridorKm: b.corridorKm,
+          reportIntervalS: b.reportIntervalS,
+          chips: b.chips,
+          restrictedCountries: b.restrictedCountries ?? null,
+          licenses: b.licenses,
+          plannedStops: b.plannedStops,
+          params: b.params,
+        },
+        who.sub,
+      );
+      // Thrown inside the transaction, so nothing of the registration (audit included) is kept.
+      if (outcome === 'id_taken') throw new AppError('CONFLICT', `shipment ${b.id} exists`);
+      if (outcome === 'device_busy')
+        throw new AppError('CONFLICT', `device ${b.deviceId} already rides with an active shipment`);
+      await citeLicences(tx, b.id, licenceIds, who.sub);
+      await auditRegistration(tx, deps, who, b.id, b.mode, fields, licenceIds, weakens);
+    };
+    await withTransaction(db, register).catch((e: { code?: string }) => {
       if (e.code === '23503')
         throw new AppError('VALIDATION_FAILED', `deviceId: no registered device ${b.deviceId}`);
       throw e;
     });
-    if (outcome === 'id_taken') throw new AppError('CONFLICT', `shipment ${b.id} exists`);
-    if (outcome === 'device_busy')
-      throw new AppError('CONFLICT', `device ${b.deviceId} already rides with an active shipment`);
     return c.json(shipmentView((await getShipment(db, b.id))!), 201, { Location: `/v1/shipments/${b.id}` });
   });
 
@@ -184,5 +219,6 @@ export function shipmentsRouter(db: Pool) {
     },
   );
 
+  r.route('/', shipmentPolicyRouter(db, deps, load));
   return r;
 }

@@ -4,9 +4,9 @@ import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:c
 import { describe, expect, it } from 'vitest';
 import { buildTelemetry } from '../../../device-sim/signer.ts';
 import { sealBundle } from '../../../src/evidence/bundle.ts';
-import { decodeEd25519Point, isDegenerateEd25519Key } from '../../../src/evidence/ed25519-order.ts';
 import { checkSeal } from '../../../src/evidence/seal.ts';
 import { verifyBundle } from '../../../src/evidence/verify.ts';
+import { decodeEd25519Point, isDegenerateEd25519Key } from '../../../src/verify/ed25519-order.ts';
 import { bundle, SEAL_KEY, T0 } from './fixtures.ts';
 
 const hex = (h: string) => Buffer.from(h, 'hex').toString('base64url');
