@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { provisionServiceUser } from '../../src/broker/dynsec.ts';
+import { registerTestBroker, type TestBroker } from './broker.ts';
 import { freePort } from './postgres.ts';
 
 const PLUGIN_PATHS = [
@@ -162,5 +164,37 @@ export async function startMosquittoDynsec(): Promise<TestMosquitto> {
       }
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A dynsec Mosquitto ready for chipwatch: its service user created (as chipwatch's own start would) and registered for
+ * startTestChipwatch, and the environment a chipwatch needs to drive the broker itself (grant and revoke trackers).
+ */
+export async function startMosquittoForChipwatch(
+  topicPrefix = 'chipwatch/v1',
+): Promise<TestBroker & { dynsec: TestMosquitto; env: Record<string, string> }> {
+  const m = await startMosquittoDynsec();
+  const service = { username: 'chipwatch', password: randomBytes(32).toString('base64url') };
+  try {
+    await provisionServiceUser({ url: m.url, ...m.admin, topicPrefix }, service);
+  } catch (e) {
+    await m.stop();
+    throw e;
+  }
+  registerTestBroker(m.url, { service });
+  return {
+    name: 'mosquitto',
+    url: m.url,
+    service,
+    dynsec: m,
+    env: {
+      MQTT_URL: m.url,
+      MQTT_USERNAME: service.username,
+      MQTT_PASSWORD: service.password,
+      MQTT_DYNSEC_ADMIN_USERNAME: m.admin.username,
+      MQTT_DYNSEC_ADMIN_PASSWORD: m.admin.password,
+    },
+    stop: () => m.stop(),
   };
 }
