@@ -17,6 +17,8 @@ const HOUR_MS = 3_600_000;
 /** Typical speeds: a container ship at ~19 knots, a truck averaging rests and traffic, an airliner's cruise. */
 export const DEFAULT_SPEED_KMH: Record<TransportMode, number> = { sea: 35, air: 850, road: 70 };
 /** Aircraft: lift-off and touchdown ground speed, cruise altitude, and the time to climb and to descend. */
+/** The trackers' default report intervals, seconds (plan-telemetry.ts reports on these). */
+const DEFAULT_INTERVAL_S: Record<TransportMode, number> = { sea: 3600, air: 900, road: 300 };
 export const AIR = { slowKmh: 300, cruiseAltM: 11_000, climbMs: 20 * 60_000, descentMs: 25 * 60_000 };
 
 export interface TrueState extends LatLon {
@@ -67,7 +69,7 @@ function cumulative(path: Position[]): number[] {
 
 /** A leg's path from `from` to `to`: the sea lane, the great circle, or the given road polyline. */
 export function legPath(mode: TransportMode, from: LatLon, to: LatLon, roadPath?: Position[]): Position[] {
-  if (mode === 'road') {
+  if (mode === 'road' || roadPath) {
     const coordinates: Position[] = [[from.lon, from.lat], ...(roadPath ?? []), [to.lon, to.lat]];
     return buildPlannedRoute({
       mode,
@@ -121,8 +123,12 @@ export function buildJourney(s: ScenarioShipment): Journey {
     });
     t += durationMs;
     const last = i === s.legs.length - 1;
-    // The destination gets at least an hour so that a fix inside its radius arrives.
-    const dwellMs = (leg.dwellH ?? (last ? 1 : 0)) * HOUR_MS;
+    // The destination gets at least an hour and two report intervals: arrival is a stop there, seen by two fixes.
+    const minLastH = Math.max(
+      1,
+      (2 * (s.reportIntervalS?.[leg.mode] ?? DEFAULT_INTERVAL_S[leg.mode]) + 60) / 3600,
+    );
+    const dwellMs = (leg.dwellH ?? (last ? minLastH : 0)) * HOUR_MS;
     if (dwellMs > 0) {
       dwells.push({ at: leg.to, startMs: t, endMs: t + dwellMs, mode: leg.mode, transfer: !last });
       t += dwellMs;

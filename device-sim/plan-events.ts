@@ -1,7 +1,14 @@
 // When a scenario's events fall (hours from the start, or a fraction of a leg), how long the scenario runs, and where
 // its events (stops, a diversion, a dark period with a shift) put the tracker against the planned journey.
 import { destinationPoint, haversineKm, initialBearingDeg } from '../src/geo/spherical.ts';
-import { DEFAULT_SPEED_KMH, type Journey, journeyState, legFractionMs, type TrueState } from './journey.ts';
+import {
+  AIR,
+  DEFAULT_SPEED_KMH,
+  type Journey,
+  journeyState,
+  legFractionMs,
+  type TrueState,
+} from './journey.ts';
 import type { At, Scenario, ScenarioEvent } from './scenario.ts';
 
 const HOUR_MS = 3_600_000;
@@ -47,9 +54,12 @@ export function stateFn(journey: Journey, events: ScenarioEvent[]): (ms: number)
   };
   const planned = (ms: number): TrueState => {
     const s = journeyState(journey, warp(ms));
-    return stops.some((x) => ms >= x.atMs && ms < x.atMs + x.e.forH * HOUR_MS)
-      ? { ...s, speedKmh: 0, moving: false }
-      : s;
+    const stop = stops.find((x) => ms >= x.atMs && ms < x.atMs + x.e.forH * HOUR_MS);
+    if (!stop) return s;
+    // At anchor a ship swings round it with wind and tide: a circle of `swingM` traced every ~12 h.
+    const swingKm = (stop.e.swingM ?? 0) / 1000;
+    const p = swingKm > 0 ? destinationPoint(s, ((ms - stop.atMs) / (12 * HOUR_MS)) * 360, swingKm) : s;
+    return { ...s, lat: p.lat, lon: p.lon, speedKmh: 0, moving: false };
   };
   return (ms: number) => {
     if (divert && ms >= divert.atMs) {
@@ -60,12 +70,16 @@ export function stateFn(journey: Journey, events: ScenarioEvent[]): (ms: number)
       const bearing = initialBearingDeg(start, divert.e.toward);
       const p = destinationPoint(start, bearing, km);
       const moving = km < totalKm;
+      // Landing: altitude and speed fall linearly over the distance flown in the last AIR.descentMs.
+      const descentKm = (speed * AIR.descentMs) / HOUR_MS;
+      const down = divert.e.land ? Math.min(1, Math.max(0, (km - (totalKm - descentKm)) / descentKm)) : 0;
       return {
         ...start,
         lat: p.lat,
         lon: p.lon,
-        speedKmh: moving ? speed : 0,
+        speedKmh: moving ? speed - (speed - AIR.slowKmh) * down : 0,
         headingDeg: moving ? initialBearingDeg(p, divert.e.toward) : 0,
+        altM: divert.e.land ? Math.round(start.altM * (moving ? 1 - down : 0)) : start.altM,
         moving,
       };
     }

@@ -55,6 +55,10 @@ export function planTelemetry(
     ...journey.motions.filter((m) => m.offline).map((m): [number, number] => [m.startMs, m.endMs]),
   ];
   const lights = eventsOf(events, 'light', journey);
+  const within = <E extends { forH: number }>(list: { atMs: number; e: E }[], ms: number) =>
+    list.find((x) => ms >= x.atMs && ms < x.atMs + x.e.forH * HOUR_MS);
+  const spoofs = eventsOf(events, 'spoof', journey);
+  const synthetic = eventsOf(events, 'synthetic', journey);
   const pending = {
     teleport: eventsOf(events, 'teleport', journey),
     tamper: eventsOf(events, 'tamper', journey),
@@ -86,6 +90,19 @@ export function planTelemetry(
       lightLux: 0,
       tamper: false,
     };
+    const spoofed = within(spoofs, ms);
+    if (spoofed) {
+      // Pinned to the spoofer's point, give or take a few metres; the receiver believes it stands still.
+      pos = offsetMetres(spoofed.e.to, gaussian(random) * noiseM, gaussian(random) * noiseM);
+      rec.speedKmh = 0;
+    }
+    if (within(synthetic, ms)) {
+      // What a simulator feeds a tracker: the true position exactly, and figures that never change.
+      pos = { lat: st.lat, lon: st.lon };
+      rec.speedKmh = round(st.speedKmh, 1);
+      rec.hdop = 1;
+      rec.satellites = 9;
+    }
     const teleport = pending.teleport[0];
     if (teleport && ms >= teleport.atMs) {
       pending.teleport.shift();

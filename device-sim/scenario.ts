@@ -35,9 +35,9 @@ const leg = z
   .object({
     mode,
     to: place,
-    /** Road legs: the polyline between the previous place and `to`, [lon, lat] (ends are added). */
+    /** Road legs (and air legs flying a filed airway): the polyline between the previous place and `to`, [lon, lat]. */
     path: z.array(z.tuple([lon, lat])).optional(),
-    speedKmh: z.number().positive().max(1200).optional(),
+    speedKmh: z.number().positive().max(1400).optional(),
     /** The tracker records but cannot transmit on this leg (flight mode in a hold); it sends the backlog after. */
     offline: z.boolean().optional(),
     /** Transfer time at `to` before the next leg (a planned stop), or the final dwell at the destination. */
@@ -54,6 +54,8 @@ const event = z.discriminatedUnion('type', [
       toward: latLon,
       speedKmh: z.number().positive().optional(),
       forH: hours,
+      /** An aircraft descends and slows over the last 25 minutes, and lands at `toward`. */
+      land: z.boolean().optional(),
     })
     .strict(),
   // Records nothing for `forH`; reappears `shiftKm` to the `side` of its course and carries on for `afterH`.
@@ -69,8 +71,14 @@ const event = z.discriminatedUnion('type', [
     .strict(),
   // Records but cannot transmit for `forH`; the backlog goes out in messages of at most 500 records.
   z.object({ type: z.literal('offline'), at, forH: hours }).strict(),
-  // Stands still for `forH` where it is, then carries on.
-  z.object({ type: z.literal('stop'), at, forH: hours }).strict(),
+  // Stands still for `forH` where it is (a ship at anchor swings within `swingM` of it), then carries on.
+  z
+    .object({ type: z.literal('stop'), at, forH: hours, swingM: z.number().min(0).max(3000).optional() })
+    .strict(),
+  // GNSS spoofing: for `forH` the receiver reports `to` (a point a spoofer pins it to) at speed 0; then true again.
+  z.object({ type: z.literal('spoof'), at, forH: hours, to: latLon }).strict(),
+  // A synthetic track for `forH`: no GNSS noise, constant speed, hdop and satellites (a simulator, not a receiver).
+  z.object({ type: z.literal('synthetic'), at, forH: hours }).strict(),
   z.object({ type: z.literal('tamper'), at }).strict(),
   z.object({ type: z.literal('light'), at, forH: hours, lux: z.number().positive() }).strict(),
   // One reported fix `km` away on `bearingDeg` (a spoofed GNSS receiver); the next is true again.
@@ -165,7 +173,17 @@ const site = z
   .strict();
 
 const expectation = z.union([
-  z.object({ alert: z.string().regex(/^[A-Z_]{3,64}$/), withinH: hours.optional() }).strict(),
+  z
+    .object({
+      alert: z.string().regex(/^[A-Z_]{3,64}$/),
+      withinH: hours.optional(),
+      /** The country the alert must name (details.country). */
+      country: z
+        .string()
+        .regex(/^[A-Z]{2}$/)
+        .optional(),
+    })
+    .strict(),
   z.object({ rejection: z.string().regex(/^[A-Z_]{3,64}$/) }).strict(),
 ]);
 

@@ -65,8 +65,13 @@ function lookAhead(fix: Fix, course: number, reachKm: number, ctx: ShipmentConte
   const closeKm = Math.max(dest.radiusKm, ctx.corridorKm);
   if (destKm <= closeKm) return { destinationFirst: true, reachKm };
   // Heading for the destination: look only as far as the destination itself.
-  const toward = angleDiff(course, initialBearingDeg(fix, dest)) <= ctx.params.diversionDestinationConeDeg;
-  const limitKm = toward ? Math.min(reachKm, destKm) : reachKm;
+  const offDeg = angleDiff(course, initialBearingDeg(fix, dest));
+  const toward = offDeg <= ctx.params.diversionDestinationConeDeg;
+  // Up to where the course's miss of the destination (the angle off, over the distance) begins to matter: a border
+  // right beside the destination (Narva, on the Russian border) is not where a shipment bound there is heading.
+  const missKm = closeKm + destKm * Math.sin((offDeg * Math.PI) / 180);
+  const limitKm = toward ? Math.min(reachKm, Math.max(0, destKm - missKm)) : reachKm;
+  if (limitKm <= 0) return { destinationFirst: true, reachKm };
   const steps = Math.max(1, Math.ceil(limitKm / MAX_STEP_KM));
   let from: LatLon = fix;
   let via: Lookahead['via'];
@@ -77,7 +82,12 @@ function lookAhead(fix: Fix, course: number, reachKm: number, ctx: ShipmentConte
     const crossed = ctx.zones.zonesCrossed(from, to, forbidden);
     const restricted = crossed.find(ctx.isRestricted);
     if (restricted)
-      return { destinationFirst: false, hit: { zone: restricted, aheadKm }, ...(via ? { via } : {}), reachKm };
+      return {
+        destinationFirst: false,
+        hit: { zone: restricted, aheadKm },
+        ...(via ? { via } : {}),
+        reachKm,
+      };
     if (!via && crossed[0]) via = { zone: crossed[0], aheadKm };
     if (pointToSegmentKm(dest, from, to) <= closeKm) {
       reached = true;
@@ -89,7 +99,12 @@ function lookAhead(fix: Fix, course: number, reachKm: number, ctx: ShipmentConte
   return { destinationFirst: reached, reachKm };
 }
 
-const zoneFields = (z: Zone) => ({ zoneId: z.id, zoneName: z.name, tier: z.tier, country: z.country ?? null });
+const zoneFields = (z: Zone) => ({
+  zoneId: z.id,
+  zoneName: z.name,
+  tier: z.tier,
+  country: z.country ?? null,
+});
 
 export function checkDiversion(
   s: DiversionState,

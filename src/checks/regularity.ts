@@ -26,7 +26,7 @@ export interface RegularState {
 
 export const initialRegular: RegularState = { window: [], raised: false };
 
-/** Below this RMS the positions carry no GNSS noise (rounding to 6 decimals alone is ~0.1 m). */
+/** Below this median the positions carry no GNSS noise (rounding to 6 decimals alone is ~0.1 m). */
 const MAX_RESIDUAL_M = 1;
 /** Moving: at least this far between fixes. */
 const MIN_STEP_KM = 0.2;
@@ -37,15 +37,23 @@ const spread = (xs: (number | null)[]) => {
   return Math.max(...v) - Math.min(...v);
 };
 
-export function checkRegularity(s: RegularState, fix: Fix, ctx: ShipmentContext): { state: RegularState; events: AlertEvent[] } {
+export function checkRegularity(
+  s: RegularState,
+  fix: Fix,
+  ctx: ShipmentContext,
+): { state: RegularState; events: AlertEvent[] } {
   const n = ctx.params.regularWindowFixes;
   const window = [...s.window];
   const prev = window.at(-1);
-  if (prev && haversineKm(prev, fix) < MIN_STEP_KM) return { state: { window: [], raised: s.raised }, events: [] };
+  if (prev && haversineKm(prev, fix) < MIN_STEP_KM)
+    return { state: { window: [], raised: s.raised }, events: [] };
   const before = window.at(-2);
   if (prev && before) {
     const f = (prev.ts - before.ts) / Math.max(fix.ts - before.ts, 1);
-    window[window.length - 1] = { ...prev, residualM: haversineKm(prev, interpolateGreatCircle(before, fix, f)) * 1000 };
+    window[window.length - 1] = {
+      ...prev,
+      residualM: haversineKm(prev, interpolateGreatCircle(before, fix, f)) * 1000,
+    };
   }
   window.push({
     ts: fix.ts,
@@ -60,9 +68,10 @@ export function checkRegularity(s: RegularState, fix: Fix, ctx: ShipmentContext)
   const state = { window, raised: s.raised };
   if (s.raised || window.length < n + 1) return { state, events: [] };
   const judged = window.slice(1, -1);
-  const residuals = judged.map((w) => w.residualM ?? Number.POSITIVE_INFINITY);
-  const rmsM = Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / residuals.length);
-  if (!(rmsM < MAX_RESIDUAL_M)) return { state, events: [] };
+  // The median, not the mean: a synthetic track turns at its waypoints, and those few fixes must not hide the rest.
+  const residuals = judged.map((w) => w.residualM ?? Number.POSITIVE_INFINITY).sort((a, b) => a - b);
+  const medianM = residuals[Math.floor(residuals.length / 2)]!;
+  if (!(medianM < MAX_RESIDUAL_M)) return { state, events: [] };
   const speed = spread(window.map((w) => w.speedKmh));
   const hdop = spread(window.map((w) => w.hdop));
   const sats = spread(window.map((w) => w.satellites));
@@ -82,7 +91,7 @@ export function checkRegularity(s: RegularState, fix: Fix, ctx: ShipmentContext)
           windowFixes: window.length,
           from: { ts: new Date(first.ts).toISOString(), lat: first.lat, lon: first.lon },
           fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon },
-          positionNoiseRmsM: round(rmsM, 2),
+          positionNoiseMedianM: round(medianM, 2),
           maxPositionNoiseM: MAX_RESIDUAL_M,
           speedSpreadKmh: speed ?? null,
           hdopSpread: hdop ?? null,

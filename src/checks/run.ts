@@ -135,7 +135,15 @@ export function runShipmentChecks(
         run.events.push(...resolveOnArrival(fix.ts));
       }
     }
-    state = { lastFix: fix, trusted: fix, deviation, diversion, stop, spoof: spoof.state, regular: regular.state };
+    state = {
+      lastFix: fix,
+      trusted: fix,
+      deviation,
+      diversion,
+      stop,
+      spoof: spoof.state,
+      regular: regular.state,
+    };
   }
   run.state = state;
   return run;

@@ -59,11 +59,15 @@ export function checkSpoofing(
   let repeats = 0;
   // A run that moves on consistently, away from where it began, is a real track resumed elsewhere (carried by
   // other means, or the trusted fix was the wrong one): from here on it drives the checks again.
-  const consistent =
-    run?.last && reachable(run.last, fix, ctx) ? (run.consistent ?? 0) + 1 : 0;
+  const consistent = run?.last && reachable(run.last, fix, ctx) ? (run.consistent ?? 0) + 1 : 0;
   const movedOn = run?.points[0] !== undefined && haversineKm(run.points[0], fix) > PINNED_KM;
   if (run && consistent + 1 >= RELOCATED_FIXES && movedOn) {
-    return { state: { repeats: 0, run: null }, events: [], flags: ['TRACK_RESUMED_ELSEWHERE'], suspect: false };
+    return {
+      state: { repeats: 0, run: null },
+      events: [],
+      flags: ['TRACK_RESUMED_ELSEWHERE'],
+      suspect: false,
+    };
   }
   if (trusted) {
     const km = haversineKm(trusted, fix);
@@ -135,7 +139,11 @@ export function checkSpoofing(
       // The only evidence of being there is a fix chipwatch itself found impossible: no entry is raised.
       claimedZones: next.claims,
       ...(restrictedClaim
-        ? { country: restrictedClaim.country, zoneId: restrictedClaim.zoneId, zoneName: restrictedClaim.zoneName }
+        ? {
+            country: restrictedClaim.country,
+            zoneId: restrictedClaim.zoneId,
+            zoneName: restrictedClaim.zoneName,
+          }
         : {}),
       drivesChecks: false,
     },

@@ -26,7 +26,8 @@ export function airborneReason(prev: Fix | undefined, fix: Fix, ctx: ShipmentCon
   if (fix.speedKmh === undefined) return 'ground speed not reported';
   if (fix.speedKmh < p.overflightMinSpeedKmh) return 'slowed below cruise';
   if (fix.altM !== undefined && fix.altM < p.overflightMinAltM) return 'below cruise altitude';
-  if (fix.altM !== undefined && prev?.altM !== undefined && prev.altM - fix.altM > DESCENT_M) return 'descending';
+  if (fix.altM !== undefined && prev?.altM !== undefined && prev.altM - fix.altM > DESCENT_M)
+    return 'descending';
   return undefined;
 }
 

@@ -286,12 +286,12 @@ describe('UNPLANNED_STOP and DESTINATION_MISMATCH', () => {
   });
 
   it('moves the shipment to arrived once it stops inside the destination radius (earlier expectation: one fix inside was an arrival)', () => {
-    const at = { lat: B.lat, lon: B.lon - 0.05 };
-    const r = feed(lane(), [
-      ...onLane(2),
-      { ts: T0 + 200 * MIN, ...at, speedKmh: 0 },
-      { ts: T0 + 230 * MIN, ...at, speedKmh: 0 },
-    ]);
+    const near = destinationPoint(B, 270, 60);
+    const approach = leg({ ...near, ts: T0 }, 90, 35, 3, 30);
+    const at = approach.at(-1)!;
+    const passing = feed(lane(), approach);
+    expect(passing.status).toBe('in_transit');
+    const r = feed(lane(), [...approach, { ...at, ts: at.ts + 30 * MIN, speedKmh: 0 }]);
     expect(r.status).toBe('arrived');
   });
 });

@@ -3,6 +3,7 @@
 
 import { routeLegs } from '../../../device-sim/journey.ts';
 import type { Plan } from '../../../device-sim/plan.ts';
+import { DEFAULT_REPORT_INTERVAL_S } from '../../../device-sim/plan-telemetry.ts';
 import { registration } from '../../../device-sim/provision.ts';
 import type { Scenario } from '../../../device-sim/scenario.ts';
 import { zoneFilters } from '../../../src/checks/context.ts';
@@ -18,6 +19,11 @@ export interface Raised {
   type: string;
   /** Hours from the scenario's incident to the fix that raised it. */
   afterIncidentH: number;
+  /** The country the alert names (details.country), if any. */
+  country?: string | null;
+  /** The mode of the longest leg, and the tracker's report interval in it. */
+  mode: TransportMode;
+  reportIntervalS: number;
 }
 
 export function checkPlan(s: Scenario, plan: Plan, speedup = 3600): Raised[] {
@@ -63,6 +69,9 @@ export function checkPlan(s: Scenario, plan: Plan, speedup = 3600): Raised[] {
         raised.push({
           type: e.type,
           afterIncidentH: Math.round(((e.at - plan.incidentAtMs) / 3_600_000) * 100) / 100,
+          country: (e.details.country as string | null | undefined) ?? null,
+          mode,
+          reportIntervalS: sh.reportIntervalS?.[mode] ?? DEFAULT_REPORT_INTERVAL_S[mode],
         });
       }
     }

@@ -12,7 +12,7 @@ describe('scenario files', () => {
   const names = scenarioNames();
 
   it('cover every alert the issue asks for, and parse', () => {
-    expect(names.length).toBeGreaterThanOrEqual(15);
+    expect(names.length).toBeGreaterThanOrEqual(25);
     const expected = new Set(
       names.flatMap((n) =>
         loadScenario(n).scenario.expect.map((e) => ('alert' in e ? e.alert : e.rejection)),
@@ -49,9 +49,21 @@ describe('scenario files', () => {
         const raised = checkPlan(scenario, plan).filter((r) => !scenario.allow.includes(r.type));
         expect([...new Set(raised.map((r) => r.type))].sort(), `seed ${seed}`).toEqual(want);
         for (const e of scenario.expect) {
-          if (!('alert' in e) || e.withinH === undefined) continue;
+          if (!('alert' in e)) continue;
           const first = raised.find((r) => r.type === e.alert)!;
-          expect(first.afterIncidentH, `${e.alert} seed ${seed}`).toBeLessThanOrEqual(e.withinH);
+          if (e.withinH !== undefined)
+            expect(first.afterIncidentH, `${e.alert} seed ${seed}`).toBeLessThanOrEqual(e.withinH);
+          if (e.country) expect(first.country, `${e.alert} country, seed ${seed}`).toBe(e.country);
+        }
+        // A diversion warns ahead of the entry: 2 h for ships and trucks, one report interval for aircraft.
+        const diversion = raised.find((r) => r.type === 'DIVERSION_TOWARD_RESTRICTED');
+        const entry = raised.find((r) => r.type === 'RESTRICTED_ZONE_ENTERED');
+        if (diversion && entry) {
+          const leadH = diversion.mode === 'air' ? diversion.reportIntervalS / 3600 : 2;
+          expect(
+            entry.afterIncidentH - diversion.afterIncidentH,
+            `lead, seed ${seed}`,
+          ).toBeGreaterThanOrEqual(leadH - 1e-9);
         }
       }
     });
