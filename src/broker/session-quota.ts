@@ -30,6 +30,15 @@ export interface OutgoingQueue {
   cleanSubscriptions(client: { id: string }): Promise<void>;
 }
 
+/** What all sessions hold together, and the fullest one. */
+export interface QueueTotals {
+  sessions: number;
+  messages: number;
+  bytes: number;
+  largestMessages: number;
+  largestBytes: number;
+}
+
 export interface QuotaOptions {
   maxMessages: number;
   maxBytes: number;
@@ -50,10 +59,7 @@ const copy = (p: QueuedPacket): QueuedPacket => ({
 });
 
 /** Installs bounded outgoing queues on an aedes persistence object, in place; returns the queued totals. */
-export function boundSessionQueues(
-  persistence: OutgoingQueue,
-  o: QuotaOptions,
-): { queued(): { sessions: number; messages: number; bytes: number } } {
+export function boundSessionQueues(persistence: OutgoingQueue, o: QuotaOptions): { queued(): QueueTotals } {
   const queues = new Map<string, { items: QueuedPacket[]; bytes: number }>();
   const size = (p: QueuedPacket) => (p.payload?.length ?? 0) + p.topic.length;
 
@@ -109,13 +115,14 @@ export function boundSessionQueues(
 
   return {
     queued: () => {
-      let messages = 0;
-      let bytes = 0;
+      const t = { sessions: queues.size, messages: 0, bytes: 0, largestMessages: 0, largestBytes: 0 };
       for (const q of queues.values()) {
-        messages += q.items.length;
-        bytes += q.bytes;
+        t.messages += q.items.length;
+        t.bytes += q.bytes;
+        t.largestMessages = Math.max(t.largestMessages, q.items.length);
+        t.largestBytes = Math.max(t.largestBytes, q.bytes);
       }
-      return { sessions: queues.size, messages, bytes };
+      return t;
     },
   };
 }

@@ -14,7 +14,7 @@ import { BrokerGate, type CredentialSource, type GateClient } from '../broker/ae
 import { PacketSizeGuard } from '../broker/packet-guard.ts';
 import { generatePassword } from '../broker/password.ts';
 import type { ServiceCredentials } from '../broker/service-credentials.ts';
-import { boundSessionQueues, type OutgoingQueue } from '../broker/session-quota.ts';
+import { boundSessionQueues, type OutgoingQueue, type QueueTotals } from '../broker/session-quota.ts';
 import type { Config } from '../config.ts';
 import { mqttCredentialChanges, mqttCredentialsFor } from '../db/mqtt-credentials.ts';
 import type { Pool } from '../db/pool.ts';
@@ -80,7 +80,8 @@ export interface EmbeddedBroker {
   access: BrokerAccess;
   /** Picks up rotations and revocations now (also runs every sweepMs). */
   sweep(): Promise<number>;
-  stats(): { connections: number; queuedMessages: number; queuedBytes: number };
+  /** Open connections; messages and payload bytes held for persistent sessions, in all and in the fullest one. */
+  stats(): { connections: number; queued: QueueTotals };
   stop(): Promise<void>;
 }
 
@@ -186,10 +187,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     service,
     access: aedesAccess(gate),
     sweep: () => gate.sweep(),
-    stats: () => {
-      const q = queues.queued();
-      return { connections, queuedMessages: q.messages, queuedBytes: q.bytes };
-    },
+    stats: () => ({ connections, queued: queues.queued() }),
     stop: async () => {
       clearInterval(sweepTimer);
       await new Promise<void>((r) => broker.close(() => r()));
