@@ -112,3 +112,30 @@ export interface BundlePolicy {
   /** The shipment's policy audit chain: registration, citations, policy changes. */
   audit: PolicyAuditRow[];
 }
+
+/**
+ * What is wrong with a bundle's policy section, for a verifier: each chain must verify from the genesis, the
+ * shipment's start at its registration (when it has one), each licence's at its grant, and a revoked licence's
+ * trail must record the revocation. [] when it is sound or absent (bundles before licence records).
+ */
+export function policyProblems(p: BundlePolicy | undefined): string[] {
+  if (!p) return [];
+  const problems: string[] = [];
+  const chain = (what: string, rows: PolicyAuditRow[], first: PolicyAuditAction) => {
+    const check = checkPolicyChain(rows);
+    if (!check.ok) problems.push(`policy: ${what} audit row ${check.index}: ${check.reason}`);
+    if (rows.length > 0 && rows[0]!.action !== first)
+      problems.push(`policy: ${what} audit does not start with "${first}"`);
+  };
+  chain('shipment', p.audit ?? [], 'registered');
+  for (const l of p.licences ?? []) {
+    const rows = l.audit ?? [];
+    if (rows.length === 0) problems.push(`policy: licence ${l.id} has no audit trail`);
+    chain(`licence ${l.id}`, rows, 'granted');
+    if (rows.some((r) => r.subject !== `licence:${l.id}`))
+      problems.push(`policy: licence ${l.id} carries another subject's audit row`);
+    if (l.revokedAt && !rows.some((r) => r.action === 'revoked'))
+      problems.push(`policy: licence ${l.id} is revoked but its audit does not say by whom`);
+  }
+  return problems;
+}

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateDeviceKey } from '../../device-sim/keys.ts';
 import { Tracker } from '../../device-sim/tracker.ts';
 import type { Fix } from '../../src/checks/types.ts';
-import { checkPolicyChain } from '../../src/evidence/policy-audit.ts';
+import { checkPolicyChain, policyProblems } from '../../src/evidence/policy-audit.ts';
+import { verifyBundle } from '../../src/evidence/verify.ts';
 import { loadPolicy } from '../../src/geo/policy.ts';
 import { startAedes, type TestBroker } from '../helpers/broker.ts';
 import { startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
@@ -86,7 +87,9 @@ const alertsOf = async (shipmentId: string) =>
     details: Record<string, unknown>;
   }[];
 const entered = async (shipmentId: string, country: string) =>
-  (await alertsOf(shipmentId)).filter((a) => a.type === 'RESTRICTED_ZONE_ENTERED' && a.details.country === country);
+  (await alertsOf(shipmentId)).filter(
+    (a) => a.type === 'RESTRICTED_ZONE_ENTERED' && a.details.country === country,
+  );
 
 async function grant(id: string, countries: string[], validFrom: number, validTo: number) {
   const res = await cw.api('POST', '/v1/licences', {
@@ -124,7 +127,11 @@ describe('logistics registers against the policy as it stands', () => {
     ['restrictedCountries empty', { restrictedCountries: [] }, /restrictedCountries/],
     ['a free-text CN licence', { licenses: [{ country: 'CN', number: 'X-1' }] }, /licenses/],
     ['an unknown licence id', { licenceIds: ['lic-nope'] }, /licenceIds: no licence lic-nope/],
-    ['a revoked licence', { licenceIds: ['lic-nl-revoked'] }, /licenceIds: licence lic-nl-revoked is revoked/],
+    [
+      'a revoked licence',
+      { licenceIds: ['lic-nl-revoked'] },
+      /licenceIds: licence lic-nl-revoked is revoked/,
+    ],
     ['an expired licence', { licenceIds: ['lic-nl-expired'] }, /licenceIds: licence lic-nl-expired expired/],
     [
       'a licence not listing the destination country',
@@ -135,19 +142,26 @@ describe('logistics registers against the policy as it stands', () => {
     ['a higher maxSpeedKmh', { params: { maxSpeedKmh: 5000 } }, /params\.maxSpeedKmh/],
     ['more gap intervals', { params: { gapIntervals: 50 } }, /params\.gapIntervals/],
     ['a smaller stop radius (lower is looser)', { params: { stopRadiusKm: 0.1 } }, /params\.stopRadiusKm/],
-    ['a shorter diversion horizon', { params: { diversionHorizonHours: 1 } }, /params\.diversionHorizonHours/],
+    [
+      'a shorter diversion horizon',
+      { params: { diversionHorizonHours: 1 } },
+      /params\.diversionHorizonHours/,
+    ],
     ['a huge destination radius', { destination: { ...ROTTERDAM, radiusKm: 1500 } }, /destination\.radiusKm/],
   ];
-  it.each(cases)('refuses %s with 403 FORBIDDEN naming the field, and registers nothing', async (_, extra, field) => {
-    const res = await cw.api('POST', '/v1/shipments', {
-      role: 'logistics',
-      body: { ...seaShipment('shp-weak'), ...extra },
-    });
-    expect(res.status, JSON.stringify(res.body)).toBe(403);
-    expect(res.body.error.code).toBe('FORBIDDEN');
-    expect(res.body.error.message).toMatch(field);
-    expect((await cw.api('GET', '/v1/shipments/shp-weak', { role: 'logistics' })).status).toBe(404);
-  });
+  it.each(cases)(
+    'refuses %s with 403 FORBIDDEN naming the field, and registers nothing',
+    async (_, extra, field) => {
+      const res = await cw.api('POST', '/v1/shipments', {
+        role: 'logistics',
+        body: { ...seaShipment('shp-weak'), ...extra },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(403);
+      expect(res.body.error.code).toBe('FORBIDDEN');
+      expect(res.body.error.message).toMatch(field);
+      expect((await cw.api('GET', '/v1/shipments/shp-weak', { role: 'logistics' })).status).toBe(404);
+    },
+  );
 
   it('accepts a logistics registration that only tightens, and audits it', async () => {
     const res = await cw.api('POST', '/v1/shipments', {
@@ -162,7 +176,11 @@ describe('logistics registers against the policy as it stands', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     const policy = (await cw.api('GET', '/v1/shipments/shp-weak/policy', { role: 'logistics' })).body;
     expect(policy.audit).toHaveLength(1);
-    expect(policy.audit[0]).toMatchObject({ action: 'registered', actor: 'test-logistics', role: 'logistics' });
+    expect(policy.audit[0]).toMatchObject({
+      action: 'registered',
+      actor: 'test-logistics',
+      role: 'logistics',
+    });
     expect(policy.audit[0].details.weakens).toEqual([]);
   });
 });
@@ -196,7 +214,10 @@ describe('compliance may weaken a check, audited; logistics may only tighten', (
       expect(res.body.error.message).toMatch(field);
     }
     expect((await patch('compliance', { corridorKm: 30 })).status).toBe(422); // no reason
-    const tightened = await patch('logistics', { corridorKm: 30, reason: 'narrow lane agreed with the carrier' });
+    const tightened = await patch('logistics', {
+      corridorKm: 30,
+      reason: 'narrow lane agreed with the carrier',
+    });
     expect(tightened.status, JSON.stringify(tightened.body)).toBe(200);
     expect(tightened.body.corridorKm).toBe(30);
     // Having tightened, logistics cannot widen it back: only compliance may loosen.
@@ -237,9 +258,23 @@ describe('compliance may weaken a check, audited; logistics may only tighten', (
     expect(bundle.policy.audit).toEqual(policy.audit);
     expect(checkPolicyChain(bundle.policy.audit)).toEqual({ ok: true });
     const [licence] = bundle.policy.licences;
-    expect(licence).toMatchObject({ id: 'lic-cn', countries: ['CN'], grantedBy: 'test-compliance', citedBy: 'test-compliance' });
+    expect(licence).toMatchObject({
+      id: 'lic-cn',
+      countries: ['CN'],
+      grantedBy: 'test-compliance',
+      citedBy: 'test-compliance',
+    });
     expect(licence.audit.map((a: { action: string }) => a.action)).toEqual(['granted', 'cited']);
     expect(checkPolicyChain(licence.audit)).toEqual({ ok: true });
+    expect(policyProblems(bundle.policy)).toEqual([]);
+    // The verifier accepts the section (the digest and seal cover it); a forged audit row breaks its chain.
+    const key = (await cw.api('GET', '/v1/evidence/key', { role: 'compliance' })).body;
+    expect(verifyBundle(bundle, { pinnedKey: key.fingerprint }).verdict).toBe('VERIFIED');
+    const forged = structuredClone(bundle.policy);
+    forged.audit[2].actor = 'test-logistics';
+    expect(policyProblems(forged)).toEqual([
+      'policy: shipment audit row 2: its content does not match its hash',
+    ]);
 
     // Revoked: it covers nothing from the next fix on. CN is licence-required for this shipment now (compliance left
     // it out of the restricted list), and Beijing lies far off the corridor: the entry alerts again.
@@ -248,7 +283,11 @@ describe('compliance may weaken a check, audited; logistics may only tighten', (
       body: { reason: 'licence withdrawn by BIS' },
     });
     expect(revoked.status).toBe(200);
-    expect(revoked.body.audit.map((a: { action: string }) => a.action)).toEqual(['granted', 'cited', 'revoked']);
+    expect(revoked.body.audit.map((a: { action: string }) => a.action)).toEqual([
+      'granted',
+      'cited',
+      'revoked',
+    ]);
     await send([fix(2, { lat: 39.95, lon: 116.45 })]);
     expect(await entered('shp-cn', 'CN')).toHaveLength(1);
   });
@@ -260,7 +299,9 @@ describe('compliance may weaken a check, audited; logistics may only tighten', (
 });
 
 describe('licences', () => {
-  it('an expired licence stops covering its country at once: the next fix inside it alerts', { timeout: 120_000 }, async () => {
+  it('an expired licence stops covering its country at once: the next fix inside it alerts', {
+    timeout: 120_000,
+  }, async () => {
     await grant('lic-kz', ['KZ'], Date.now() - DAY, Date.now() + 30 * DAY);
     const send = await tracker('trk-kz');
     // Frankfurt → Almaty by air, citing a licence for Kazakhstan, from a logistics token (a granted, live licence
@@ -273,7 +314,13 @@ describe('licences', () => {
         mode: 'air',
         origin: { name: 'Frankfurt', lat: 50.03, lon: 8.57, radiusKm: 20 },
         destination: { name: 'Almaty', lat: 43.35, lon: 77.04, radiusKm: 20 },
-        route: { type: 'LineString', coordinates: [[8.57, 50.03], [77.04, 43.35]] },
+        route: {
+          type: 'LineString',
+          coordinates: [
+            [8.57, 50.03],
+            [77.04, 43.35],
+          ],
+        },
         reportIntervalS: 3600,
         licenceIds: ['lic-kz'],
       },
@@ -297,7 +344,11 @@ describe('licences', () => {
     expect(expired.body.status).toBe('expired');
     expect(expired.body.citedBy).toEqual(['shp-kz']);
     const change = expired.body.audit.at(-1);
-    expect(change).toMatchObject({ action: 'changed', actor: 'test-compliance', reason: 'licence ended early' });
+    expect(change).toMatchObject({
+      action: 'changed',
+      actor: 'test-compliance',
+      reason: 'licence ended early',
+    });
     expect(Object.keys(change.details.after)).toEqual(['validTo']);
 
     await send([aktau(3, 0.01)]);
@@ -314,11 +365,17 @@ describe('licences', () => {
     expect((await cw.api('GET', '/v1/licences/lic-read', { role: 'logistics' })).body.status).toBe('active');
     const forbidden = [
       await cw.api('POST', '/v1/licences', { role: 'logistics', body: { id: 'lic-x' } }),
-      await cw.api('PATCH', '/v1/licences/lic-read', { role: 'logistics', body: { notes: 'x', reason: 'y' } }),
+      await cw.api('PATCH', '/v1/licences/lic-read', {
+        role: 'logistics',
+        body: { notes: 'x', reason: 'y' },
+      }),
       await cw.api('POST', '/v1/licences/lic-read/revoke', { role: 'logistics', body: { reason: 'y' } }),
     ];
     for (const res of forbidden) expect(res.body.error?.code).toBe('FORBIDDEN');
-    const noReason = await cw.api('PATCH', '/v1/licences/lic-read', { role: 'compliance', body: { notes: 'x' } });
+    const noReason = await cw.api('PATCH', '/v1/licences/lic-read', {
+      role: 'compliance',
+      body: { notes: 'x' },
+    });
     expect(noReason.status).toBe(422);
     expect(noReason.body.error.code).toBe('VALIDATION_FAILED');
     const backwards = await cw.api('PATCH', '/v1/licences/lic-read', {
