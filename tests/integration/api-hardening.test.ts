@@ -78,6 +78,17 @@ describe('NUL and control characters', () => {
     expect((await cw.api('GET', '/v1/channels/ch-nul')).status).toBe(404);
   });
 
+  it('a zone ring with too few positions is a 422, not a 500', async () => {
+    const res = await cw.api('POST', '/v1/zones', {
+      body: { id: 'zone-short', tier: 'watch', geometry: { type: 'Polygon', coordinates: [[]] } },
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'geometry.coordinates.0: a linear ring has at least 4 positions',
+    });
+  });
+
   it('free text keeps its line breaks: a resolve note may span lines', async () => {
     const res = await cw.api('POST', '/v1/alerts/999999/resolve', {
       role: 'compliance',

@@ -13,7 +13,8 @@ const ring = z
   .array(position)
   .min(4, 'a linear ring has at least 4 positions')
   .refine(
-    (r) => r[0]![0] === r.at(-1)![0] && r[0]![1] === r.at(-1)![1],
+    // zod runs this even when min(4) failed: a short ring must not throw here (it did: 500 on `[[]]`).
+    (r) => r.length < 4 || (r[0]?.[0] === r.at(-1)?.[0] && r[0]?.[1] === r.at(-1)?.[1]),
     'a linear ring is closed (first position = last)',
   );
 const geometry = z
