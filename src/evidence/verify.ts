@@ -15,6 +15,7 @@ import {
   observationFromPayload,
   type SenderCompleteness,
 } from './completeness.ts';
+import { policyProblems } from './policy-audit.ts';
 import { checkSeal } from './seal.ts';
 import { parseStrictJson } from './strict-json.ts';
 import { type EvidenceSummary, type Fix, summarize } from './summary.ts';
@@ -201,6 +202,8 @@ export function verifyBundle(input: unknown, opts: { pinnedKey?: string } = {}):
     else report.auditChains.verified++;
   }
 
+  // The policy section's audit chains: an edit in the database before sealing shows here (docs §3.5).
+  problems.push(...policyProblems(b.policy));
   checkCompleteness(b, observations, report);
   const carried = new Set((Array.isArray(b.landmarks) ? b.landmarks : []).map((l) => l?.id));
   const uncarried = [...citedLandmarks].filter((id) => !carried.has(id)).sort();

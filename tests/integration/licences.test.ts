@@ -275,6 +275,9 @@ describe('compliance may weaken a check, audited; logistics may only tighten', (
     expect(policyProblems(forged)).toEqual([
       'policy: shipment audit row 2: its content does not match its hash',
     ]);
+    const report = verifyBundle({ ...bundle, policy: forged }, { pinnedKey: key.fingerprint });
+    expect(report.verdict).toBe('FAILED');
+    expect(report.problems).toContain('policy: shipment audit row 2: its content does not match its hash');
 
     // Revoked: it covers nothing from the next fix on. CN is licence-required for this shipment now (compliance left
     // it out of the restricted list), and Beijing lies far off the corridor: the entry alerts again.
