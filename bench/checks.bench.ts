@@ -89,6 +89,11 @@ export function renderChecksBench(r: Awaited<ReturnType<typeof runChecksBench>>)
     );
   }
   lines.push(`  one Ed25519 verify (node:crypto, one core): ${r.verifyUs.toFixed(1)} µs`);
+  const worst = Math.max(...r.figures.flatMap((f) => [f.onLaneUsPerFix, f.divertedUsPerFix]));
+  const ratio = worst / r.verifyUs;
+  lines.push(
+    `  ratio, worst case (all checks per fix / one verify): ${ratio.toFixed(3)} — ${ratio < 0.1 ? 'below' : 'ABOVE'} the 0.1 target`,
+  );
   return lines.join('\n');
 }
 

@@ -27,6 +27,9 @@ export const initialDiversion: DiversionState = { window: [] };
 
 /** Borders farther than this do not make a diversion imminent; the course test looks farther for fast craft. */
 const SEARCH_KM = 1000;
+/** No farther than the mode could travel within the horizon: a ship never needs the 1,000 km search. */
+const searchKm = (ctx: ShipmentContext) =>
+  Math.min(SEARCH_KM, ctx.params.cruiseMaxKmh * ctx.params.diversionHorizonHours);
 const MAX_STEP_KM = 100;
 
 function angleDiff(a: number, b: number): number {
@@ -118,7 +121,7 @@ export function checkDiversion(
   const forbidden = (z: Zone) => ctx.isRestricted(z) || ctx.isUnlicensed(z);
   const entry: WindowFix = { ts: fix.ts, lat: fix.lat, lon: fix.lon };
   if (offCorridor)
-    entry.borderKm = ctx.zones.nearest(fix, forbidden, SEARCH_KM)?.distanceKm ?? Number.POSITIVE_INFINITY;
+    entry.borderKm = ctx.zones.nearest(fix, forbidden, searchKm(ctx))?.distanceKm ?? Number.POSITIVE_INFINITY;
   const window = [...s.window, entry].slice(-p.diversionWindowFixes);
   const state = { window };
   if (!offCorridor || window.length < p.diversionWindowFixes) return { state, events: [] };
@@ -182,7 +185,7 @@ export function checkDiversion(
     const closedKm = dists[0]! - dists.at(-1)!;
     const towardDestination = haversineKm(first, ctx.destination) - destKm >= closedKm;
     if (steady && closedKm >= p.diversionApproachMinKm && !towardDestination && dists.at(-1)! <= reachKm) {
-      const nearest = ctx.zones.nearest(fix, forbidden, SEARCH_KM);
+      const nearest = ctx.zones.nearest(fix, forbidden, searchKm(ctx));
       return {
         state,
         events: [

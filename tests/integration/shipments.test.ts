@@ -82,7 +82,13 @@ const backdate = (fixes: Fix[], endHoursAgo = 1): Fix[] => {
 
 describe('sea: Kaohsiung → Rotterdam', () => {
   const route = buildPlannedRoute({ mode: 'sea', origin: KAOHSIUNG, destination: ROTTERDAM });
-  const voyage = alongRoute(route.legs[0]!.coordinates, 35, 60, 0);
+  // Real GNSS: metres of noise and varying hdop and satellites (a noise-free track is SPOOFING_SUSPECTED too_regular).
+  const voyage = alongRoute(route.legs[0]!.coordinates, 35, 60, 0).map((f, i) => ({
+    ...f,
+    ...destinationPoint(f, (i * 137) % 360, 0.004 + (i % 7) * 0.001),
+    hdop: 0.7 + (i % 5) * 0.1,
+    satellites: 8 + (i % 4),
+  }));
 
   it('raises nothing for a voyage on its lane, and arrives', { timeout: 120_000 }, async () => {
     const s = await shipment('shp-clean', {
@@ -94,7 +100,12 @@ describe('sea: Kaohsiung → Rotterdam', () => {
     });
     expect(s.res.body.routeLengthKm).toBeGreaterThan(15_000);
     await s.send(
-      backdate([...voyage, { ...voyage.at(-1)!, ts: voyage.at(-1)!.ts + HOUR, lat: 51.91, lon: 4.41 }]),
+      // Arrival is a stop inside the destination (two fixes an hour apart, standing), not one fix passing it.
+      backdate([
+        ...voyage,
+        { ...voyage.at(-1)!, ts: voyage.at(-1)!.ts + HOUR, lat: 51.91, lon: 4.41, speedKmh: 0 },
+        { ...voyage.at(-1)!, ts: voyage.at(-1)!.ts + 2 * HOUR, lat: 51.9101, lon: 4.4102, speedKmh: 0 },
+      ]),
       100,
     );
     expect(await alerts('shp-clean')).toEqual([]);
@@ -108,7 +119,7 @@ describe('sea: Kaohsiung → Rotterdam', () => {
       'corridor',
       'actualTrack',
     ]);
-    expect(track.features[2].geometry.coordinates.length).toBe(voyage.length + 1);
+    expect(track.features[2].geometry.coordinates.length).toBe(voyage.length + 2);
   });
 
   it('raises ROUTE_DEVIATION, then DIVERSION_TOWARD_RESTRICTED before RESTRICTED_ZONE_ENTERED when the ship turns toward Hainan', {

@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 describe('device-sim scenarios against chipwatch', () => {
-  it('a diversion, a dark tracker, a watch-country stop, a stop short of the destination, a forged signature, an unknown key, a replayed capture and four data-center scenarios each raise exactly their expected alerts and rejections', {
+  it('a diversion, a dark tracker, a watch-country stop, a stop short of the destination, a forged signature, an unknown key, a replayed capture, four data-center scenarios, an overflight, an anchorage wait, pinned GNSS spoofing and a pass-by diversion each raise exactly their expected alerts and rejections', {
     timeout: 150_000,
   }, async () => {
     const names = [
@@ -42,6 +42,12 @@ describe('device-sim scenarios against chipwatch', () => {
       'site-stops-attesting',
       'site-moved',
       'destination-mismatch',
+      // Issue 14: a lawful overflight and anchorage wait raise nothing critical; GNSS pinned to Russia is spoofing,
+      // not an entry; a pass-by is no arrival and the diversion names China hours ahead.
+      'air-overflight-cruise',
+      'anchorage-wait-sea',
+      'spoof-baltic-pinned',
+      'passby-divert-sea',
     ];
     const report = await runScenarios({
       apiUrl: cw.httpUrl,
