@@ -27,6 +27,7 @@ export interface PolicyRequest {
   addedLicenceIds: string[];
   destination: LatLon;
   places?: { field: string; radiusKm: number }[];
+  reportIntervalS?: number;
 }
 
 /**
@@ -53,6 +54,7 @@ export async function guardPolicy(
     addedLicences: claims,
     destinationCountry: deps.geo.zones().countryAt(r.destination),
     places: r.places ?? [],
+    ...(r.reportIntervalS === undefined ? {} : { reportIntervalS: r.reportIntervalS }),
   };
   if (who.role === 'logistics') {
     const first = weakenings({ ...input, ...(r.current ? { current: r.current } : {}) })[0];

@@ -40,7 +40,9 @@ import type { CheckParams } from './types.ts';
  *
  * Outside params: `corridorKm` higher is looser (ROUTE_DEVIATION, and licence-required zones alert only off the
  * corridor); `restrictedCountries` missing a code is looser (that country drops to licence-required); any licence
- * lifts a licence-required country; a place's `radiusKm` higher is looser (no stop or tamper alert inside it).
+ * lifts a licence-required country; a place's `radiusKm` higher is looser (no stop or tamper alert inside it);
+ * `reportIntervalS` higher is looser (SIGNAL_LOST waits gapIntervals × reportIntervalS). `mode` picks the defaults
+ * (an aircraft's speed limit is a ship's ×23) and is not judged here: it is a fact of the shipment.
  */
 export const LOOSER: Record<keyof CheckParams, 'higher' | 'lower'> = {
   deviationMinFixes: 'higher',
@@ -74,6 +76,12 @@ export const LOGISTICS_MAX_CORRIDOR_KM = { sea: 50, air: 100, road: 50 } as cons
 
 /** The largest origin, destination or planned-stop radius logistics may set: a port or an airport and its area. */
 export const LOGISTICS_MAX_PLACE_RADIUS_KM = 50;
+
+/**
+ * The longest report interval logistics may declare: hourly. SIGNAL_LOST fires after gapIntervals × reportIntervalS,
+ * so a declared day would hide three days of silence; a tracker that reports less often needs compliance.
+ */
+export const LOGISTICS_MAX_REPORT_INTERVAL_S = 3600;
 
 /** The fields of a shipment that set how strictly it is checked. */
 export interface PolicyFields {
@@ -110,6 +118,8 @@ export interface LogisticsRequest {
   destinationCountry: string | undefined;
   /** Places the request sets, by field name (registration only). */
   places?: { field: string; radiusKm: number }[];
+  /** The report interval the request declares (registration only). */
+  reportIntervalS?: number;
 }
 
 const ASK = 'only compliance may weaken a check';
@@ -123,6 +133,7 @@ export function weakenings(r: LogisticsRequest): Weakening[] {
     corridorWeakening(r),
     ...paramWeakenings(r),
     placeWeakening(r),
+    reportIntervalWeakening(r),
   ].filter((w): w is Weakening => w !== undefined);
 }
 
@@ -207,5 +218,14 @@ function placeWeakening(r: LogisticsRequest): Weakening | undefined {
   return {
     field: wide.field,
     message: `${wide.field} ${wide.radiusKm} is above ${LOGISTICS_MAX_PLACE_RADIUS_KM} km: no stop or tamper alert fires inside it; ${ASK}`,
+  };
+}
+
+function reportIntervalWeakening(r: LogisticsRequest): Weakening | undefined {
+  if (r.reportIntervalS === undefined || r.reportIntervalS <= LOGISTICS_MAX_REPORT_INTERVAL_S)
+    return undefined;
+  return {
+    field: 'reportIntervalS',
+    message: `reportIntervalS ${r.reportIntervalS} is above ${LOGISTICS_MAX_REPORT_INTERVAL_S} s: SIGNAL_LOST would wait that much longer; ${ASK}`,
   };
 }

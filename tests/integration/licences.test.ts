@@ -147,6 +147,7 @@ describe('logistics registers against the policy as it stands', () => {
       { params: { diversionHorizonHours: 1 } },
       /params\.diversionHorizonHours/,
     ],
+    ['a report interval of a day', { reportIntervalS: 86_400 }, /reportIntervalS/],
     ['a huge destination radius', { destination: { ...ROTTERDAM, radiusKm: 1500 } }, /destination\.radiusKm/],
   ];
   it.each(cases)(

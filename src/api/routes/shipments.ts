@@ -91,6 +91,7 @@ export function shipmentsRouter(db: Pool, deps: PolicyDeps) {
     const { weakens } = await guardPolicy(db, deps, who, {
       mode: b.mode,
       next: fields,
+      reportIntervalS: b.reportIntervalS,
       addedLicenceIds: licenceIds,
       destination,
       places: [

@@ -123,6 +123,11 @@ describe('tighten-only', () => {
     }
   });
 
+  it('refuses a report interval above an hour (SIGNAL_LOST would wait longer)', () => {
+    expect(fieldsOf(request({ reportIntervalS: 3601 }))).toEqual(['reportIntervalS']);
+    expect(fieldsOf(request({ reportIntervalS: 3600 }))).toEqual([]);
+  });
+
   it('refuses a place radius above 50 km', () => {
     expect(fieldsOf(request({ places: [{ field: 'destination.radiusKm', radiusKm: 51 }] }))).toEqual([
       'destination.radiusKm',
