@@ -2,6 +2,7 @@
 // resolve-with-a-note for compliance users, evidence shown on the map. Items are updated in place so a live update
 // never loses a half-typed note or the keyboard focus.
 import { h } from './dom.js';
+import { explainAlert } from './explain.js';
 import { formatAgo, formatTime, formatValue, SEVERITY_LABEL } from './format.js';
 
 const STATUS_TEXT = { open: 'open', acknowledged: 'acknowledged', resolved: 'resolved' };
@@ -41,6 +42,7 @@ export function createAlertFeed(list, empty, opts) {
         ),
         a.count > 1 ? ` · seen ${a.count}×` : '',
       ),
+      h('p', { class: 'alert-explanation' }, explainAlert(a)),
     );
   }
 
@@ -52,7 +54,7 @@ export function createAlertFeed(list, empty, opts) {
     return h(
       'details',
       { class: 'alert-details' },
-      h('summary', { 'data-action': 'details' }, 'Details'),
+      h('summary', { 'data-action': 'details' }, 'Raw details'),
       h(
         'dl',
         {},

@@ -5,10 +5,13 @@ import { createAlertFeed } from './alerts.js';
 import { createApi } from './api.js';
 import { $, announce, h } from './dom.js';
 import { capabilities, evidencePoints, formatTime, tokenClaims } from './format.js';
+import { createLicences, createRegisterForm } from './forms.js';
 import { loadBaseMap, loadSites, loadZones, renderLegend } from './layers.js';
 import { createMap } from './map.js';
+import { createOverview } from './overview.js';
 import { renderShipmentDetail, renderShipmentList } from './shipments.js';
 import { followAlerts } from './sse.js';
+import { createTimeline } from './timeline.js';
 
 const TOKEN_KEY = 'chipwatch.token';
 const REFRESH_MS = 15_000;
@@ -66,9 +69,9 @@ async function signIn(token) {
   if (!ROLES.includes(claims.role))
     throw new Error('This token has no chipwatch role (admin, logistics or compliance).');
   state.token = token;
-  let shipments;
   try {
-    shipments = await api.all('/v1/shipments?limit=500&sort=newest');
+    // One cheap call every role may make: the map view loads the shipments when it is first shown.
+    await api.get('/v1/shipments?limit=1');
   } catch (e) {
     state.token = null;
     throw new Error(e.status === 401 ? `chipwatch refused this token: ${e.message}` : e.message);
@@ -78,9 +81,98 @@ async function signIn(token) {
   $('#whoami-text').textContent = `${claims.sub ?? 'unknown'} · ${claims.role}`;
   $('#whoami').hidden = false;
   $('#signin-view').hidden = true;
-  $('#dashboard').hidden = false;
-  await start(shipments.items);
+  $('#views-nav').hidden = false;
+  $('#nav-register').hidden = !(claims.role === 'logistics' || claims.role === 'admin');
+  api
+    .get('/v1/licences?limit=1')
+    .then(() => {
+      $('#nav-licences').hidden = false;
+    })
+    .catch(() => {}); // an older server has no licences: the view stays hidden
+  await route();
 }
+
+// ——— views ———
+
+const VIEWS = ['overview', 'map', 'shipment', 'register', 'licences'];
+const VIEW_ELEMENT = {
+  overview: '#overview-view',
+  map: '#dashboard',
+  shipment: '#timeline-view',
+  register: '#register-view',
+  licences: '#licences-view',
+};
+let mapStarted = false;
+let overviewTimer;
+const overview = createOverview(
+  {
+    kpis: $('#overview-kpis'),
+    form: $('#overview-filter'),
+    rows: $('#overview-rows'),
+    status: $('#overview-status'),
+    prev: $('#overview-prev'),
+    next: $('#overview-next'),
+    alertAges: $('#overview-alert-ages'),
+    silent: $('#overview-silent'),
+    events: $('#overview-events'),
+    eventsBox: $('#overview-events-box'),
+  },
+  {
+    api,
+    get canReadAlerts() {
+      return state.caps.readAlerts;
+    },
+    onOpen: (id) => {
+      location.hash = `#shipment/${encodeURIComponent(id)}`;
+    },
+  },
+);
+const timeline = createTimeline({
+  api,
+  caps: () => state.caps,
+  loadBase: (map) => loadBaseMap(api, map),
+  onAlertChanged: () => scheduleShipmentRefresh(),
+});
+const registerForm = createRegisterForm({ api });
+const licences = createLicences({ api, caps: () => state.caps });
+
+/** Shows the view the address names: #overview (default), #map, #shipment/{id}, #register, #licences. */
+async function route() {
+  if (!state.token) return;
+  const [name, arg] = location.hash.replace(/^#/, '').split('/');
+  const view = VIEWS.includes(name) ? name : 'overview';
+  for (const [v, sel] of Object.entries(VIEW_ELEMENT)) $(sel).hidden = v !== view;
+  for (const a of document.querySelectorAll('#views-nav a')) {
+    if (a.dataset.view === view) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  clearInterval(overviewTimer);
+  if (view !== 'shipment') timeline.hide();
+  if (view === 'overview') {
+    await overview.refresh();
+    overviewTimer = setInterval(() => document.hidden || overview.refresh(), REFRESH_MS);
+  } else if (view === 'map') {
+    if (!mapStarted) {
+      mapStarted = true;
+      await start((await api.all('/v1/shipments?limit=500&sort=newest')).items);
+    } else state.map.invalidate();
+  } else if (view === 'shipment' && arg) {
+    try {
+      await timeline.open(decodeURIComponent(arg));
+      $('#timeline-heading').focus();
+    } catch (e) {
+      $('#timeline-status').textContent =
+        `Shipment ${decodeURIComponent(arg)} could not be loaded: ${e.message}`;
+    }
+    return;
+  } else if (view === 'register') {
+    registerForm.open();
+  } else if (view === 'licences') {
+    await licences.open();
+  }
+  document.querySelector(`${VIEW_ELEMENT[view]} h2`)?.focus({ preventScroll: true });
+}
+window.addEventListener('hashchange', () => route());
 
 function signOut(message = '') {
   state.stopFollow?.();
@@ -101,7 +193,10 @@ function signOut(message = '') {
   );
   $('#site-detail').replaceChildren();
   $('#map-caption').textContent = '';
-  $('#dashboard').hidden = true;
+  for (const sel of Object.values(VIEW_ELEMENT)) $(sel).hidden = true;
+  mapStarted = false;
+  $('#views-nav').hidden = true;
+  clearInterval(overviewTimer);
   $('#whoami').hidden = true;
   $('#live-status').hidden = true;
   $('#signin-view').hidden = false;
@@ -148,7 +243,7 @@ async function start(shipments) {
   loadSites(api, state.map, state.caps);
   clearInterval(state.refreshTimer);
   state.refreshTimer = setInterval(() => {
-    if (document.hidden) return;
+    if (document.hidden || $('#dashboard').hidden) return;
     refreshShipments();
     if (state.selectedId) refreshSelected();
   }, REFRESH_MS);
@@ -204,12 +299,29 @@ async function refreshSelected({ fit = false } = {}) {
     renderShipmentDetail($('#detail-panel'), detail, {
       canExport: state.caps.evidence,
       onDownload: (status) => downloadEvidence(id, status),
+      onReport: (status) => downloadReport(id, status),
       onShowAlert: (alertId) => showAlert(alertId),
       onZoom: () => refreshSelected({ fit: true }),
+      onTimeline: () => {
+        location.hash = `#shipment/${encodeURIComponent(id)}`;
+      },
     });
     state.map.showTrack(track, { fit, onAlert: (alertId) => showAlert(alertId) });
   } catch (e) {
     $('#map-caption').textContent = `Shipment ${id} could not be loaded: ${e.message}`;
+  }
+}
+
+async function downloadReport(id, status) {
+  status.textContent = 'Preparing the incident report…';
+  try {
+    const { name, bytes } = await api.download(
+      `/v1/shipments/${encodeURIComponent(id)}/report`,
+      `incident-report-${id}.html`,
+    );
+    status.textContent = `Saved ${name} (${Math.max(1, Math.round(bytes / 1024))} KB).`;
+  } catch (e) {
+    status.textContent = `The incident report could not be made: ${e.message}`;
   }
 }
 

@@ -51,7 +51,11 @@ export function renderShipmentList(list, empty, shipments, selectedId, onSelect)
 const place = (p) => (p ? `${p.name ?? (p.siteId ? `site ${p.siteId}` : '')} (${formatLatLon(p)})` : '—');
 
 /** The detail panel of one shipment (GET /v1/shipments/{id}). */
-export function renderShipmentDetail(panel, s, { canExport, onDownload, onShowAlert, onZoom }) {
+export function renderShipmentDetail(
+  panel,
+  s,
+  { canExport, onDownload, onReport, onShowAlert, onZoom, onTimeline },
+) {
   const last = s.lastPosition;
   const pct = progressOf(s);
   const status = h('p', { class: 'download-status', role: 'status' });
@@ -113,6 +117,16 @@ export function renderShipmentDetail(panel, s, { canExport, onDownload, onShowAl
       'div',
       { class: 'form-row' },
       h('button', { type: 'button', class: 'btn', onclick: onZoom }, 'Zoom to shipment'),
+      onTimeline
+        ? h('button', { type: 'button', class: 'btn', onclick: onTimeline }, 'Timeline and replay')
+        : null,
+      canExport && onReport
+        ? h(
+            'button',
+            { type: 'button', class: 'btn', onclick: () => onReport(status) },
+            'Download incident report',
+          )
+        : null,
       canExport
         ? h(
             'button',

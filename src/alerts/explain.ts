@@ -1,9 +1,27 @@
 // Alerts in plain words: one paragraph per alert from its type and details — what happened, where, when, against
 // what was planned, and how sure chipwatch is. Shared by the dashboard (served to the browser as JavaScript, so this
-// file imports types only and nothing else), the e-mail notifier and the incident report. Pure.
+// file and explain-words.ts import nothing else), the e-mail notifier and the incident report. Pure.
 //
 // Details are read defensively: a field a newer check renamed or left out drops its clause, and an alert whose
 // details name none of what its type's sentence needs gets a generic sentence (the raw details stay one click away).
+
+import {
+  cap,
+  type D,
+  figure,
+  hours,
+  isObj,
+  km,
+  num,
+  place,
+  sentences,
+  str,
+  strings,
+  typeWords,
+  utc,
+} from './explain-words.ts';
+
+export { figure, place, typeWords, utc };
 
 /** What an explanation needs of an alert: the API's AlertView satisfies it, so does a bundle's alert. */
 export interface ExplainableAlert {
@@ -13,48 +31,6 @@ export interface ExplainableAlert {
   deviceId?: string | null;
   siteId?: string | null;
   count?: number;
-}
-
-type D = Record<string, unknown>;
-
-const isObj = (v: unknown): v is D => typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
-
-/** 1234.5 → "1,235"; 12.34 → "12.3"; 0.456 → "0.46". */
-export function figure(n: number): string {
-  const abs = Math.abs(n);
-  const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
-  return n.toLocaleString('en-GB', { maximumFractionDigits: digits });
-}
-
-/** An RFC 3339 time (or epoch ms) as "2026-03-02 14:05 UTC"; anything else as given. */
-export function utc(v: unknown): string | undefined {
-  const ms = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : Number.NaN;
-  if (!Number.isFinite(ms)) return str(v);
-  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-/** {lat, lon, ts?} as "18.600° N, 109.600° E (at 2026-… UTC)". */
-export function place(v: unknown): string | undefined {
-  if (!isObj(v)) return undefined;
-  const lat = num(v.lat);
-  const lon = num(v.lon);
-  if (lat === undefined || lon === undefined) return undefined;
-  const at = utc(v.ts);
-  return `${Math.abs(lat).toFixed(3)}° ${lat < 0 ? 'S' : 'N'}, ${Math.abs(lon).toFixed(3)}° ${lon < 0 ? 'W' : 'E'}${at ? ` at ${at}` : ''}`;
-}
-
-const hours = (h: number) => (h < 1 ? `${figure(h * 60)} minutes` : `${figure(h)} hours`);
-const km = (n: number) => `${figure(n)} km`;
-
-/** Joins the clauses that could be written, each ending with a full stop. */
-function sentences(...parts: (string | undefined | false)[]): string {
-  return parts
-    .filter((p): p is string => typeof p === 'string' && p.length > 0)
-    .map((p) => (/[.!?]$/.test(p) ? p : `${p}.`))
-    .join(' ');
 }
 
 function subjectOf(a: ExplainableAlert): string {
@@ -189,15 +165,29 @@ const EXPLAIN: Record<string, Explainer> = {
     const flags = strings(d.flags);
     const fix = place(d.fix);
     if (flags.length === 0 && !fix) return undefined;
+    const known = ['SPEED_IMPOSSIBLE', 'FROZEN_TRACK', 'GNSS_IMPOSSIBLE', 'SPOOF_PINNED', 'TOO_REGULAR'];
+    const claimed = zoneWords(d);
     return sentences(
-      `${cap(subjectOf(a))} sent a position that real travel cannot produce${fix ? ` (${fix})` : ''}`,
+      flags.includes('TOO_REGULAR')
+        ? `${cap(subjectOf(a))} reports a track too regular to come from a real receiver${fix ? ` (up to ${fix})` : ''}`
+        : `${cap(subjectOf(a))} sent a position that real travel cannot produce${fix ? ` (${fix})` : ''}`,
+      flags.includes('TOO_REGULAR') &&
+        `Over ${num(d.windowFixes) ?? 'several'} fixes the positions wander by ${num(d.positionNoiseMedianM) !== undefined ? `${figure(num(d.positionNoiseMedianM)!)} m` : 'almost nothing'} and speed, HDOP and satellites barely change; genuine GNSS fixes vary from one to the next`,
       flags.includes('SPEED_IMPOSSIBLE') &&
-        `It jumped${num(d.jumpKm) !== undefined ? ` ${km(num(d.jumpKm)!)}` : ''}, implying ${num(d.impliedSpeedKmh) !== undefined ? `${figure(num(d.impliedSpeedKmh)!)} km/h` : 'an impossible speed'}${num(d.maxSpeedKmh) !== undefined ? ` where ${figure(num(d.maxSpeedKmh)!)} km/h is the most its mode allows` : ''}`,
+        `It jumped${num(d.jumpKm) !== undefined ? ` ${km(num(d.jumpKm)!)}` : ''}${place(d.lastTrustedFix) ? ` from its last trusted fix (${place(d.lastTrustedFix)})` : ''}, implying ${num(d.impliedSpeedKmh) !== undefined ? `${figure(num(d.impliedSpeedKmh)!)} km/h` : 'an impossible speed'}${num(d.maxSpeedKmh) !== undefined ? ` where ${figure(num(d.maxSpeedKmh)!)} km/h is the most its mode allows` : ''}`,
+      flags.includes('SPOOF_PINNED') &&
+        `It keeps returning to a place it was seen at${place(d.lastTrustedFix) ? `, far from its last trusted fix (${place(d.lastTrustedFix)})` : ''}: a spoofer's fixed position`,
       flags.includes('FROZEN_TRACK') &&
         `${num(d.identicalFixes) ?? 'Several'} identical fixes in a row while reporting ${num(d.reportedSpeedKmh) !== undefined ? `${figure(num(d.reportedSpeedKmh)!)} km/h` : 'movement'}: a replayed or frozen position`,
       flags.includes('GNSS_IMPOSSIBLE') &&
         `The receiver claims a fix from ${num(d.satellites) ?? 'too few'} satellites${num(d.hdop) !== undefined ? ` with HDOP ${num(d.hdop)}` : ''}, which no genuine receiver reports`,
-      'Its later positions cannot be trusted on their own until the tracker is inspected',
+      flags.some((f) => !known.includes(f)) &&
+        `Also flagged: ${flags.filter((f) => !known.includes(f)).join(', ')}`,
+      claimed &&
+        `The false position lies in ${claimed}; chipwatch raises no entry on a position it found impossible`,
+      d.drivesChecks === false || flags.includes('TOO_REGULAR')
+        ? 'Until the tracker is inspected its positions are kept as evidence but do not move the other checks'
+        : 'Its later positions cannot be trusted on their own until the tracker is inspected',
     );
   },
   DESTINATION_MISMATCH: (d, a) => {
@@ -270,11 +260,6 @@ function badMessage(d: D, a: ExplainableAlert, what: string): string {
     'It was refused and stored apart, never used as evidence; repeated, it means someone other than the tracker is publishing in its name',
   );
 }
-
-const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
-/** "RESTRICTED_ZONE_ENTERED" → "restricted zone entered". */
-export const typeWords = (type: string) => type.toLowerCase().replace(/_/g, ' ');
 
 /** One paragraph saying what the alert means, from its details; a generic one when they are not understood. */
 export function explainAlert(a: ExplainableAlert): string {

@@ -9,6 +9,20 @@ import type { EvidenceBundle } from '../evidence/bundle.ts';
 import { escapeHtml as esc, utcTime } from './text.ts';
 import { buildTimeline, gapsOf } from './timeline.ts';
 
+/** Alert types in the order a summary leads with them (absent types last). */
+const LEAD = [
+  'RESTRICTED_ZONE_ENTERED',
+  'DIVERSION_TOWARD_RESTRICTED',
+  'CHIP_AT_UNEXPECTED_SITE',
+  'DESTINATION_MISMATCH',
+  'TAMPER',
+  'ATTESTATION_RTT_IMPLAUSIBLE',
+  'ATTESTATION_LOCATION_MISMATCH',
+  'GAP_WITH_DISPLACEMENT',
+  'SPOOFING_SUSPECTED',
+  'ROUTE_DEVIATION',
+];
+
 export interface ReportInput {
   shipment: ShipmentRecord;
   /** The sealed bundle generated with the report: its digest is the one the report names. */
@@ -58,10 +72,16 @@ export function renderReportHtml(r: ReportInput): string {
     0,
   );
 
+  // The summary leads with what a regulator asks first: entries and diversions, then the other critical alerts.
+  const weight = (a: (typeof alerts)[number]) =>
+    (a.status === 'resolved' ? 0 : 100) +
+    (a.severity === 'critical' ? 50 : 0) +
+    (LEAD.includes(a.type) ? LEAD.length - LEAD.indexOf(a.type) : 0);
+  const leading = [...alerts].sort((x, y) => weight(y) - weight(x)).slice(0, 3);
   const summary =
     alerts.length === 0
       ? 'chipwatch raised no alert for this shipment.'
-      : `chipwatch raised ${alerts.length} alert(s) for this shipment, ${critical.length} critical; ${open.length} not yet resolved. ${explainAlert(critical[0] ?? alerts[0]!)}`;
+      : `chipwatch raised ${alerts.length} alert(s) for this shipment, ${critical.length} critical; ${open.length} not yet resolved.`;
 
   const alertBlocks = alerts
     .map(
@@ -100,6 +120,7 @@ ${a.audit.map((e) => `<tr><td>${utcTime(e.at)}</td><td>${esc(e.actor)}</td><td>$
 <header><h1>Incident report — shipment ${esc(s.id)}</h1>
 <p class="muted">Generated ${utcTime(b.generatedAt)} by ${esc(b.generatedBy)} from chipwatch's records. All times are UTC.</p></header>
 <h2>Summary</h2><p class="explanation">${esc(summary)}</p>
+${leading.map((a) => `<p class="explanation"><strong>${esc(typeWords(a.type))}:</strong> ${esc(explainAlert(a))}</p>`).join('\n')}
 <h2>Shipment</h2><dl class="facts">
 ${row('Reference', esc(s.reference ?? '—'))}${row('Customer (end user)', esc(s.customer ?? '—'))}
 ${row('Status', esc(s.status.replace('_', ' ')))}${row('Mode', esc(s.mode))}${row('Tracker', esc(s.deviceId))}

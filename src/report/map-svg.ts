@@ -107,7 +107,7 @@ export function renderMapSvg(m: ReportMapInput): string {
   const marker = (p: MapPoint | undefined, label: string, fill: string) => {
     const xy = p && projection([p.lon, p.lat]);
     return xy
-      ? `<g><rect x="${(xy[0] - 5).toFixed(1)}" y="${(xy[1] - 5).toFixed(1)}" width="10" height="10" fill="${fill}" stroke="#102a43"/><text x="${(xy[0] + 8).toFixed(1)}" y="${(xy[1] + 4).toFixed(1)}" font-size="12" fill="#102a43">${escapeHtml(label)}</text></g>`
+      ? `<g><rect x="${(xy[0] - 5).toFixed(1)}" y="${(xy[1] - 5).toFixed(1)}" width="10" height="10" fill="${fill}" stroke="#102a43"/><text x="${(xy[0] + (xy[0] > width - 90 ? -8 : 8)).toFixed(1)}" y="${(xy[1] + 4).toFixed(1)}" font-size="12" fill="#102a43" text-anchor="${xy[0] > width - 90 ? 'end' : 'start'}">${escapeHtml(label)}</text></g>`
       : '';
   };
   const alerts = m.alerts

@@ -56,7 +56,9 @@ describe('explainAlert', () => {
     });
     expect(text).toContain('120 km off the planned corridor');
     expect(text).toContain('course of 250° at 35 km/h that reaches China');
-    expect(text).toContain('crosses that border in 180 km, about 5.1 hours from now (chipwatch looks 12 hours ahead)');
+    expect(text).toContain(
+      'crosses that border in 180 km, about 5.1 hours from now (chipwatch looks 12 hours ahead)',
+    );
   });
 
   it('names the corridor, the distance and the fixes in a row of a route deviation', () => {
@@ -72,7 +74,9 @@ describe('explainAlert', () => {
         fix,
       },
     });
-    expect(text).toContain('left its planned corridor of 50 km either side of the route and is 88.4 km from the route');
+    expect(text).toContain(
+      'left its planned corridor of 50 km either side of the route and is 88.4 km from the route',
+    );
     expect(text).toContain('since 2026-03-02 10:00 UTC, 4 fixes in a row');
   });
 
@@ -91,7 +95,9 @@ describe('explainAlert', () => {
       },
     });
     expect(text).toContain('(SG) for 5 hours');
-    expect(text).toContain('The limit there is 2 hours, shorter because Singapore is a known transshipment hub');
+    expect(text).toContain(
+      'The limit there is 2 hours, shorter because Singapore is a known transshipment hub',
+    );
   });
 
   it('explains refused messages, sites and chips in their own words', () => {
@@ -107,21 +113,56 @@ describe('explainAlert', () => {
           violations: [{ landmarkId: 'lm-sin', rttMs: 2, boundKm: 299.8, distanceKm: 10_500 }],
         },
       }),
-    ).toContain('Landmark lm-sin answered in 2 ms, so the site lies within 300 km of it; the claimed place is 10,500 km away');
+    ).toContain(
+      'Landmark lm-sin answered in 2 ms, so the site lies within 300 km of it; the claimed place is 10,500 km away',
+    );
     expect(
       explainAlert({
         type: 'CHIP_MISSING',
         siteId: 'dc-1',
-        details: { reason: 'the site stopped attesting', lastAttestedAt: '2026-03-01T00:00:00Z', silentMinutes: 90 },
+        details: {
+          reason: 'the site stopped attesting',
+          lastAttestedAt: '2026-03-01T00:00:00Z',
+          silentMinutes: 90,
+        },
       }),
-    ).toContain('Site dc-1 stopped attesting: its last attestation was at 2026-03-01 00:00 UTC, 1.5 hours ago');
+    ).toContain(
+      'Site dc-1 stopped attesting: its last attestation was at 2026-03-01 00:00 UTC, 1.5 hours ago',
+    );
+  });
+
+  it('says why a track is suspected spoofed, and that its positions no longer drive the checks', () => {
+    const text = explainAlert({
+      type: 'SPOOFING_SUSPECTED',
+      shipmentId: 's',
+      details: { flags: ['TOO_REGULAR'], windowFixes: 12, positionNoiseMedianM: 0.4, fix },
+    });
+    expect(text).toMatch(/^Shipment s reports a track too regular to come from a real receiver/);
+    expect(text).toContain('Over 12 fixes the positions wander by 0.4 m');
+    expect(
+      explainAlert({
+        type: 'SPOOFING_SUSPECTED',
+        shipmentId: 's',
+        details: {
+          flags: ['SPEED_IMPOSSIBLE', 'NEW_FLAG'],
+          jumpKm: 900,
+          impliedSpeedKmh: 1800,
+          maxSpeedKmh: 80,
+          fix,
+          zoneName: 'Iran',
+          drivesChecks: false,
+        },
+      }),
+    ).toMatch(/It jumped 900 km, implying 1,800 km\/h where 80 km\/h .*Also flagged: NEW_FLAG.*lies in Iran/);
   });
 
   it('falls back to a generic sentence for details it does not understand, or an unknown type', () => {
     expect(explainAlert({ type: 'ROUTE_DEVIATION', shipmentId: 's', details: { renamed: 1 } })).toBe(
       'chipwatch raised “route deviation” for shipment s. Its details are not in a form this version explains: read them in full below.',
     );
-    expect(explainAlert({ type: 'NEW_KIND', siteId: 'x', details: null })).toMatch(/^chipwatch raised “new kind” for site x/);
+    expect(explainAlert({ type: 'NEW_KIND', siteId: 'x', details: null })).toMatch(
+      /^chipwatch raised “new kind” for site x/,
+    );
     // A field of the wrong type never throws.
     expect(() =>
       explainAlert({ type: 'SPOOFING_SUSPECTED', details: { flags: 'x', fix: { lat: 'a' } } }),

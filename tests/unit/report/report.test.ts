@@ -199,3 +199,24 @@ describe('the incident report', () => {
     );
   });
 });
+
+describe('GET /v1/shipments/{id}/report?format=pdf without a browser', () => {
+  it('answers 501 NOT_IMPLEMENTED saying what to install, before touching the database', async () => {
+    const { OpenAPIHono } = await import('@hono/zod-openapi');
+    const { reportRouter } = await import('../../../src/api/routes/report.ts');
+    const asked: string[] = [];
+    const db = { query: async (sql: string) => asked.push(sql) } as never;
+    const app = new OpenAPIHono<{ Variables: { principal: { sub: string; role: string } } }>();
+    app.use(async (c, next) => {
+      c.set('principal', { sub: 'officer', role: 'compliance' });
+      await next();
+    });
+    app.route('/v1/shipments', reportRouter(db, {} as never, {} as never, '/nonexistent/chromium'));
+    const res = await app.request('/v1/shipments/shp-1/report?format=pdf');
+    expect(res.status).toBe(501);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('NOT_IMPLEMENTED');
+    expect(body.error.message).toContain('apt-get install -y chromium');
+    expect(asked).toEqual([]);
+  });
+});
