@@ -230,7 +230,7 @@ describe('GET /v1/shipments/{id}/track?format=gpx', () => {
     timeout: 60_000,
   }, async () => {
     const key = generateDeviceKey();
-    await cw.api('POST', '/v1/devices', { body: { id: 'trk-gpx', publicKeyJwk: key.publicJwk } });
+    const registered = await cw.api('POST', '/v1/devices', { body: { id: 'trk-gpx', publicKeyJwk: key.publicJwk } });
     const created = await cw.api('POST', '/v1/shipments', {
       role: 'logistics',
       body: {
@@ -249,7 +249,7 @@ describe('GET /v1/shipments/{id}/track?format=gpx', () => {
       key,
       mqttUrl: broker.url,
       ackKey: cw.ackKey,
-      clientId: 'sim-gpx',
+      mqttPassword: registered.body.mqttPassword,
     });
     const start = Date.now() - 3 * HOUR;
     try {
