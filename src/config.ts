@@ -22,6 +22,34 @@ const schema = z.object({
   MQTT_URL: optionalUrl,
   /** Port of the embedded MQTT broker (TCP). */
   MQTT_PORT: port.default(1883),
+  /** chipwatch's own MQTT user name (ingest, alert dispatcher, tools acting as chipwatch). */
+  MQTT_USERNAME: z.string().min(1).max(128).default('chipwatch'),
+  /** chipwatch's own MQTT password; unset → MQTT_PASSWORD_FILE, else DATA_DIR/mqtt-service-password (generated once, mode 0600). */
+  MQTT_PASSWORD: z.string().min(1).optional(),
+  /** File holding chipwatch's own MQTT password (e.g. a Docker secret); read at start. */
+  MQTT_PASSWORD_FILE: z.string().min(1).optional(),
+  /** Embedded broker: PEM certificate (chain) for mqtts://; with MQTT_TLS_KEY_FILE, trackers connect over TLS only. */
+  MQTT_TLS_CERT_FILE: z.string().min(1).optional(),
+  /** Embedded broker: PEM private key of MQTT_TLS_CERT_FILE. */
+  MQTT_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** Embedded broker: TLS port; with TLS on, the plain MQTT_PORT listens on loopback only (chipwatch's own parts). */
+  MQTT_TLS_PORT: port.default(8883),
+  /** Embedded broker: largest MQTT packet a client may send, bytes (a 64 KiB JWS plus topic and headers). */
+  MQTT_MAX_PACKET_BYTES: positiveInt.default(80 * 1024),
+  /** Embedded broker: open connections at most, all clients together. */
+  MQTT_MAX_CONNECTIONS: positiveInt.default(10_000),
+  /** Embedded broker: open connections at most from one IP address (an IPv6 /64 counts as one). */
+  MQTT_MAX_CONNECTIONS_PER_ADDRESS: positiveInt.default(500),
+  /** Embedded broker: a client must send a keepalive at least this often (0 = never is refused), seconds. */
+  MQTT_MAX_KEEPALIVE_S: positiveInt.default(600),
+  /** Embedded broker: a connection that has not sent CONNECT after this long is closed, seconds. */
+  MQTT_CONNECT_TIMEOUT_S: positiveInt.default(10),
+  /** Embedded broker: QoS 1 messages kept per persistent session while its client is away (oldest dropped beyond). */
+  MQTT_SESSION_QUEUE_MAX: positiveInt.default(10_000),
+  /** Embedded broker: payload bytes kept per persistent session while its client is away (oldest dropped beyond). */
+  MQTT_SESSION_QUEUE_MAX_BYTES: positiveInt.default(64 * 1024 * 1024),
+  /** Embedded broker: how often rotations and revocations made by other processes are applied, seconds. */
+  MQTT_ACCESS_SWEEP_S: positiveInt.default(2),
   /** Host the embedded broker and the HTTP API bind to. */
   BIND_HOST: z.string().default('0.0.0.0'),
   /** HTTP API port. */
@@ -72,6 +100,12 @@ const schema = z.object({
   INGEST_MAX_MESSAGE_BYTES: positiveInt.default(64 * 1024),
   /** Raw bytes of a rejected message kept as evidence, bytes. */
   REJECTION_RAW_CAP_BYTES: positiveInt.default(64 * 1024),
+  /** Raw bytes kept of an unauthenticated refused message (junk is stored as a row with a small sample), bytes. */
+  REJECTION_UNAUTHENTICATED_RAW_CAP_BYTES: positiveInt.default(512),
+  /** Unauthenticated refusals per source and minute that keep a raw sample at all. */
+  REJECTION_SAMPLES_PER_SOURCE_PER_MIN: positiveInt.default(20),
+  /** Unauthenticated refusals older than this are deleted, days (authenticated senders' messages are never pruned). */
+  REJECTION_RETENTION_DAYS: positiveInt.default(90),
   /** How far a record's `ts` may lie ahead of the receiver's clock, seconds. */
   MAX_CLOCK_SKEW_S: positiveInt.max(86_400).default(300),
   /** Policy file of restricted, licence-required and watch countries; unset → policy/default-policy.json. */
@@ -80,6 +114,8 @@ const schema = z.object({
   EVIDENCE_SIGNING_KEY_FILE: z.string().min(1).optional(),
   /** Ed25519 PKCS#8 PEM that signs acks to trackers and sites; unset → DATA_DIR/ack-signing-key.pem, generated once. */
   ACK_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /** How far above its highest seq one message may move a sender's seq; beyond it the message is refused SEQ_JUMP. */
+  MAX_SEQ_JUMP: positiveInt.default(1_000_000),
   /** Natural Earth resolution of the country polygons. */
   ZONES_RESOLUTION: z.enum(['50m', '10m']).default('10m'),
   /** How often custom zones added by other processes are picked up, seconds. */

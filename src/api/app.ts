@@ -12,6 +12,7 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
 import type { TokenVerifier } from '../auth.ts';
+import type { BrokerAccess } from '../broker/access.ts';
 import type { CheckParams } from '../checks/types.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Cidr } from '../domain/addresses.ts';
@@ -88,6 +89,8 @@ export function createApp(deps: {
   ackKey: OwnKey;
   /** CHECK_PARAMS: the global thresholds a logistics token may not loosen (api/policy-guard.ts). */
   checkParams?: Partial<CheckParams>;
+  /** Told when a tracker's or site's MQTT credential is issued or ended; unset: the broker reads the database itself. */
+  brokerAccess?: BrokerAccess;
 }) {
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const app = new OpenAPIHono<AppEnv>();
@@ -151,7 +154,8 @@ export function createApp(deps: {
   // The one public /v1 route (DESIGN.md): firmware fetches the ack key without a token. Mounted before authentication.
   app.route('/v1/ingest', ingestKeyRouter(deps.ackKey));
   app.use('/v1/*', authenticateAndLimit(authenticate(deps.verifyToken), limiter));
-  app.route('/v1/devices', devicesRouter(deps.db));
+  const senders = { ackKey: deps.ackKey, access: deps.brokerAccess, log: deps.log };
+  app.route('/v1/devices', devicesRouter(deps.db, senders));
   app.route('/v1/rejections', rejectionsRouter(deps.db));
   app.route('/v1/shipments', evidenceRouter(deps.db, deps.sealKey, deps.geo.policy));
   app.route('/v1/shipments', reportRouter(deps.db, deps.sealKey, deps.geo));
@@ -171,7 +175,7 @@ export function createApp(deps: {
   app.route('/v1/channels', channelsRouter(deps.db, { webhookAllow: limits.webhookAllow }));
   app.route('/v1/deliveries', deliveriesRouter(deps.db));
   app.route('/v1/zones', zonesRouter(deps.db, deps.geo));
-  app.route('/v1/sites', sitesRouter(deps.db, deps.geo));
+  app.route('/v1/sites', sitesRouter(deps.db, deps.geo, senders));
   app.route('/v1/landmarks', landmarksRouter(deps.db));
   app.route('/v1/chips', chipsRouter(deps.db));
   app.route('/v1/policy', policyRouter(deps.geo));
