@@ -161,6 +161,7 @@ describe('/v1/alerts/stream', () => {
           action: 'raise',
           at: Date.now(),
           subject: 'trk-hard',
+          shipmentId: null,
           deviceId: 'trk-hard',
           details: { test: true },
         },
