@@ -6,6 +6,9 @@ import { serve } from '@hono/node-server';
 import { startSignalLostTimer } from './alerts/signal-lost.ts';
 import { createApp } from './api/app.ts';
 import { createTokenVerifier, resolveJwtSecret } from './auth.ts';
+import type { BrokerAccess } from './broker/access.ts';
+import { DynsecAccess, dynsecAdminFromConfig } from './broker/dynsec.ts';
+import { serviceCredentials, withCredentials } from './broker/service-credentials.ts';
 import type { Config } from './config.ts';
 import { hasTimescale, ping } from './db/health.ts';
 import { migrate } from './db/migrate.ts';
@@ -14,12 +17,17 @@ import { applyRetention, failedTimescaleJobs } from './db/timescale.ts';
 import { listCustomZones } from './db/zones.ts';
 import { dispatcherSettings, startDispatcher } from './delivery/dispatcher.ts';
 import { parseAllowList } from './delivery/webhook-target.ts';
-import { type EmbeddedBroker, startEmbeddedBroker } from './embedded/broker.ts';
+import {
+  brokerLimits,
+  dbCredentialSource,
+  type EmbeddedBroker,
+  startEmbeddedBroker,
+} from './embedded/broker.ts';
 import { type EmbeddedPg, startEmbeddedPostgres } from './embedded/postgres.ts';
 import { loadSealKey } from './evidence/seal.ts';
 import { createGeoRuntime } from './geo/runtime.ts';
 import { type Ingest, startIngest } from './ingest/ingest.ts';
-import { loadOwnKey } from './keyfile.ts';
+import { loadOwnKey, type OwnKey } from './keyfile.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { ACK_KEY_FILE } from './verify/ack.ts';
@@ -27,10 +35,14 @@ import { ACK_KEY_FILE } from './verify/ack.ts';
 export interface Running {
   databaseUrl: string;
   mqttUrl: string;
+  /** The embedded broker's mqtts:// URL, when it serves TLS. */
+  mqttTlsUrl?: string;
   httpUrl?: string;
   pool: Pool;
   /** The HTTP app, when this process runs the API (tests list its routes). */
   app?: ReturnType<typeof createApp>;
+  /** The public half of the ack key (GET /v1/ingest/key): what trackers pin. */
+  ackKey: OwnKey['publicJwk'];
   stop(): Promise<void>;
 }
 
@@ -64,15 +76,59 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
     );
 
     let broker: EmbeddedBroker | undefined;
+    // On Mosquitto with the dynamic-security plugin chipwatch creates its own user and every tracker's (src/broker/dynsec.ts).
+    const dynsecAdmin = config.MQTT_URL ? dynsecAdminFromConfig(config) : undefined;
+    // chipwatch's own MQTT user: ingest, the dispatcher and tools acting as chipwatch connect with it.
+    const service = serviceCredentials(
+      {
+        username: config.MQTT_USERNAME,
+        password: config.MQTT_PASSWORD,
+        passwordFile: config.MQTT_PASSWORD_FILE,
+        dataDir: config.DATA_DIR,
+      },
+      !config.MQTT_URL || dynsecAdmin !== undefined,
+    );
+    // Who may use the broker, told as devices and sites are registered, rotated and revoked (src/broker/access.ts).
+    let brokerAccess: BrokerAccess | undefined;
     if (!config.MQTT_URL) {
-      broker = await startEmbeddedBroker({ host: config.BIND_HOST, port: config.MQTT_PORT });
+      broker = await startEmbeddedBroker({
+        host: config.BIND_HOST,
+        port: config.MQTT_PORT,
+        topicPrefix: config.MQTT_TOPIC_PREFIX,
+        service,
+        credentials: dbCredentialSource(pool),
+        limits: brokerLimits(config),
+        tls:
+          config.MQTT_TLS_CERT_FILE && config.MQTT_TLS_KEY_FILE
+            ? {
+                certFile: config.MQTT_TLS_CERT_FILE,
+                keyFile: config.MQTT_TLS_KEY_FILE,
+                port: config.MQTT_TLS_PORT,
+              }
+            : undefined,
+        sweepMs: config.MQTT_ACCESS_SWEEP_S * 1000,
+        log: log.child({ part: 'broker' }),
+      });
+      brokerAccess = broker.access;
       stops.push(() => broker!.stop());
+      log.info({ url: broker.url, tls: broker.tlsUrl }, 'embedded MQTT broker (aedes) listening');
+    } else if (dynsecAdmin) {
+      const dynsec = await DynsecAccess.connect({
+        url: config.MQTT_URL,
+        ...dynsecAdmin,
+        topicPrefix: config.MQTT_TOPIC_PREFIX,
+        reservedIds: [config.MQTT_CLIENT_ID, config.MQTT_USERNAME],
+      });
+      stops.push(() => dynsec.close());
+      if (service) await dynsec.provisionService(service.username, service.password);
+      brokerAccess = dynsec;
       log.info(
-        { url: `mqtt://${config.BIND_HOST}:${broker.port}` },
-        'embedded MQTT broker (aedes) listening',
+        { url: config.MQTT_URL },
+        'Mosquitto dynamic security: chipwatch manages its clients and roles',
       );
     }
     const mqttUrl = config.MQTT_URL ?? broker!.url;
+    const serviceMqttUrl = withCredentials(mqttUrl, service);
     const metrics = createMetrics();
     const ackKey = loadOwnKey(config.ACK_SIGNING_KEY_FILE, config.DATA_DIR, ACK_KEY_FILE, 'ack signing key');
     const geo = createGeoRuntime({ policyPath: config.CW_POLICY, resolution: config.ZONES_RESOLUTION });
@@ -92,7 +148,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
       const dispatcher = startDispatcher({
         pool,
         databaseUrl,
-        settings: dispatcherSettings(config, mqttUrl),
+        settings: dispatcherSettings(config, serviceMqttUrl),
         log: log.child({ part: 'dispatcher' }),
         metrics,
       });
@@ -101,7 +157,15 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
 
     let ingest: Ingest | undefined;
     if (parts.has('ingest')) {
-      ingest = await startIngest({ config, pool, mqttUrl, log: log.child({ part: 'ingest' }), metrics, geo });
+      ingest = await startIngest({
+        config,
+        pool,
+        mqttUrl: serviceMqttUrl,
+        log: log.child({ part: 'ingest' }),
+        metrics,
+        geo,
+        ackKey,
+      });
       const stopTimer = startSignalLostTimer(
         pool,
         log.child({ part: 'signal-lost' }),
@@ -138,6 +202,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
         sealKey: loadSealKey(config.EVIDENCE_SIGNING_KEY_FILE, config.DATA_DIR),
         ackKey,
         checkParams: config.CHECK_PARAMS,
+        brokerAccess,
         health: {
           database: async () => {
             try {
@@ -196,6 +261,8 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
     return {
       databaseUrl,
       mqttUrl,
+      mqttTlsUrl: broker?.tlsUrl,
+      ackKey: ackKey.publicJwk,
       app: api,
       httpUrl,
       pool,
