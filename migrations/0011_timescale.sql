@@ -5,15 +5,18 @@
 -- track overviews. Retention (5 years by default, RETENTION_DAYS) is applied at start by src/db/timescale.ts, since
 -- it is a setting. On plain PostgreSQL only the span columns are added.
 
--- The span of a shipment's fixes: device time of its earliest and latest fix, and when the last one was received.
--- Written by the statement that inserts telemetry (src/db/ingest-store.ts), so reads bound every scan by it.
+-- The span of a shipment's fixes: device time of its earliest and latest fix, when the last one was received, and
+-- how many there are. Written by the statement that inserts telemetry (src/db/ingest-store.ts), so reads bound
+-- every scan by it and custody counts fixes without reading them.
 ALTER TABLE shipments
   ADD COLUMN fixes_from timestamptz,
   ADD COLUMN fixes_to timestamptz,
-  ADD COLUMN fixes_received_to timestamptz;
+  ADD COLUMN fixes_received_to timestamptz,
+  ADD COLUMN fix_count bigint NOT NULL DEFAULT 0;
 
-UPDATE shipments s SET fixes_from = t.first_ts, fixes_to = t.last_ts, fixes_received_to = t.last_received
-  FROM (SELECT shipment_id, min(ts) AS first_ts, max(ts) AS last_ts, max(received_at) AS last_received
+UPDATE shipments s SET fixes_from = t.first_ts, fixes_to = t.last_ts, fixes_received_to = t.last_received,
+                       fix_count = t.n
+  FROM (SELECT shipment_id, min(ts) AS first_ts, max(ts) AS last_ts, max(received_at) AS last_received, count(*) AS n
           FROM telemetry WHERE shipment_id IS NOT NULL GROUP BY shipment_id) t
  WHERE s.id = t.shipment_id;
 

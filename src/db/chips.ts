@@ -11,9 +11,8 @@ export async function shipmentsCarrying(db: Queryable, serial: string) {
   const res = await db.query(
     `SELECT s.id, s.reference, s.device_id, s.mode, s.status, s.origin, s.destination, s.created_at, s.started_at,
             s.arrived_at, s.installed_at,
-            (SELECT json_build_object('count', count(*), 'first', min(t.ts), 'last', max(t.ts))
-               FROM telemetry t
-              WHERE t.shipment_id = s.id AND t.ts BETWEEN s.fixes_from AND s.fixes_to) AS fixes
+            -- Kept with the shipment by the statement that stores its fixes: no telemetry is read.
+            json_build_object('count', s.fix_count, 'first', s.fixes_from, 'last', s.fixes_to) AS fixes
        FROM shipments s WHERE s.chips @> ARRAY[$1]::text[] ORDER BY s.created_at`,
     [serial],
   );
@@ -38,13 +37,20 @@ export async function shipmentsCarrying(db: Queryable, serial: string) {
  * attested it (site_chips), so the scan never leaves the chip's own span.
  */
 export async function attestationsNaming(db: Queryable, serial: string, limit: number) {
+  // The span first, passed as constants: TimescaleDB then plans only the chunks inside it.
+  const span = await db.query(
+    `SELECT (extract(epoch from min(first_seen)) * 1000)::float8 AS from_ms,
+            (extract(epoch from max(last_seen)) * 1000)::float8 AS to_ms
+       FROM site_chips WHERE serial = $1`,
+    [serial],
+  );
+  const { from_ms: fromMs, to_ms: toMs } = span.rows[0] as { from_ms: number | null; to_ms: number | null };
+  if (fromMs === null || toMs === null) return [];
   const res = await db.query(
     `SELECT site_id, ts, seq, lat, lon, flags FROM attestations
-      WHERE chips @> ARRAY[$1]::text[]
-        AND ts BETWEEN coalesce((SELECT min(first_seen) FROM site_chips WHERE serial = $1), 'infinity'::timestamptz)
-                   AND coalesce((SELECT max(last_seen) FROM site_chips WHERE serial = $1), '-infinity'::timestamptz)
+      WHERE chips @> ARRAY[$1]::text[] AND ts BETWEEN to_timestamp($3 / 1000.0) AND to_timestamp($4 / 1000.0)
       ORDER BY ts DESC, site_id LIMIT $2`,
-    [serial, limit],
+    [serial, limit, fromMs - 1, toMs + 1],
   );
   return res.rows.map((a) => ({
     siteId: a.site_id as string,

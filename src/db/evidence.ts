@@ -11,6 +11,7 @@ import type { Policy } from '../geo/policy.ts';
 import { alertView, auditTrails } from './alerts.ts';
 import { gatherPolicy } from './evidence-policy.ts';
 import { type Pool, type PoolClient, withTransaction } from './pool.ts';
+import { shipmentSpan } from './queries.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -22,15 +23,18 @@ async function trackerMessages(
   deviceId: string,
   shipmentId: string,
 ): Promise<BundleMessage[]> {
+  // Bounded by the shipment's span, as constants (chunks outside it are never planned): a record's device time is at
+  // most MAX_CLOCK_SKEW_S (≤ 1 day) ahead of its receipt.
+  const span = await shipmentSpan(db, shipmentId);
+  if (!span) return [];
   const res = await db.query(
-    // Bounded by the shipment's span: a record is at most MAX_CLOCK_SKEW_S (≤ 1 day) ahead of its receipt.
-    `WITH span AS (SELECT fixes_from, fixes_to, fixes_received_to FROM shipments WHERE id = $2)
-     SELECT m.topic, m.received_at, m.jws FROM messages m, span
-      WHERE m.device_id = $1 AND m.received_at BETWEEN span.fixes_from - interval '1 day' AND span.fixes_received_to
+    `SELECT m.topic, m.received_at, m.jws FROM messages m
+      WHERE m.device_id = $1
+        AND m.received_at BETWEEN to_timestamp($3 / 1000.0) - interval '1 day' AND to_timestamp($5 / 1000.0)
         AND EXISTS (SELECT 1 FROM telemetry t WHERE t.device_id = m.device_id AND t.seq = m.seq AND t.shipment_id = $2
-                       AND t.ts BETWEEN span.fixes_from AND span.fixes_to)
+                       AND t.ts BETWEEN to_timestamp($3 / 1000.0) AND to_timestamp($4 / 1000.0))
       ORDER BY m.seq`,
-    [deviceId, shipmentId],
+    [deviceId, shipmentId, span.fromMs - 1, span.toMs + 1, span.receivedToMs + 1],
   );
   return res.rows.map((r) => ({
     kind: 'telemetry' as const,

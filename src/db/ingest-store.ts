@@ -94,8 +94,9 @@ export async function insertTelemetry(c: PoolClient, rows: TelemetryRow[]): Prom
          AS x(d, ts, s, i, la, lo, a, sp, h, hd, sa, b, te, li, ta, r, sh, fl)
      RETURNING shipment_id, ts, received_at)
      UPDATE shipments s SET fixes_from = least(s.fixes_from, n.first_ts), fixes_to = greatest(s.fixes_to, n.last_ts),
-            fixes_received_to = greatest(s.fixes_received_to, n.last_received)
-       FROM (SELECT shipment_id, min(ts) AS first_ts, max(ts) AS last_ts, max(received_at) AS last_received
+            fixes_received_to = greatest(s.fixes_received_to, n.last_received), fix_count = s.fix_count + n.fixes
+       FROM (SELECT shipment_id, min(ts) AS first_ts, max(ts) AS last_ts, max(received_at) AS last_received,
+                    count(*) AS fixes
                FROM ins WHERE shipment_id IS NOT NULL GROUP BY shipment_id) n
       WHERE s.id = n.shipment_id`,
     [

@@ -1,15 +1,33 @@
 // Read queries of the API's lists: positions, rejections, devices, zones — keyset-paginated, one query each.
 import type { TelemetryRecord } from '../verify/telemetry-schema.ts';
 import type { DeviceRow } from './devices.ts';
-import type { Pool } from './pool.ts';
+import type { Pool, PoolClient } from './pool.ts';
+
+type Queryable = Pool | PoolClient;
+
+/** The device-time span of a shipment's fixes, and when its last fix was received (epoch ms). */
+export interface ShipmentSpan {
+  fromMs: number;
+  toMs: number;
+  receivedToMs: number;
+}
 
 /**
- * Bounds of a shipment's fixes in device time (shipments.fixes_from/fixes_to, kept by the statement that stores
- * telemetry): every read of a shipment's telemetry carries them, so TimescaleDB opens only the chunks of its
- * journey (runtime chunk exclusion), never the whole compressed history of the table. No fixes: an empty range.
+ * The span of a shipment's fixes (shipments.fixes_from/fixes_to, kept by the statement that stores telemetry), or
+ * null when it has none. Every read of a shipment's telemetry passes it as constants, so TimescaleDB excludes the
+ * chunks outside it when planning and never opens the compressed history around the journey (a sub-select in the
+ * same statement would not: its value is known only at run time, after every chunk is in the plan).
  */
-export const SPAN_FROM = `coalesce((SELECT fixes_from FROM shipments WHERE id = $1), 'infinity'::timestamptz)`;
-export const SPAN_TO = `coalesce((SELECT fixes_to FROM shipments WHERE id = $1), '-infinity'::timestamptz)`;
+export async function shipmentSpan(db: Queryable, shipmentId: string): Promise<ShipmentSpan | null> {
+  const res = await db.query(
+    `SELECT (extract(epoch from fixes_from) * 1000)::float8 AS from_ms, (extract(epoch from fixes_to) * 1000)::float8 AS to_ms,
+            (extract(epoch from fixes_received_to) * 1000)::float8 AS received_to_ms
+       FROM shipments WHERE id = $1 AND fixes_from IS NOT NULL`,
+    [shipmentId],
+  );
+  const r = res.rows[0];
+  return r ? { fromMs: r.from_ms, toMs: r.to_ms, receivedToMs: r.received_to_ms } : null;
+}
 
 /** A fix as the API shows it: the record's fields that were sent (time as RFC 3339), and where it was stored from. */
 export interface Position extends Omit<TelemetryRecord, 'ts'> {
@@ -32,13 +50,19 @@ export interface PositionQuery {
 }
 
 export async function listPositions(db: Pool, q: PositionQuery) {
+  if (q.shipmentId) {
+    // A shipment's positions: the asked range, narrowed to the shipment's span (end inclusive).
+    const span = await shipmentSpan(db, q.shipmentId);
+    if (!span) return [];
+    q = { ...q, fromMs: Math.max(q.fromMs, span.fromMs), toMs: Math.min(q.toMs, span.toMs + 1) };
+    if (q.fromMs >= q.toMs) return [];
+  }
   const res = await db.query(
     `SELECT (extract(epoch from ts) * 1000)::float8 AS ts_ms, seq, idx, lat, lon, alt_m, speed_kmh, heading_deg, hdop,
             satellites, battery_pct, temperature_c, light_lux, tamper, received_at, shipment_id, flags
        FROM telemetry
       WHERE ($1::text IS NULL OR device_id = $1) AND ($8::text IS NULL OR shipment_id = $8)
         AND ts >= to_timestamp($2 / 1000.0) AND ts < to_timestamp($3 / 1000.0)
-        AND ($8::text IS NULL OR ts BETWEEN ${SPAN_FROM.replace('$1', '$8')} AND ${SPAN_TO.replace('$1', '$8')})
         AND ($5::float8 IS NULL OR (ts, seq, idx) ${q.order === 'desc' ? '<' : '>'} (to_timestamp($5 / 1000.0), $6::bigint, $7::int))
       ORDER BY ${q.order === 'desc' ? 'ts DESC, seq DESC, idx DESC' : 'ts, seq, idx'}
       LIMIT $4`,
@@ -83,12 +107,15 @@ export const shipmentPositions = (db: Pool, q: Omit<PositionQuery, 'deviceId'> &
 
 /** A shipment's track for display: at most `maxPoints` fixes, evenly thinned, in time order, within its span. */
 export async function shipmentTrack(db: Pool, shipmentId: string, maxPoints: number) {
+  const span = await shipmentSpan(db, shipmentId);
+  if (!span) return [];
   const res = await db.query(
     `WITH t AS (SELECT ts, lat, lon, row_number() OVER (ORDER BY ts, seq, idx) AS n, count(*) OVER () AS total
-                  FROM telemetry WHERE shipment_id = $1 AND ts BETWEEN ${SPAN_FROM} AND ${SPAN_TO})
+                  FROM telemetry
+                 WHERE shipment_id = $1 AND ts BETWEEN to_timestamp($3 / 1000.0) AND to_timestamp($4 / 1000.0))
      SELECT ts, lat, lon FROM t
       WHERE total <= $2 OR n % ceil(total::float8 / $2)::bigint = 0 OR n = 1 OR n = total ORDER BY ts`,
-    [shipmentId, maxPoints],
+    [shipmentId, maxPoints, span.fromMs - 1, span.toMs + 1],
   );
   return res.rows.map((r) => ({
     ts: (r.ts as Date).toISOString(),
