@@ -136,7 +136,7 @@ function boundedReads(name: string, adminUrl: () => string) {
       expect(positions.every((p) => p.position.shipmentId === 'S')).toBe(true);
 
       const [carried] = await shipmentsCarrying(db, 'SN-1');
-      expect((carried?.fixes as { count: number }).count).toBe(72);
+      expect(carried?.fixes).toMatchObject({ count: 72 });
     });
 
     it('reads nothing for a shipment without fixes', async () => {
