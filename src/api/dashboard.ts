@@ -16,8 +16,11 @@ import type { GeoRuntime } from '../geo/runtime.ts';
 import { createRouter, defineRoute, json, z } from './openapi.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
-/** Alerts in plain words, the one source the server (e-mail, report) and the browser share. */
-const EXPLAIN_TS = fileURLToPath(new URL('../alerts/explain.ts', import.meta.url));
+/** Alerts in plain words, the one source the server (e-mail, report) and the browser share (compiled: .js). */
+const explainSource = () =>
+  ['explain.ts', 'explain.js']
+    .map((f) => fileURLToPath(new URL(`../alerts/${f}`, import.meta.url)))
+    .find((f) => existsSync(f)) ?? fileURLToPath(new URL('../alerts/explain.ts', import.meta.url));
 const require = createRequire(import.meta.url);
 const gzipAsync = promisify(gzip);
 
@@ -123,7 +126,7 @@ async function loadAssets(geo: GeoRuntime): Promise<Map<string, Asset>> {
   for (const [urlPath, file] of files) assets.set(urlPath, await asset(file, readFileSync(file)));
   // Type annotations stripped and its one helper module bundled in, nothing else changed (explain.ts is pure).
   const explain = await build({
-    entryPoints: [EXPLAIN_TS],
+    entryPoints: [explainSource()],
     bundle: true,
     format: 'esm',
     write: false,
