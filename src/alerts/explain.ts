@@ -99,7 +99,7 @@ const EXPLAIN: Record<string, Explainer> = {
     return sentences(
       `${cap(subjectOf(a))} is ${off}${fix ? ` (last fix ${fix})` : ''}, holding a course${num(d.courseDeg) !== undefined ? ` of ${figure(num(d.courseDeg)!)}°` : ''}${num(d.speedKmh) !== undefined ? ` at ${figure(num(d.speedKmh)!)} km/h` : ''} that reaches ${zone}`,
       num(d.withinKm) !== undefined &&
-        `Kept up, it crosses that border in ${km(num(d.withinKm)!)}${num(d.etaHours) !== undefined ? `, about ${hours(num(d.etaHours)!)} from now` : ''}${num(d.horizonHours) !== undefined ? ` (chipwatch looks ${hours(num(d.horizonHours)!)} ahead)` : ''}`,
+        `Kept up, it crosses that border in ${km(num(d.withinKm)!)}${num(d.etaHours) !== undefined ? `, about ${hours(num(d.etaHours)!)} away at that speed` : ''}${num(d.horizonHours) !== undefined ? ` (chipwatch looks ${hours(num(d.horizonHours)!)} ahead)` : ''}`,
       isObj(d.via) &&
         `On the way it crosses ${zoneWords(d.via) ?? 'a licence-required zone'}${num(d.via.withinKm) !== undefined ? ` in ${km(num(d.via.withinKm)!)}` : ''}`,
       destinationWords(d),

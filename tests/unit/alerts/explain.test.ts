@@ -57,7 +57,7 @@ describe('explainAlert', () => {
     expect(text).toContain('120 km off the planned corridor');
     expect(text).toContain('course of 250° at 35 km/h that reaches China');
     expect(text).toContain(
-      'crosses that border in 180 km, about 5.1 hours from now (chipwatch looks 12 hours ahead)',
+      'crosses that border in 180 km, about 5.1 hours away at that speed (chipwatch looks 12 hours ahead)',
     );
   });
 
