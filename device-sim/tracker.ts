@@ -1,7 +1,7 @@
 // A reliable tracker: keeps every signed message until chipwatch acks its seq, and resends what stays unacked.
 
 import mqtt, { type MqttClient } from 'mqtt';
-import { ackCovers, verifyAck } from '../src/verify/ack.ts';
+import { type AckPayload, ackCovers, verifyAck } from '../src/verify/ack.ts';
 import { senderAuth } from './connect.ts';
 import type { DeviceKey } from './keys.ts';
 import {
@@ -73,6 +73,8 @@ export class Tracker {
   readonly stats: TrackerStats = { sent: 0, resent: 0, acked: 0, latenciesMs: [], unverifiedAcks: 0 };
   /** The latest signed messages sent (seq, compact JWS), newest last. */
   readonly recent: { seq: number; jws: string }[] = [];
+  /** The last 100 acks that verified, oldest first. */
+  readonly acks: AckPayload[] = [];
   private readonly pending = new Map<number, PendingMessage>();
   private readonly subject: 'devices' | 'sites';
   private readonly key: SigningKey;
@@ -268,6 +270,8 @@ export class Tracker {
       this.stats.unverifiedAcks++;
       return;
     }
+    if (this.acks.length >= 100) this.acks.shift();
+    this.acks.push(ack);
     if (ack.seq > this.highestAcked) this.highestAcked = ack.seq;
     const now = Date.now();
     // An ack covers every seq up to `seq` and each in `sack`: one lost ack costs nothing, a gap keeps its message.

@@ -32,16 +32,22 @@ export interface TestBroker {
   stop(): Promise<void>;
 }
 
-/** Brokers by URL: what startTestChipwatch needs to connect to one and let it authenticate trackers. */
-const registry = new Map<string, Pick<TestBroker, 'service' | 'attachDatabase'>>();
+/** What startTestChipwatch needs to connect to a test broker and let it authenticate trackers. */
+export type TestBrokerInfo = Pick<TestBroker, 'service' | 'attachDatabase'> & {
+  /** Settings chipwatch needs for this broker (Mosquitto: the dynamic-security admin). */
+  env?: Record<string, string>;
+};
+
+/** Brokers by URL. */
+const registry = new Map<string, TestBrokerInfo>();
 
 /** Registers a test broker's service user (and database hook) under its URL; a Mosquitto helper calls this too. */
-export function registerTestBroker(url: string, info: Pick<TestBroker, 'service' | 'attachDatabase'>): void {
+export function registerTestBroker(url: string, info: TestBrokerInfo): void {
   registry.set(url, info);
 }
 
 /** What is registered for the broker at `url` (undefined: a broker no helper started). */
-export function testBrokerInfo(url: string): Pick<TestBroker, 'service' | 'attachDatabase'> | undefined {
+export function testBrokerInfo(url: string): TestBrokerInfo | undefined {
   return registry.get(url);
 }
 
@@ -128,41 +134,12 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000
   throw new Error('mosquitto did not start listening in time');
 }
 
+/**
+ * Mosquitto as production runs it (deploy/mosquitto.conf, the dynamic-security plugin), with chipwatch's service
+ * user created and registered, so startTestChipwatch connects with it and drives dynsec for the trackers it
+ * registers (tests/helpers/mosquitto.ts).
+ */
 export async function startMosquitto(): Promise<TestBroker> {
-  const bin = mosquittoBinary();
-  if (!bin) throw new Error('mosquitto not installed');
-  const dir = mkdtempSync(join(tmpdir(), 'chipwatch-mosq-'));
-  const port = await freePort();
-  const deployConf = readFileSync(new URL('../../deploy/mosquitto.conf', import.meta.url), 'utf8');
-  const conf = deployConf
-    .replace(/^listener .*$/m, `listener ${port} 127.0.0.1`)
-    .replace(/^persistence_location .*$/m, `persistence_location ${dir}/`);
-  writeFileSync(join(dir, 'mosquitto.conf'), conf);
-  // As root, mosquitto drops to the `mosquitto` user unless told otherwise; keep it as the current user.
-  const userLine = process.getuid?.() === 0 ? `user root\n` : '';
-  writeFileSync(join(dir, 'mosquitto.conf'), `${userLine}${conf}`);
-  const child = spawn(bin, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  try {
-    await waitForPort(port, child);
-  } catch (e) {
-    child.kill('SIGKILL');
-    throw new Error(`${(e as Error).message}\n${stderr}`);
-  }
-  return {
-    name: 'mosquitto',
-    url: `mqtt://127.0.0.1:${port}`,
-    stop: async () => {
-      if (child.exitCode === null) {
-        await new Promise<void>((r) => {
-          child.once('exit', () => r());
-          child.kill('SIGTERM');
-        });
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const { startMosquittoForChipwatch } = await import('./mosquitto.ts');
+  return startMosquittoForChipwatch();
 }

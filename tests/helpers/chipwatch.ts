@@ -46,6 +46,7 @@ export async function startTestChipwatch(
     ...(brokerInfo?.service && !env.MQTT_PASSWORD
       ? { MQTT_USERNAME: brokerInfo.service.username, MQTT_PASSWORD: brokerInfo.service.password }
       : {}),
+    ...(brokerInfo?.env ?? {}),
     ...env,
   });
   const running = await startChipwatch(config, createLogger(config.LOG_LEVEL));

@@ -182,19 +182,20 @@ export async function startMosquittoForChipwatch(
     await m.stop();
     throw e;
   }
-  registerTestBroker(m.url, { service });
+  const env = {
+    MQTT_URL: m.url,
+    MQTT_USERNAME: service.username,
+    MQTT_PASSWORD: service.password,
+    MQTT_DYNSEC_ADMIN_USERNAME: m.admin.username,
+    MQTT_DYNSEC_ADMIN_PASSWORD: m.admin.password,
+  };
+  registerTestBroker(m.url, { service, env });
   return {
     name: 'mosquitto',
     url: m.url,
     service,
     dynsec: m,
-    env: {
-      MQTT_URL: m.url,
-      MQTT_USERNAME: service.username,
-      MQTT_PASSWORD: service.password,
-      MQTT_DYNSEC_ADMIN_USERNAME: m.admin.username,
-      MQTT_DYNSEC_ADMIN_PASSWORD: m.admin.password,
-    },
+    env,
     stop: () => m.stop(),
   };
 }
