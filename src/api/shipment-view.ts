@@ -69,7 +69,12 @@ export const policyChangeBody = z
     params: checkParamsSchema.optional().openapi({ description: 'replaces the whole `params` object' }),
     licenceIds: z.array(id).max(100).optional().openapi({ description: 'replaces the cited licences' }),
     licenses: freeTextLicences.optional(),
-    reason: z.string().trim().min(1).max(2000).openapi({ description: 'why: kept in the audit trail' }),
+    reason: z
+      .string()
+      .min(1)
+      .max(2000)
+      .regex(/\S/, 'must not be blank')
+      .openapi({ description: 'why: kept in the audit trail', example: 'licence D1234567 granted' }),
   })
   .strict();
 

@@ -55,6 +55,16 @@ const SEMANTIC_REFUSALS: { op: RegExp; message: RegExp; why: string }[] = [
     message: /a linear ring is closed/,
     why: 'GeoJSON ring closure: not expressible in JSON Schema',
   },
+  {
+    op: /^(POST|PATCH) \/v1\/licences/,
+    message: /^validTo: must be after validFrom$/,
+    why: 'validity order: a rule across two fields',
+  },
+  {
+    op: /^(POST|PATCH) \/v1\/shipments/,
+    message: /^licenceIds: no licence /,
+    why: 'names a licence that does not exist',
+  },
 ];
 
 /**

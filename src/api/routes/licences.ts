@@ -28,18 +28,21 @@ const at = z
 /** An ECCN (`3A090`, `4A090.a`, `5A002.a.1`) or EAR99. */
 const eccn = z
   .string()
-  .regex(/^(?:[0-9][A-E][0-9]{3}(?:\.[a-z0-9]{1,4}){0,4}|EAR99)$/, 'an ECCN, e.g. 3A090 or 4A090.a');
-const text = (max: number) => z.string().trim().min(1).max(max);
+  .regex(/^(?:[0-9][A-E][0-9]{3}(?:\.[a-z0-9]{1,4}){0,4}|EAR99)$/, 'an ECCN, e.g. 3A090 or 4A090.a')
+  .openapi({ example: '3A090' });
+/** Free text that says something: not blank (a pattern, so the OpenAPI document states it). */
+const text = (max: number, example: string) =>
+  z.string().min(1).max(max).regex(/\S/, 'must not be blank').openapi({ example });
 const status = z.enum(['active', 'pending', 'expired', 'revoked']);
 
 const fields = {
-  number: text(200),
+  number: text(200, 'D1234567'),
   countries: z.array(iso2).min(1).max(300),
   items: z.array(eccn).max(100),
-  endUser: text(500),
+  endUser: text(500, 'Example Compute Ltd, Almaty'),
   validFrom: at,
   validTo: at,
-  notes: text(4000).nullable(),
+  notes: text(4000, 'conditions in the licence file').nullable(),
 };
 
 const grantBody = z
@@ -47,13 +50,18 @@ const grantBody = z
   .strict()
   .openapi('LicenceGrant');
 const changeBody = z
-  .object({ ...fields, reason: text(2000).openapi({ description: 'why: kept in the audit trail' }) })
+  .object({
+    ...fields,
+    reason: text(2000, 'end user changed its address').openapi({
+      description: 'why: kept in the audit trail',
+    }),
+  })
   .partial()
   .required({ reason: true })
   .strict()
   .openapi('LicenceChange');
 const revokeBody = z
-  .object({ reason: text(2000) })
+  .object({ reason: text(2000, 'licence withdrawn by BIS') })
   .strict()
   .openapi('LicenceRevocation');
 
