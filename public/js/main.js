@@ -150,7 +150,7 @@ async function route() {
   if (view !== 'shipment') timeline.hide();
   if (view === 'overview') {
     await overview.refresh();
-    overviewTimer = setInterval(() => document.hidden || overview.refresh(), REFRESH_MS);
+    overviewTimer = setInterval(() => document.hidden || overview.refresh({ quiet: true }), REFRESH_MS);
   } else if (view === 'map') {
     if (!mapStarted) {
       mapStarted = true;

@@ -176,24 +176,35 @@ export function createOverview(els, opts) {
     );
   }
 
-  async function loadPage() {
+  /** The status line is a live region: it is only rewritten when its words change, so a refresh says nothing. */
+  const say = (text) => {
+    if (els.status.textContent !== text) els.status.textContent = text;
+  };
+
+  /** `quiet`: a background refresh — no "loading" line, and the keyboard focus stays on the same shipment. */
+  async function loadPage({ quiet = false } = {}) {
     const mine = ++seq;
     const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
     for (const [k, v] of Object.entries(filters)) if (v) params.set(k, v);
-    els.status.textContent = 'Loading shipments…';
+    if (!quiet) say('Loading shipments…');
     try {
       const page = await opts.api.get(`/v1/overview/shipments?${params}`);
       if (mine !== seq) return; // a newer search was started meanwhile
+      const focused = els.rows.contains(document.activeElement)
+        ? document.activeElement.closest('tr')?.dataset.shipmentId
+        : undefined;
       els.rows.replaceChildren(...page.items.map(row));
+      if (focused) els.rows.querySelector(`tr[data-shipment-id="${CSS.escape(focused)}"] button`)?.focus();
       const to = offset + page.items.length;
-      els.status.textContent =
+      say(
         page.total === 0
           ? 'No shipment matches.'
-          : `Shipments ${nf.format(offset + 1)}–${nf.format(to)} of ${nf.format(page.total)}, most at risk first.`;
+          : `Shipments ${nf.format(offset + 1)}–${nf.format(to)} of ${nf.format(page.total)}, most at risk first.`,
+      );
       els.prev.disabled = offset === 0;
       els.next.disabled = to >= page.total;
     } catch (e) {
-      if (mine === seq) els.status.textContent = `Shipments could not be loaded: ${e.message}`;
+      if (mine === seq) say(`Shipments could not be loaded: ${e.message}`);
     }
   }
 
@@ -228,8 +239,8 @@ export function createOverview(els, opts) {
   });
 
   return {
-    refresh() {
-      return Promise.all([loadCounts(), loadPage()]);
+    refresh({ quiet = false } = {}) {
+      return Promise.all([loadCounts(), loadPage({ quiet })]);
     },
   };
 }

@@ -298,6 +298,19 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('the workbench in Ch
     await page.locator('#rf-dlon').fill('4.76');
     await page.getByRole('button', { name: 'Register shipment' }).click();
     await expect.poll(() => page.locator('#register-errors').textContent()).toMatch(/exists|already|active/);
+
+    // The overview and the new shipment's timeline fit the phone too; logistics sees no alert actions or report.
+    await page.getByRole('link', { name: 'Overview', exact: true }).click();
+    await page.locator('#overview-rows tr[data-shipment-id="shp-wb-form"]').waitFor();
+    expect(
+      await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
+    ).toBeLessThanOrEqual(0);
+    await page.getByRole('button', { name: 'Open the timeline of shp-wb-form' }).click();
+    await expect.poll(() => page.locator('#timeline-status').textContent()).toBe('0 fixes, 0 alert(s).');
+    expect(
+      await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
+    ).toBeLessThanOrEqual(0);
+    expect(await page.getByRole('button', { name: /incident report|Acknowledge|Resolve/ }).count()).toBe(0);
     expect(problems).toEqual([]);
     await context.close();
   });
