@@ -3,11 +3,7 @@
 // Both authenticate every client: a broker registers its service user (chipwatch's own credentials) by URL, and
 // startTestChipwatch connects with it — and attaches its database to a test aedes, which reads trackers' and sites'
 // credentials there — so a test passes only `MQTT_URL: broker.url`.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import type { ServiceCredentials } from '../../src/broker/service-credentials.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import {
@@ -16,7 +12,6 @@ import {
   type EmbeddedBroker,
   startEmbeddedBroker,
 } from '../../src/embedded/broker.ts';
-import { freePort } from './postgres.ts';
 
 export interface TestBroker {
   name: 'aedes' | 'mosquitto';
@@ -55,6 +50,15 @@ export function testBrokerInfo(url: string): TestBrokerInfo | undefined {
 export function serviceOptions(broker: Pick<TestBroker, 'service'>): { username: string; password: string } {
   if (!broker.service) throw new Error('this test broker has no service user registered');
   return { username: broker.service.username, password: broker.service.password };
+}
+
+/** The environment a chipwatch process needs to connect to `broker` as its service user. */
+export function serviceEnv(broker: Pick<TestBroker, 'service'>): {
+  MQTT_USERNAME: string;
+  MQTT_PASSWORD: string;
+} {
+  const s = serviceOptions(broker);
+  return { MQTT_USERNAME: s.username, MQTT_PASSWORD: s.password };
 }
 
 /**
@@ -115,23 +119,6 @@ export function mosquittoAvailable(): boolean {
     throw new Error('CI=true but mosquitto is not installed: .ci/run must `apt-get install -y mosquitto`');
   }
   return found;
-}
-
-async function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited with code ${child.exitCode}`);
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        r(true);
-      });
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('mosquitto did not start listening in time');
 }
 
 /**

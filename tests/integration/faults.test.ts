@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateDeviceKey } from '../../device-sim/keys.ts';
 import { Tracker } from '../../device-sim/tracker.ts';
 import { mintToken } from '../../src/auth.ts';
-import { startAedes, type TestBroker } from '../helpers/broker.ts';
-import { startTestChipwatch, TEST_SECRET, type TestChipwatch } from '../helpers/chipwatch.ts';
+import { serviceEnv, startAedes, type TestBroker } from '../helpers/broker.ts';
+import { registerDevice, startTestChipwatch, TEST_SECRET, type TestChipwatch } from '../helpers/chipwatch.ts';
 import { createTestDatabase, freePort, startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { fetchAckKey, spawnChipwatch } from '../helpers/process.ts';
 
@@ -68,16 +68,13 @@ describe('database outage during a steady stream', () => {
   it(`loses nothing and stores nothing twice when PostgreSQL is down for ${OUTAGE_S} s`, {
     timeout: (OUTAGE_S + 120) * 1000,
   }, async () => {
-    const key = generateDeviceKey();
-    expect(
-      (await cw.api('POST', '/v1/devices', { body: { id: 'trk-outage', publicKeyJwk: key.publicJwk } }))
-        .status,
-    ).toBe(201);
+    const { key, mqttPassword } = await registerDevice(cw, 'trk-outage');
     tracker = new Tracker({
       deviceId: 'trk-outage',
       key,
       mqttUrl: broker.url,
       ackKey: cw.ackKey,
+      mqttPassword,
       resendAfterMs: 2000,
     });
     await tracker.waitConnected();
@@ -109,8 +106,9 @@ describe('chipwatch killed with SIGKILL mid-stream, then restarted', () => {
   let tracker: Tracker;
 
   beforeAll(async () => {
-    broker = await startAedes();
     dbUrl = await createTestDatabase(inject('pgAdminUrl'));
+    // The broker outlives chipwatch's restarts and reads trackers' credentials from its database.
+    broker = await startAedes({ databaseUrl: dbUrl });
     sqlPool = new pg.Pool({ connectionString: dbUrl, max: 2 });
     sqlPool.on('error', () => {});
   });
@@ -130,6 +128,7 @@ describe('chipwatch killed with SIGKILL mid-stream, then restarted', () => {
       BIND_HOST: '127.0.0.1',
       AUTH_JWT_SECRET: TEST_SECRET,
       MQTT_CLIENT_ID: 'cw-sigkill', // the same persistent session after the restart
+      ...serviceEnv(broker),
     };
     let child = await spawnChipwatch(env, httpUrl);
     const token = await mintToken(new TextEncoder().encode(TEST_SECRET), {
@@ -145,11 +144,13 @@ describe('chipwatch killed with SIGKILL mid-stream, then restarted', () => {
       body: JSON.stringify({ id: 'trk-kill', publicKeyJwk: key.publicJwk }),
     });
     expect(res.status).toBe(201);
+    const registered = (await res.json()) as { mqttPassword: string };
     tracker = new Tracker({
       deviceId: 'trk-kill',
       key,
       mqttUrl: broker.url,
       ackKey: await fetchAckKey(httpUrl),
+      mqttPassword: registered.mqttPassword,
       resendAfterMs: 2000,
     });
     await tracker.waitConnected();
