@@ -15,8 +15,8 @@ import { applyAlertEvents } from '../../src/alerts/apply.ts';
 import { withTransaction } from '../../src/db/pool.ts';
 import { verifyWebhook } from '../../src/delivery/signature.ts';
 import type { AlertType } from '../../src/domain/alerts.ts';
-import { startAedes, type TestBroker } from '../helpers/broker.ts';
-import { eventually, startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
+import { serviceOptions, startAedes, type TestBroker } from '../helpers/broker.ts';
+import { eventually, registerDevice, startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 
 let broker: TestBroker;
@@ -667,7 +667,11 @@ describe('e-mail delivery', () => {
 
 describe('MQTT delivery', () => {
   it('publishes at QoS 1 on chipwatch/v1/alerts/{shipmentId}, and _device/{id} for a tracker on no shipment', async () => {
-    const sub = await mqtt.connectAsync(broker.url, { clientId: `sub-${randomBytes(3).toString('hex')}` });
+    // An alert consumer subscribes with chipwatch's service credentials (trackers may read only their own acks).
+    const sub = await mqtt.connectAsync(broker.url, {
+      clientId: `sub-${randomBytes(3).toString('hex')}`,
+      ...serviceOptions(broker),
+    });
     const got: { topic: string; qos: number; payload: Record<string, unknown> }[] = [];
     sub.on('message', (topic, payload, packet) =>
       got.push({ topic, qos: packet.qos, payload: JSON.parse(String(payload)) }),
@@ -686,18 +690,9 @@ describe('MQTT delivery', () => {
     });
 
     // The whole path: a tracker bound to no shipment reports a fix in Moscow → ingest → outbox → MQTT.
-    const key = generateDeviceKey();
     const deviceId = `trk-dlv-ru-${randomBytes(3).toString('hex')}`;
-    expect(
-      (await cw.api('POST', '/v1/devices', { body: { id: deviceId, publicKeyJwk: key.publicJwk } })).status,
-    ).toBe(201);
-    const tracker = new Tracker({
-      deviceId,
-      key,
-      mqttUrl: broker.url,
-      ackKey: cw.ackKey,
-      clientId: `sim-${deviceId}`,
-    });
+    const { key, mqttPassword } = await registerDevice(cw, deviceId);
+    const tracker = new Tracker({ deviceId, key, mqttUrl: broker.url, ackKey: cw.ackKey, mqttPassword });
     await tracker.waitConnected();
     tracker.send([{ ts: Date.now() - 60_000, lat: 55.75, lon: 37.62 }]);
     expect(await tracker.waitAllAcked(30_000)).toBe(true);

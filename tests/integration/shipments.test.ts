@@ -1,14 +1,13 @@
 // Shipments end to end through the ingest path, with realistic geography: signed telemetry over MQTT, checks in the
 // batch transaction, alerts and their lifecycle over the API.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { generateDeviceKey } from '../../device-sim/keys.ts';
 import { Tracker } from '../../device-sim/tracker.ts';
 import { sweepSilentShipments } from '../../src/alerts/signal-lost.ts';
 import type { Fix } from '../../src/checks/types.ts';
 import { buildPlannedRoute } from '../../src/geo/routes.ts';
 import { destinationPoint, haversineKm, initialBearingDeg } from '../../src/geo/spherical.ts';
 import { startAedes, type TestBroker } from '../helpers/broker.ts';
-import { startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
+import { registerDevice, startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
 import { alongRoute } from '../helpers/geo.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 
@@ -35,20 +34,11 @@ const KAOHSIUNG = { name: 'Kaohsiung', lat: 22.61, lon: 120.27, radiusKm: 25 };
 const ROTTERDAM = { name: 'Rotterdam', lat: 51.9, lon: 4.4, radiusKm: 30 };
 
 async function shipment(id: string, body: Record<string, unknown>) {
-  const key = generateDeviceKey();
   const deviceId = `trk-${id}`;
-  expect(
-    (await cw.api('POST', '/v1/devices', { body: { id: deviceId, publicKeyJwk: key.publicJwk } })).status,
-  ).toBe(201);
+  const { key, mqttPassword } = await registerDevice(cw, deviceId);
   const res = await cw.api('POST', '/v1/shipments', { role: 'logistics', body: { id, deviceId, ...body } });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
-  const tracker = new Tracker({
-    deviceId,
-    key,
-    mqttUrl: broker.url,
-    ackKey: cw.ackKey,
-    clientId: `sim-${id}`,
-  });
+  const tracker = new Tracker({ deviceId, key, mqttUrl: broker.url, ackKey: cw.ackKey, mqttPassword });
   trackers.push(tracker);
   await tracker.waitConnected();
   return {

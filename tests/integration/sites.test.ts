@@ -14,7 +14,7 @@ import { verifyBundle } from '../../src/evidence/verify.ts';
 import { haversineKm } from '../../src/geo/spherical.ts';
 import type { LatLon } from '../../src/geo/types.ts';
 import { startAedes, type TestBroker } from '../helpers/broker.ts';
-import { eventually, startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
+import { eventually, registerDevice, startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
 import { alongRoute } from '../helpers/geo.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 
@@ -62,7 +62,7 @@ async function site(id: string, at: LatLon, params: Record<string, number> = {})
     key,
     mqttUrl: broker.url,
     ackKey: cw.ackKey,
-    clientId: `site-${id}`,
+    mqttPassword: res.body.mqttPassword,
   });
   clients.push(client);
   await client.waitConnected();
@@ -243,11 +243,7 @@ describe('custody: shipment → site → installed, unexpected and missing chips
   beforeAll(async () => {
     amsSite = await site('dc-ams-01', AMS, { chipMissingAfterS: 1800 });
     fraSite = await site('dc-fra-01', FRA);
-    const key = generateDeviceKey();
-    expect(
-      (await cw.api('POST', '/v1/devices', { body: { id: 'trk-custody', publicKeyJwk: key.publicJwk } }))
-        .status,
-    ).toBe(201);
+    const { key, mqttPassword } = await registerDevice(cw, 'trk-custody');
     const route = [
       [4.4, 51.9],
       [4.94, 52.3],
@@ -272,12 +268,16 @@ describe('custody: shipment → site → installed, unexpected and missing chips
       key,
       mqttUrl: broker.url,
       ackKey: cw.ackKey,
-      clientId: 'trk-custody',
+      mqttPassword,
     });
     clients.push(tracker);
     await tracker.waitConnected();
     const fixes = alongRoute(route as [number, number][], 60, 10, Date.now() - 6 * HOUR);
-    fixes.push({ ts: fixes.at(-1)!.ts + 10 * 60_000, ...AMS }); // at the door
+    // At the door, then still there 30 min later: arrival is a stop inside the destination, not a pass-by.
+    fixes.push(
+      { ts: fixes.at(-1)!.ts + 10 * 60_000, ...AMS },
+      { ts: fixes.at(-1)!.ts + 40 * 60_000, ...AMS },
+    );
     tracker.send(fixes);
     expect(await tracker.waitAllAcked(30_000)).toBe(true);
     expect((await cw.api('GET', '/v1/shipments/shp-custody', { role: 'logistics' })).body.status).toBe(
