@@ -5,6 +5,7 @@
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, verify } from 'node:crypto';
 import mqtt from 'mqtt';
 import pg from 'pg';
+import type { CredentialSource } from '../src/broker/aedes-gate.ts';
 import { startEmbeddedBroker } from '../src/embedded/broker.ts';
 import { signAck } from '../src/verify/ack.ts';
 import type { BenchDevice } from './messages.ts';
@@ -53,6 +54,10 @@ export async function startBaseline(o: {
   prefix: string;
   /** A broker of its own to consume from; unset → an embedded aedes started here. */
   mqttUrl?: string;
+  /** Where the embedded aedes reads trackers' credentials (chipwatch's database). */
+  credentials?: CredentialSource;
+  /** The service user of `mqttUrl` (a Mosquitto the bench provisioned). */
+  service?: { username: string; password: string };
 }): Promise<Baseline> {
   const db = new pg.Client(o.adminUrl);
   await db.connect();
@@ -65,13 +70,18 @@ export async function startBaseline(o: {
   const keys = new Map<string, { deviceId: string; key: KeyObject }>(
     o.devices.map((d) => [d.key.kid, { deviceId: d.id, key: createPublicKey(d.key.privateKey) }]),
   );
-  const broker = o.mqttUrl ? undefined : await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
+  // Its own aedes, admitting the same trackers (their credentials are in chipwatch's database) and itself as the
+  // broker's service user: the same authentication work as chipwatch's embedded broker.
+  const broker = o.mqttUrl
+    ? undefined
+    : await startEmbeddedBroker({ host: '127.0.0.1', port: 0, credentials: o.credentials });
   const mqttUrl = o.mqttUrl ?? broker!.url;
   const client = await mqtt.connectAsync(mqttUrl, {
     protocolVersion: 4,
     clean: true,
     clientId: 'bench-baseline',
     reconnectPeriod: 0,
+    ...(broker ? { username: broker.service.username, password: broker.service.password } : o.service),
   });
   let refused = 0;
 

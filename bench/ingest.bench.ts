@@ -7,15 +7,18 @@
 // BENCH_BROKER=mosquitto runs both consumers on their own Mosquitto instead of aedes (the production shape), and
 // INGEST_BATCH_MAX, INGEST_BATCH_MS, INGEST_QUEUE_MAX, DB_POOL_MAX are passed to chipwatch when set.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mintToken } from '../src/auth.ts';
+import { DynsecAccess } from '../src/broker/dynsec.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Pool } from '../src/db/pool.ts';
+import { dbCredentialSource } from '../src/embedded/broker.ts';
 import { createLogger } from '../src/log.ts';
 import { type Running, startChipwatch } from '../src/server.ts';
-import { startMosquitto, type TestBroker } from '../tests/helpers/broker.ts';
+import type { TestBroker } from '../tests/helpers/broker.ts';
+import { startMosquittoForChipwatch } from '../tests/helpers/mosquitto.ts';
 import { freePort } from '../tests/helpers/postgres.ts';
 import { type Baseline, startBaseline } from './baseline.ts';
 import { internalsBetween, scrapeIngest } from './chipwatch-metrics.ts';
@@ -84,14 +87,15 @@ async function stopAll(): Promise<void> {
   rmSync(root, { recursive: true, force: true });
 }
 
-async function mosquitto(): Promise<string> {
-  const m = await startMosquitto();
+/** A Mosquitto with dynamic security, chipwatch's service user created (tests/helpers/mosquitto.ts). */
+async function mosquitto(): Promise<Awaited<ReturnType<typeof startMosquittoForChipwatch>>> {
+  const m = await startMosquittoForChipwatch();
   if (cleaning) {
     await m.stop();
     throw new Error('interrupted');
   }
   mosquittos.push(m);
-  return m.url;
+  return m;
 }
 
 process.once('SIGINT', () => {
@@ -99,7 +103,13 @@ process.once('SIGINT', () => {
   void cleanUp().finally(() => process.exit(130));
 });
 
-async function registerDevices(httpUrl: string, secret: string, devices: BenchDevice[]): Promise<void> {
+/** Registers the devices through the API; resolves with each one's MQTT password (id → password). */
+async function registerDevices(
+  httpUrl: string,
+  secret: string,
+  devices: BenchDevice[],
+): Promise<Record<string, string>> {
+  const passwords: Record<string, string> = {};
   const token = await mintToken(new TextEncoder().encode(secret), {
     sub: 'bench',
     role: 'admin',
@@ -113,7 +123,9 @@ async function registerDevices(httpUrl: string, secret: string, devices: BenchDe
       body: JSON.stringify({ id: d.id, publicKeyJwk: d.key.publicJwk }),
     });
     if (res.status !== 201) throw new Error(`registering ${d.id}: HTTP ${res.status} ${await res.text()}`);
+    passwords[d.id] = ((await res.json()) as { mqttPassword: string }).mqttPassword;
   }
+  return passwords;
 }
 
 async function chipwatchCounts(pool: Pool): Promise<{ messages: number; records: number; refused: number }> {
@@ -155,6 +167,7 @@ async function scenario(o: {
   const pub = await runPublisher({
     file,
     ackKeyFile,
+    credentialsFile: join(root, 'mqtt-credentials.json'),
     mqttUrl: o.mqttUrl,
     label: name,
     connections: sizes.connections,
@@ -204,7 +217,8 @@ async function main(): Promise<number> {
   const tunables = Object.fromEntries(TUNABLES.flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])));
   const config = loadConfig({
     ...tunables,
-    ...(brokerKind === 'mosquitto' ? { MQTT_URL: await mosquitto() } : {}),
+    // On Mosquitto chipwatch drives dynamic security itself: the trackers it registers get their clients and roles.
+    ...(brokerKind === 'mosquitto' ? (await mosquitto()).env : {}),
     HTTP_PORT: '0',
     BIND_HOST: '127.0.0.1',
     MQTT_PORT: String(await freePort()),
@@ -228,7 +242,10 @@ async function main(): Promise<number> {
   }
   const devices = makeDevices(sizes.devices);
   say(`registering ${devices.length} devices through the API`);
-  await registerDevices(cw.httpUrl!, secret, devices);
+  const credentialsFile = join(root, 'mqtt-credentials.json');
+  writeFileSync(credentialsFile, JSON.stringify(await registerDevices(cw.httpUrl!, secret, devices)), {
+    mode: 0o600,
+  });
 
   const results: ScenarioResult[] = [];
   const chipwatchRun = (messages: number, recordsPerMessage: number) =>
@@ -248,12 +265,25 @@ async function main(): Promise<number> {
   say(
     `starting the naive baseline: fresh database on the same PostgreSQL, its own ${brokerKind}, in this process`,
   );
+  const baselineBroker = brokerKind === 'mosquitto' ? await mosquitto() : undefined;
+  if (baselineBroker) {
+    // The baseline's own Mosquitto admits the same trackers with the same passwords.
+    const access = await DynsecAccess.connect({
+      url: baselineBroker.url,
+      ...baselineBroker.dynsec.admin,
+      topicPrefix: PREFIX,
+    });
+    const passwords = JSON.parse(readFileSync(credentialsFile, 'utf8')) as Record<string, string>;
+    for (const d of devices) await access.grant('device', d.id, passwords[d.id]!);
+    await access.close();
+  }
   baseline = await startBaseline({
     adminUrl: cw.databaseUrl,
     dbName: 'bench_baseline',
     devices,
     prefix: PREFIX,
-    ...(brokerKind === 'mosquitto' ? { mqttUrl: await mosquitto() } : {}),
+    credentials: dbCredentialSource(cw.pool),
+    ...(baselineBroker ? { mqttUrl: baselineBroker.url, service: baselineBroker.service } : {}),
   });
   const b = baseline;
   const baselineRun = (messages: number, recordsPerMessage: number) =>

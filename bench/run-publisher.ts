@@ -16,6 +16,8 @@ export interface PublishOptions {
   window: number;
   /** A public JWK file: the key the consumer signs its acks with. */
   ackKeyFile: string;
+  /** The devices' MQTT passwords ({id: password}): each device connects on its own, as a tracker does. */
+  credentialsFile: string;
   /** Called at the first publish ('start') and at the last ack ('done'). */
   onPhase?(phase: 'start' | 'done'): void;
 }
@@ -29,7 +31,7 @@ export function runPublisher(o: PublishOptions): Promise<PublisherResult> {
       'device-sim/cli.ts',
       ...['--load', '--load-file', o.file, '--mqtt', o.mqttUrl, '--json'],
       ...['--connections', String(o.connections), '--window', String(o.window)],
-      ...['--ack-key-file', o.ackKeyFile],
+      ...['--ack-key-file', o.ackKeyFile, '--credentials-file', o.credentialsFile],
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );

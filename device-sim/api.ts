@@ -37,11 +37,16 @@ export async function registerDevices(
   apiUrl: string,
   token: string,
   devices: { id: string; publicJwk: DevicePublicJwk }[],
-): Promise<void> {
+): Promise<Map<string, string>> {
   const res = await apiCall(apiUrl, token, 'POST', '/v1/devices/batch', {
     devices: devices.map((d) => ({ id: d.id, publicKeyJwk: d.publicJwk })),
   });
-  if (res.status === 201) return;
+  if (res.status === 201) {
+    // Each device's MQTT password, shown this once: the simulated trackers connect with them.
+    const credentials = (res.body as { credentials?: { mqttUsername: string; mqttPassword: string }[] })
+      .credentials;
+    return new Map((credentials ?? []).map((c) => [c.mqttUsername, c.mqttPassword]));
+  }
   const { code, message } = apiErrorOf(res.body);
   const detail = `${res.status}${code ? ` ${code}` : ''}: ${message}`;
   if (res.status === 409)

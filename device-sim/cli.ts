@@ -43,6 +43,10 @@ const program = new Command('device-sim')
     'load mode: publish these pre-signed JSON lines instead of registering and signing',
   )
   .option(
+    '--credentials-file <file>',
+    "load mode with --load-file: the devices' MQTT passwords as a JSON object {id: password}; each device connects with its own",
+  )
+  .option(
     '--ack-key-file <file>',
     'load mode: the ack key to verify acks with (a public JWK file); default: GET /v1/ingest/key from --api',
   )

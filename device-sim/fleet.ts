@@ -40,45 +40,54 @@ export function deviceIdFor(idPrefix: string, index: number): string {
 export async function startFleet(opts: FleetOptions): Promise<SimDevice[]> {
   const startTs = opts.startTs ?? Date.now();
   const ackKey = await fetchAckKey(opts.apiUrl);
-  const devices: SimDevice[] = Array.from({ length: opts.count }, (_, i) => {
-    const deviceId = deviceIdFor(opts.idPrefix, i);
-    const key = generateDeviceKey(opts.alg);
-    const tracker = new Tracker({
+  const planned = Array.from({ length: opts.count }, (_, i) => ({
+    deviceId: deviceIdFor(opts.idPrefix, i),
+    key: generateDeviceKey(opts.alg),
+  }));
+  // Registered first: a tracker connects with the MQTT password its registration answers.
+  const passwords = await registerAll(opts, planned);
+  const devices: SimDevice[] = planned.map(({ deviceId, key }) => ({
+    deviceId,
+    key,
+    tracker: new Tracker({
       deviceId,
       key,
       mqttUrl: opts.mqttUrl,
       ackKey,
+      mqttPassword: passwords.get(deviceId),
       ...(opts.topicPrefix === undefined ? {} : { topicPrefix: opts.topicPrefix }),
       ...(opts.resendAfterMs === undefined ? {} : { resendAfterMs: opts.resendAfterMs }),
-    });
-    return { deviceId, key, tracker, track: lineTrack(opts.from, opts.to, opts.speedKmh, { startTs }) };
-  });
+    }),
+    track: lineTrack(opts.from, opts.to, opts.speedKmh, { startTs }),
+  }));
   try {
-    // Broker first: registering devices that then cannot publish would only leave litter in the database.
-    try {
-      await Promise.all(devices.map((d) => d.tracker.waitConnected(opts.connectTimeoutMs ?? 10_000)));
-    } catch (err) {
-      throw new Error(
-        `${(err as Error).message} chipwatch embeds the broker: start it with npm start, or pass --mqtt URL`,
-        { cause: err },
-      );
-    }
-    await registerAll(opts, devices);
+    await Promise.all(devices.map((d) => d.tracker.waitConnected(opts.connectTimeoutMs ?? 10_000)));
   } catch (err) {
     await stopFleet(devices);
-    throw err;
+    throw new Error(
+      `${(err as Error).message} chipwatch embeds the broker: start it with npm start, or pass --mqtt URL`,
+      { cause: err },
+    );
   }
   return devices;
 }
 
-async function registerAll(opts: FleetOptions, devices: readonly SimDevice[]): Promise<void> {
+/** Registers every device (a few at a time); resolves with each one's MQTT password. */
+async function registerAll(
+  opts: FleetOptions,
+  devices: readonly { deviceId: string; key: DeviceKey }[],
+): Promise<Map<string, string | undefined>> {
+  const passwords = new Map<string, string | undefined>();
   let next = 0;
   let failed = false;
   const worker = async () => {
     while (!failed && next < devices.length) {
       const d = devices[next++]!;
       try {
-        await registerDevice(opts.apiUrl, opts.token, d.deviceId, d.key.publicJwk);
+        const body = (await registerDevice(opts.apiUrl, opts.token, d.deviceId, d.key.publicJwk)) as
+          | { mqttPassword?: string }
+          | undefined;
+        passwords.set(d.deviceId, body?.mqttPassword);
       } catch (err) {
         failed = true;
         throw err;
@@ -86,6 +95,7 @@ async function registerAll(opts: FleetOptions, devices: readonly SimDevice[]): P
     }
   };
   await Promise.all(Array.from({ length: Math.min(REGISTER_CONCURRENCY, devices.length) }, worker));
+  return passwords;
 }
 
 export async function stopFleet(devices: readonly SimDevice[]): Promise<void> {

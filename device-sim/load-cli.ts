@@ -27,7 +27,13 @@ function readLines(file: string): SignedLine[] {
 }
 
 /** Registers the fleet 1,000 devices per request (POST /v1/devices/batch), a few requests at a time. */
-async function registerAll(o: Opts, token: string, devices: LoadDevice[], say: (l: string) => void) {
+async function registerAll(
+  o: Opts,
+  token: string,
+  devices: LoadDevice[],
+  say: (l: string) => void,
+): Promise<Map<string, string>> {
+  const credentials = new Map<string, string>();
   const chunks: LoadDevice[][] = [];
   for (let i = 0; i < devices.length; i += REGISTER_BATCH) chunks.push(devices.slice(i, i + REGISTER_BATCH));
   let next = 0;
@@ -37,11 +43,12 @@ async function registerAll(o: Opts, token: string, devices: LoadDevice[], say: (
     const worker = async () => {
       while (next < chunks.length) {
         const chunk = chunks[next++]! as (LoadDevice & { jwk: DevicePublicJwk })[];
-        await registerDevices(
+        const got = await registerDevices(
           o.api,
           token,
           chunk.map((d) => ({ id: d.id, publicJwk: d.jwk })),
         );
+        for (const [id, pw] of got) credentials.set(id, pw);
         done += chunk.length;
       }
     };
@@ -49,13 +56,21 @@ async function registerAll(o: Opts, token: string, devices: LoadDevice[], say: (
   } finally {
     clearInterval(progress);
   }
+  return credentials;
 }
 
 export async function runLoadCommand(o: Opts): Promise<number> {
   const say = (line: string) => process.stderr.write(`  [load] ${line}\n`);
   let lines: SignedLine[];
+  let credentials: Map<string, string> | undefined;
   if (o.loadFile) {
     lines = readLines(o.loadFile);
+    // Devices registered elsewhere (the benchmark): their MQTT passwords come as a JSON object id → password.
+    if (o.credentialsFile) {
+      credentials = new Map(
+        Object.entries(JSON.parse(readFileSync(o.credentialsFile, 'utf8')) as Record<string, string>),
+      );
+    }
   } else {
     const count = o.devices ?? 100;
     const messages = o.messages ?? Math.max(1, Math.round((o.rate ?? 1000) * o.duration));
@@ -65,7 +80,7 @@ export async function runLoadCommand(o: Opts): Promise<number> {
       return { id: `${o.idPrefix}-${String(i + 1).padStart(5, '0')}`, key, jwk: key.publicJwk };
     });
     say(`registering ${count} devices through ${o.api}`);
-    await registerAll(o, token, devices, say);
+    credentials = await registerAll(o, token, devices, say);
     say(`signing ${messages} messages of ${o.records} record(s) before the clock starts`);
     lines = presign(devices, messages, o.records);
   }
@@ -75,6 +90,7 @@ export async function runLoadCommand(o: Opts): Promise<number> {
     : await fetchAckKey(o.api);
   const result: LoadResult = await publishSigned(lines, {
     ackKey,
+    ...(credentials ? { credentials } : {}),
     mqttUrl: o.mqtt,
     topicPrefix: o.prefix,
     connections: o.connections,

@@ -53,6 +53,11 @@ export interface LoadOptions {
   onPhase?: (phase: 'start' | 'done') => void;
   /** The pinned ack key (GET /v1/ingest/key): acks that do not verify against it are ignored, as a tracker would. */
   ackKey: AckPublicJwk;
+  /**
+   * Each device's MQTT password (from its registration): every device then has its own connection, as a real
+   * tracker does (user name and client id = its id). Without it, `connections` shared anonymous connections.
+   */
+  credentials?: ReadonlyMap<string, string>;
 }
 
 /** Topics per SUBSCRIBE packet: 10,000 devices in one packet would be ~600 KB. */
@@ -109,8 +114,10 @@ export async function publishSigned(lines: readonly SignedLine[], o: LoadOptions
   const stallMs = o.stallMs ?? 20_000;
   const total = lines.length;
   const deviceIds = [...new Set(lines.map((l) => l.d))];
-  // A device always publishes on one connection, so its messages reach the broker in seq order.
-  const connectionOf = new Map(deviceIds.map((d, i) => [d, i % o.connections]));
+  // A device always publishes on one connection, so its messages reach the broker in seq order: its own when it
+  // has credentials (the broker admits a tracker only under its own id), else one of a few shared ones.
+  const perDevice = o.credentials !== undefined;
+  const connectionOf = new Map(deviceIds.map((d, i) => [d, perDevice ? i : i % o.connections]));
   const outstanding = new Map<string, number[]>(deviceIds.map((d) => [d, []]));
   const head = new Map<string, number>(deviceIds.map((d) => [d, 0]));
   const publishedAt = new Float64Array(total);
@@ -132,12 +139,19 @@ export async function publishSigned(lines: readonly SignedLine[], o: LoadOptions
   let firstPublishAt = 0;
   let finish: () => void = () => {};
 
+  const auth = (i: number) => {
+    if (!perDevice) return { clientId: `sim-load-${process.pid}-${i}` };
+    const id = deviceIds[i]!;
+    const password = o.credentials!.get(id);
+    if (password === undefined) throw new Error(`no MQTT password for ${id}: register it first`);
+    return { clientId: id, username: id, password };
+  };
   const clients: MqttClient[] = await Promise.all(
-    Array.from({ length: o.connections }, (_, i) =>
+    Array.from({ length: perDevice ? deviceIds.length : o.connections }, (_, i) =>
       mqtt.connectAsync(o.mqttUrl, {
         protocolVersion: 4,
         clean: true,
-        clientId: `sim-load-${process.pid}-${i}`,
+        ...auth(i),
         reconnectPeriod: 0,
         connectTimeout: 10_000,
       }),

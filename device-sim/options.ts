@@ -16,6 +16,7 @@ export interface Opts {
   load?: boolean;
   loadFile?: string;
   ackKeyFile?: string;
+  credentialsFile?: string;
   messages?: number;
   window: number;
   connections: number;

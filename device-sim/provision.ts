@@ -87,13 +87,15 @@ export async function provision(o: RunOptions, insts: Instance[]): Promise<void>
   const alg = o.alg ?? 'EdDSA';
   const ackKey = await fetchAckKey(o.apiUrl);
   const trackers: Tracker[] = [];
-  const tracker = (id: string, key: DeviceKey, subject: 'devices' | 'sites') => {
+  // A tracker connects as firmware does: user name and client id = its id, the password from its registration.
+  const tracker = (id: string, key: DeviceKey, subject: 'devices' | 'sites', registered: unknown) => {
     const t = new Tracker({
       deviceId: id,
       key,
       mqttUrl: o.mqttUrl,
       ackKey,
       subject,
+      mqttPassword: (registered as { mqttPassword?: string } | undefined)?.mqttPassword,
       ...(o.topicPrefix ? { topicPrefix: o.topicPrefix } : {}),
     });
     trackers.push(t);
@@ -103,24 +105,12 @@ export async function provision(o: RunOptions, insts: Instance[]): Promise<void>
     for (const s of inst.scenario.sites ?? []) {
       const id = `${o.idPrefix}-${inst.nn}-${s.key}`;
       const key = generateDeviceKey(alg);
-      inst.sites.set(s.key, { id, key, tracker: tracker(id, key, 'sites') });
-    }
-    if (inst.deviceId) {
-      inst.key = generateDeviceKey(inst.scenario.shipment?.alg ?? alg);
-      inst.tracker = tracker(inst.deviceId, inst.key, 'devices');
-    }
-  }
-  // Broker first: registering what then cannot publish would only leave litter behind.
-  await Promise.all(trackers.map((t) => t.waitConnected(15_000)));
-  for (const inst of insts) {
-    for (const s of inst.scenario.sites ?? []) {
-      const site = inst.sites.get(s.key)!;
-      await apiCreate(
+      const registered = await apiCreate(
         o.apiUrl,
         o.token,
         '/v1/sites',
         {
-          id: site.id,
+          id,
           name: `${s.name} (${inst.nn})`,
           ...(s.endUser ? { endUser: s.endUser } : {}),
           lat: s.lat,
@@ -128,19 +118,27 @@ export async function provision(o: RunOptions, insts: Instance[]): Promise<void>
           radiusKm: s.radiusKm,
           ...(s.country ? { country: s.country } : {}),
           ...(s.params ? { params: siteParamsFor(s.params, o.speedup) } : {}),
-          publicKeyJwk: site.key.publicJwk,
+          publicKeyJwk: key.publicJwk,
         },
-        `site ${site.id}`,
+        `site ${id}`,
       );
+      inst.sites.set(s.key, { id, key, tracker: tracker(id, key, 'sites', registered) });
     }
     if (inst.deviceId) {
-      await apiCreate(
+      inst.key = generateDeviceKey(inst.scenario.shipment?.alg ?? alg);
+      const registered = await apiCreate(
         o.apiUrl,
         o.token,
         '/v1/devices',
-        { id: inst.deviceId, publicKeyJwk: inst.key!.publicJwk },
+        { id: inst.deviceId, publicKeyJwk: inst.key.publicJwk },
         `device ${inst.deviceId}`,
       );
+      inst.tracker = tracker(inst.deviceId, inst.key, 'devices', registered);
+    }
+  }
+  await Promise.all(trackers.map((t) => t.waitConnected(15_000)));
+  for (const inst of insts) {
+    if (inst.deviceId) {
       await apiCreate(
         o.apiUrl,
         o.token,
