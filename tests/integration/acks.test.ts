@@ -4,9 +4,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type DeviceKey, generateDeviceKey } from '../../device-sim/keys.ts';
 import { buildTelemetry, signCompactJws } from '../../device-sim/signer.ts';
-import { insertDevice } from '../../src/db/devices.ts';
+import { insertDevice, revokeDevice } from '../../src/db/devices.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
+import { revokeSite } from '../../src/db/site-revocation.ts';
+import { insertSite } from '../../src/db/sites.ts';
 import type { Inbound } from '../../src/domain/messages.ts';
 import { BatchProcessor } from '../../src/ingest/batch-processor.ts';
 import { IngestPipeline } from '../../src/ingest/pipeline.ts';
@@ -174,5 +176,67 @@ describe('one bad message costs only itself', () => {
     } finally {
       await admin.query('DROP TRIGGER refuse_lat_66 ON telemetry');
     }
+  });
+});
+
+describe('revocation by arrival time', () => {
+  it('accepts a tracker message that arrived before its key was revoked and refuses one that arrived after', async () => {
+    const key = await device('trk-rev-time');
+    const p = new IngestPipeline(pool, opts);
+    // Both are committed after the revocation; what counts is when chipwatch took each from the broker.
+    const before = { ...message('trk-rev-time', key, 1), receivedAt: Date.now() - 60_000 };
+    expect(await revokeDevice(pool, 'trk-rev-time', 'test', 'lost')).toBe(true);
+    const after = { ...message('trk-rev-time', key, 2), receivedAt: Date.now() + 1000 };
+    const out = await ingest(p, [before, after]);
+    expect(out.verdicts.map((v) => (v.kind === 'rejected' ? v.reason : v.kind))).toEqual([
+      'accepted',
+      'KEY_REVOKED',
+    ]);
+    // An unauthenticated refusal (the key is no longer valid): not acknowledged, so seq 2 stays with the tracker.
+    expect(out.acks.get('trk-rev-time')).toEqual({ seq: 1, sack: [] });
+  });
+
+  it('does the same for a site: an attestation arriving after the site was revoked is KEY_REVOKED', async () => {
+    const key = generateDeviceKey();
+    const jwk = normalizePublicJwk(key.publicJwk);
+    const site = {
+      name: 'DC',
+      endUser: null,
+      lat: 52.3,
+      lon: 4.94,
+      radiusKm: 5,
+      country: null,
+      params: {},
+      jwk,
+    };
+    expect(await insertSite(pool, { id: 'dc-rev-time', ...site }, 'test')).toBe(true);
+    const attestation = (seq: number, receivedAt: number): Inbound => ({
+      topic: 'chipwatch/v1/sites/dc-rev-time/attestations',
+      payload: Buffer.from(
+        signCompactJws(
+          {
+            v: 1,
+            siteId: 'dc-rev-time',
+            seq,
+            sentAt: Date.now() - 1000,
+            location: { lat: 52.3, lon: 4.94 },
+            chips: [],
+            landmarks: [],
+          },
+          key,
+          'chipwatch-attestation+jws',
+        ),
+      ),
+      receivedAt,
+    });
+    const p = new IngestPipeline(pool, opts);
+    const before = attestation(1, Date.now() - 60_000);
+    expect(await revokeSite(pool, 'dc-rev-time', 'test', 'decommissioned')).toBe(true);
+    const out = await ingest(p, [before, attestation(2, Date.now() + 1000)]);
+    expect(out.verdicts.map((v) => (v.kind === 'rejected' ? v.reason : v.kind))).toEqual([
+      'accepted',
+      'KEY_REVOKED',
+    ]);
+    expect(out.siteAcks.get('dc-rev-time')).toEqual({ seq: 1, sack: [] });
   });
 });
