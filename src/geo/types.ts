@@ -39,6 +39,16 @@ export interface CustomZoneRow {
 
 export type ZoneFilter = (zone: Zone) => boolean;
 
+/** A lon/lat box no zone of some filter reaches (see zone-clear.ts); small enough to keep in a check state. */
+export interface ClearBox {
+  /** minLon, minLat, maxLon, maxLat. */
+  box: [number, number, number, number];
+  /** Ids of the zones the filter let through whose rings come near the box. */
+  allowed: string[];
+  /** The zone index it was found in (its fingerprint): another index, another answer. */
+  index: string;
+}
+
 export interface ZoneIndex {
   /** Every zone containing the point. */
   zonesAt(p: LatLon): Zone[];
@@ -48,6 +58,12 @@ export interface ZoneIndex {
   zonesCrossed(a: LatLon, b: LatLon, filter: ZoneFilter): Zone[];
   /** The nearest zone passing `filter` within `maxKm` and the distance to its boundary (0 when inside). */
   nearest(p: LatLon, filter: ZoneFilter, maxKm: number): { zone: Zone; distanceKm: number } | undefined;
+  /** A box around p, half-size halfKm or less (halved down to minHalfKm), that no zone passing `filter` reaches. */
+  clearBox(p: LatLon, filter: ZoneFilter, halfKm: number, minHalfKm: number): ClearBox | undefined;
+  /** Whether a box found earlier still holds for `filter`: same index, and no zone near it now passes. */
+  stillClear(box: ClearBox, filter: ZoneFilter): boolean;
+  /** Changes whenever the zones (or their tiers) change. */
+  readonly fingerprint: string;
 }
 
 export type TransportMode = 'sea' | 'air' | 'road';

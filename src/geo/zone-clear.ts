@@ -1,0 +1,89 @@
+// A clear box: a lon/lat rectangle around a point that no zone of a filter reaches — neither a planar edge of its
+// rings (cut lines included) nor the great-circle arc of one (edge boxes padded by the ring's bulge) — with the
+// point itself outside every such zone. Then every point of the box, and every planar segment between two of its
+// points, lies outside those zones, and the great-circle distance from a point of the box to any of their borders
+// is at least its distance to the box's sides. The checks keep one per shipment to skip zone lookups while the
+// track stays inside it. It names the zones the filter let through whose rings come near the box, so a caller
+// can tell later whether the filter (licences, the shipment's own list) still lets them through.
+import type { RingStore } from './ring-store.ts';
+import { EARTH_RADIUS_KM } from './spherical.ts';
+import type { ClearBox, LatLon, Zone } from './types.ts';
+
+const RAD = Math.PI / 180;
+/** Slightly over the true 111.195 km, so a box drawn with it is no larger than asked. */
+const KM_PER_DEG = 111.2;
+
+export function clearFinder(
+  store: RingStore,
+  zones: Zone[],
+  fingerprint: string,
+  passes: (zone: number) => boolean,
+  zonesAt: (p: LatLon) => number[],
+) {
+  const { xs, ys, start, end, box, bulge, edgeTrees, ringTree } = store;
+  const ringZone = store.zone;
+  const maxBulge = bulge.reduce((m, b) => Math.max(m, b), 0);
+  let [minX, minY, maxX, maxY] = [0, 0, 0, 0];
+  const allowed: number[] = [];
+  /** Whether a selected ring reaches the box; records the zones let through that come near it. */
+  const blocks = (r: number): boolean => {
+    const z = ringZone[r]!;
+    const pad = bulge[r]!;
+    const b = r * 4;
+    if (box[b]! > maxX || box[b + 2]! < minX || box[b + 1]! - pad > maxY || box[b + 3]! + pad < minY)
+      return false;
+    if (!passes(z)) {
+      if (!allowed.includes(z)) allowed.push(z);
+      return false;
+    }
+    const [lo, hi] = [minY - pad, maxY + pad];
+    const tree = edgeTrees[r];
+    if (tree !== undefined) return tree.collides(minX, lo, maxX, hi);
+    for (let k = start[r]!; k < end[r]!; k++) {
+      const [x1, y1, x2, y2] = [xs[k]!, ys[k]!, xs[k + 1]!, ys[k + 1]!];
+      if (
+        Math.min(x1, x2) <= maxX &&
+        Math.max(x1, x2) >= minX &&
+        Math.min(y1, y2) <= hi &&
+        Math.max(y1, y2) >= lo
+      )
+        return true;
+    }
+    return false;
+  };
+  /** The largest box found around p, halving from halfKm down to minHalfKm; p's longitude normalised. */
+  return (p: LatLon, halfKm: number, minHalfKm: number): ClearBox | undefined => {
+    for (const z of zonesAt(p)) if (passes(z)) return undefined;
+    const cos = Math.max(Math.cos(p.lat * RAD), 0.01);
+    for (let h = halfKm; h >= minHalfKm; h /= 2) {
+      const dLat = h / KM_PER_DEG;
+      // Under 180° wide: two points of the box are never joined the other way round the globe.
+      const dLon = Math.min(dLat / cos, 89);
+      [minX, maxX] = [Math.max(-180, p.lon - dLon), Math.min(180, p.lon + dLon)];
+      [minY, maxY] = [Math.max(-90, p.lat - dLat), Math.min(90, p.lat + dLat)];
+      allowed.length = 0;
+      if (ringTree.collides(minX, minY - maxBulge, maxX, maxY + maxBulge, blocks)) continue;
+      return {
+        box: [minX, minY, maxX, maxY],
+        allowed: allowed.map((z) => zones[z]!.id),
+        index: fingerprint,
+      };
+    }
+    return undefined;
+  };
+}
+
+/** Whether p lies in the box. */
+export function inClearBox(c: ClearBox, p: LatLon): boolean {
+  const [x0, y0, x1, y1] = c.box;
+  return p.lon >= x0 && p.lon <= x1 && p.lat >= y0 && p.lat <= y1;
+}
+
+/** A lower bound of the great-circle distance from p (inside the box) to anything outside it, km. */
+export function clearBoxMarginKm(c: ClearBox, p: LatLon): number {
+  const [x0, y0, x1, y1] = c.box;
+  const latKm = Math.min(p.lat - y0, y1 - p.lat) * 111.19;
+  const lonGap = Math.min(p.lon - x0, x1 - p.lon);
+  const lonKm = Math.cos(p.lat * RAD) * Math.sin(lonGap * RAD) * EARTH_RADIUS_KM;
+  return Math.max(0, Math.min(latKm, lonKm) * 0.9999);
+}
