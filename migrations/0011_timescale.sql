@@ -62,6 +62,9 @@ BEGIN
     $v$;
     PERFORM add_continuous_aggregate_policy('telemetry_hourly', start_offset => INTERVAL '14 days',
                                             end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '30 minutes');
+    -- One row per device-hour is 8,760 a tracker a year: compressed once past the refresh window, like telemetry.
+    ALTER MATERIALIZED VIEW telemetry_hourly SET (timescaledb.compress = true);
+    PERFORM add_compression_policy('telemetry_hourly', compress_after => INTERVAL '30 days');
   END IF;
 END
 $$;

@@ -67,6 +67,16 @@ function fixes(
   return rows;
 }
 
+/** Drops a test database (each TimescaleDB database holds a background worker of the server while it exists). */
+async function dropDatabase(adminUrl: string, url: string) {
+  const admin = createPool(adminUrl, 1);
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 /** Runs a read through a pool that passes its queries on and keeps the last one, then EXPLAINs that one. */
 async function explain(
   db: Pool,
@@ -91,8 +101,9 @@ async function explain(
 function boundedReads(name: string, adminUrl: () => string) {
   describe(`a shipment's reads stay inside its span (${name})`, () => {
     let db: Pool;
+    let url: string;
     beforeAll(async () => {
-      const url = await createTestDatabase(adminUrl());
+      url = await createTestDatabase(adminUrl());
       await migrate(url);
       db = createPool(url, 4);
       // One tracker, three journeys: untagged fixes before, shipment S (days 10–13), shipment S2 (days 20–23).
@@ -104,7 +115,10 @@ function boundedReads(name: string, adminUrl: () => string) {
         await insertTelemetry(c, fixes('trk-1', T0 + 20 * DAY, T0 + 23 * DAY, 3_600_000, 2000, 'S2'));
       });
     }, 120_000);
-    afterAll(async () => db?.end());
+    afterAll(async () => {
+      await db?.end();
+      if (url) await dropDatabase(adminUrl(), url);
+    });
 
     it('stores the span of each shipment with its fixes', async () => {
       const res = await db.query('SELECT id, fixes_from, fixes_to FROM shipments ORDER BY id');
@@ -182,12 +196,16 @@ describe.skipIf(!TIMESCALE_URL)('on TimescaleDB', () => {
   boundedReads('TimescaleDB', () => TIMESCALE_URL!);
 
   let db: Pool;
+  let url: string;
   beforeAll(async () => {
-    const url = await createTestDatabase(TIMESCALE_URL!);
+    url = await createTestDatabase(TIMESCALE_URL!);
     await migrate(url);
     db = createPool(url, 4);
   }, 120_000);
-  afterAll(async () => db?.end());
+  afterAll(async () => {
+    await db?.end();
+    if (url) await dropDatabase(TIMESCALE_URL!, url);
+  });
 
   it('makes the evidence tables and attestations compressed hypertables, and the hourly aggregate', async () => {
     const res = await db.query(
@@ -212,6 +230,7 @@ describe.skipIf(!TIMESCALE_URL)('on TimescaleDB', () => {
       { name: 'attestations', proc_name: 'policy_compression' },
       { name: 'messages', proc_name: 'policy_compression' },
       { name: 'telemetry', proc_name: 'policy_compression' },
+      { name: 'telemetry_hourly', proc_name: 'policy_compression' },
       { name: 'telemetry_hourly', proc_name: 'policy_refresh_continuous_aggregate' },
     ]);
   });
