@@ -41,3 +41,42 @@ export const point = z.object({ lat: z.number(), lon: z.number() });
  * length is bounded.
  */
 export const pathId = (example: string) => z.object({ id: z.string().max(128).openapi({ example }) });
+
+const b64url32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'base64url of 32 bytes');
+
+/**
+ * A public key as trackers and sites register it: Ed25519 (OKP) or P-256 (EC), with its `kid`. The shape is checked
+ * here; that `x` (and `y`) is a point on the curve, not a small-order one, and that no private part (`d`) came
+ * along, is checked by normalizePublicJwk (other members pass through to it).
+ */
+export const publicJwk = z
+  .union([
+    z
+      .object({
+        kty: z.literal('OKP'),
+        crv: z.literal('Ed25519'),
+        x: b64url32,
+        kid: z.string().min(1).max(128),
+        alg: z.literal('EdDSA').optional(),
+      })
+      .loose(),
+    z
+      .object({
+        kty: z.literal('EC'),
+        crv: z.literal('P-256'),
+        x: b64url32,
+        y: b64url32,
+        kid: z.string().min(1).max(128),
+        alg: z.literal('ES256').optional(),
+      })
+      .loose(),
+  ])
+  .openapi({
+    description: 'public Ed25519 (OKP) or P-256 (EC) JWK with `kid`; pinned to EdDSA or ES256',
+    example: {
+      kty: 'OKP',
+      crv: 'Ed25519',
+      x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+      kid: 'trk-42-k1',
+    },
+  });

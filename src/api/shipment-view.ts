@@ -12,7 +12,12 @@ const place = (radiusKm: number) =>
     lon,
     radiusKm: z.number().positive().max(2000).default(radiusKm),
   });
-const position = z.tuple([z.number(), z.number()]);
+/** `[lon, lat]` in range (RFC 7946 order). */
+const position = z.tuple([lon, lat]);
+/** A planned route's size is bounded: its index and corridor are built at registration. */
+const MAX_ROUTE_VERTICES = 20_000;
+const MAX_ROUTE_PARTS = 100;
+const line = z.array(position).min(2).max(MAX_ROUTE_VERTICES);
 export const mode = z.enum(['sea', 'air', 'road']);
 export const shipmentStatus = z.enum(['planned', 'in_transit', 'arrived', 'installed', 'cancelled']);
 
@@ -35,9 +40,17 @@ export const shipmentBody = z.object({
   destination: z.union([place(25), z.object({ siteId: id })]),
   route: z
     .union([
-      z.object({ type: z.literal('LineString'), coordinates: z.array(position).min(2) }),
-      z.object({ type: z.literal('MultiLineString'), coordinates: z.array(z.array(position).min(2)).min(1) }),
-      z.object({ legs: z.array(z.object({ mode, coordinates: z.array(position).min(2) })).min(1) }),
+      z.object({ type: z.literal('LineString'), coordinates: line }),
+      z.object({
+        type: z.literal('MultiLineString'),
+        coordinates: z.array(line).min(1).max(MAX_ROUTE_PARTS),
+      }),
+      z.object({
+        legs: z
+          .array(z.object({ mode, coordinates: line }))
+          .min(1)
+          .max(MAX_ROUTE_PARTS),
+      }),
     ])
     .optional(),
   corridorKm: z.number().positive().max(2000).default(50),

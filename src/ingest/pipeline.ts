@@ -22,7 +22,7 @@ import type { GeoRuntime } from '../geo/runtime.ts';
 import type { ReplayWindow } from '../verify/replay-window.ts';
 import { type KeyRecord, refuse, type Screened, Screener } from '../verify/screen.ts';
 import { pairsToLookUp } from './decide.ts';
-import { type Ack, ackOf, advanceFloor, finallyRefused } from './stages/acks.ts';
+import { type Ack, ackOf, advanceFloor, finallyRefused, markRefused } from './stages/acks.ts';
 import { badMessageAlerts } from './stages/bad-messages.ts';
 import { RawSampler } from './stages/junk.ts';
 import { decideBatch, type ReplayInput, replayInput, splitStates } from './stages/replay.ts';
@@ -159,13 +159,22 @@ export class IngestPipeline {
     return { ...decideBatch(screened, inputs, states, hashes, this.opts.maxSeqJump ?? MAX_SEQ_JUMP), states };
   }
 
-  /** Per sender of the batch: its floor moved over what is now done, and what that lets chipwatch acknowledge. */
+  /**
+   * Per sender of the batch: the seqs it refused for good are marked used in its window (a refused seq is used up,
+   * like an accepted one: kept, its ack never needs it again), its floor moved over what is now done, and what that
+   * lets chipwatch acknowledge.
+   */
   private acks(replay: Replay, sender: SenderKind): Map<string, Ack> {
     const refused = finallyRefused(replay.decided, sender);
+    const windows = replay.windows[sender];
     const acks = new Map<string, Ack>();
-    for (const [id, window] of replay.windows[sender]) {
-      const floor = advanceFloor(replay.states[sender].get(id)!.floor, window, refused.get(id));
-      acks.set(id, ackOf(floor, window, refused.get(id)));
+    for (const [id, window] of windows) {
+      const floor = replay.states[sender].get(id)!.floor;
+      const done = refused.get(id);
+      const w = markRefused(window, floor, done, this.opts.maxSeqJump ?? MAX_SEQ_JUMP);
+      windows.set(id, w);
+      // A SEQ_JUMP is refused for good but never enters the window: it is acknowledged in this ack's sack only.
+      acks.set(id, ackOf(advanceFloor(floor, w, done), w, done));
     }
     return acks;
   }

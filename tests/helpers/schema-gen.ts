@@ -136,6 +136,8 @@ export class SchemaGen {
         return String(this.int(0, 5000));
       case '^\\d{1,18}$':
         return String(this.int(1, 5000));
+      case '^[A-Za-z0-9_-]{43}$':
+        return this.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-', 43);
     }
     if (typeof s.example === 'string' && new RegExp(s.pattern).test(s.example)) return s.example;
     throw new Error(`schema-gen: no generator for pattern ${s.pattern}: add one`);

@@ -82,6 +82,31 @@ describe('contiguous acks over a real database', () => {
     expect(again.acks.get('trk-gap')).toEqual({ seq: 10, sack: [] });
   });
 
+  it('keeps a seq refused for good as used: after 1–3, 5 refused and then 4, the ack reaches 5', async () => {
+    const key = await device('trk-refused-gap');
+    const p = new IngestPipeline(pool, opts);
+    await ingest(
+      p,
+      [1, 2, 3].map((s) => message('trk-refused-gap', key, s)),
+    );
+    const badFive: Inbound = {
+      topic: 'chipwatch/v1/devices/trk-refused-gap/telemetry',
+      payload: Buffer.from(
+        signCompactJws(
+          { ...buildTelemetry('trk-refused-gap', 5, [{ ts: Date.now() - 1000, lat: 1, lon: 2 }]), v: 2 },
+          key,
+        ),
+      ),
+      receivedAt: Date.now(),
+    };
+    expect((await ingest(p, [badFive])).acks.get('trk-refused-gap')).toEqual({ seq: 3, sack: [5] });
+    // In a later batch 4 closes the gap: the floor passes the refused 5 too.
+    expect((await ingest(p, [message('trk-refused-gap', key, 4)])).acks.get('trk-refused-gap')).toEqual({
+      seq: 5,
+      sack: [],
+    });
+  });
+
   it('acks one device without claiming another device’s messages of the same batch', async () => {
     const [a, b] = [await device('trk-a1'), await device('trk-b1')];
     const p = new IngestPipeline(pool, opts);

@@ -84,7 +84,7 @@ describe('/openapi.json', () => {
     expect(register.requestBody.content['application/json'].schema.$ref).toBe(
       '#/components/schemas/DeviceRegistration',
     );
-    expect(doc.components.schemas.DeviceRegistration.required).toEqual(['id']);
+    expect(doc.components.schemas.DeviceRegistration.required).toEqual(['id', 'publicKeyJwk']);
     const limit = operation('GET', '/v1/alerts').parameters.find((p: { name: string }) => p.name === 'limit');
     expect(limit.schema).toMatchObject({ maximum: 500, minimum: 1 });
     expect(operation('POST', '/v1/devices').responses['422']).toBeDefined();

@@ -9,7 +9,7 @@ import { AppError } from '../../domain/errors.ts';
 import { normalizePublicJwk } from '../../verify/keys.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
 import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagination.ts';
-import { idSchema, listOf } from '../schemas.ts';
+import { idSchema, listOf, publicJwk } from '../schemas.ts';
 import { ackKeySchema, ackKeyView } from './ingest-key.ts';
 import {
   endAccess,
@@ -23,15 +23,7 @@ import { deviceSchema, deviceView, positionList, positionsPage, positionsQuery }
 const registerBody = z
   .object({
     id: idSchema,
-    publicKeyJwk: z.unknown().openapi({
-      description: 'public Ed25519 (OKP) or P-256 (EC) JWK with `kid`; pinned to EdDSA or ES256',
-      example: {
-        kty: 'OKP',
-        crv: 'Ed25519',
-        x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
-        kid: 'trk-42-k1',
-      },
-    }),
+    publicKeyJwk: publicJwk,
   })
   .openapi('DeviceRegistration');
 const revokeBody = z.object({ reason: z.string().max(500).optional() });

@@ -4,7 +4,7 @@ import type { Pool } from '../../db/pool.ts';
 import { AppError } from '../../domain/errors.ts';
 import { normalizePublicJwk } from '../../verify/keys.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
-import { idSchema, lat, listOf, lon, time } from '../schemas.ts';
+import { idSchema, lat, listOf, lon, publicJwk, time } from '../schemas.ts';
 
 export const landmarkBody = z
   .object({
@@ -12,7 +12,7 @@ export const landmarkBody = z
     name: z.string().max(200).optional(),
     lat,
     lon,
-    publicKeyJwk: z.unknown().optional(),
+    publicKeyJwk: publicJwk.optional(),
   })
   .openapi('LandmarkRegistration');
 

@@ -20,7 +20,7 @@ import {
   rangeParams,
   resolveRange,
 } from '../pagination.ts';
-import { idSchema, iso2, lat, listOf, lon, pathId, point, time } from '../schemas.ts';
+import { idSchema, iso2, lat, listOf, lon, pathId, point, publicJwk, time } from '../schemas.ts';
 import { measuredLandmarkIds, siteRegion, siteSummary } from '../site-view.ts';
 import { issueCredential, mqttCredentialFields, type SenderDeps } from './mqtt-credentials.ts';
 import { siteAccessRoutes } from './site-access.ts';
@@ -35,9 +35,7 @@ export const siteBody = z
     radiusKm: z.number().positive().max(500).default(5),
     country: iso2.optional(),
     params: siteParamsSchema.default({}),
-    publicKeyJwk: z
-      .unknown()
-      .openapi({ description: 'public JWK (OKP Ed25519 or EC P-256) with kid and alg' }),
+    publicKeyJwk: publicJwk,
   })
   .openapi('SiteRegistration');
 

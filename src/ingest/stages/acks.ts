@@ -4,7 +4,7 @@
 // a tracker never deletes a message chipwatch has not stored. Unauthenticated refusals are never acknowledged
 // (anyone may publish on a topic); an authenticated one is final (its signed payload will never be valid) and is.
 import type { SenderKind } from '../../domain/messages.ts';
-import { classifySeq, type ReplayWindow, WINDOW_SIZE } from '../../verify/replay-window.ts';
+import { acceptSeq, classifySeq, type ReplayWindow, WINDOW_SIZE } from '../../verify/replay-window.ts';
 import type { Decided } from './verdicts.ts';
 
 export interface Ack {
@@ -29,6 +29,25 @@ export function finallyRefused(decided: Decided[], sender: SenderKind): Map<stri
 }
 
 const inWindow = (w: ReplayWindow, seq: number) => classifySeq(w, seq) === 'seen';
+
+/**
+ * The window with each finally refused seq marked used, as an accepted one is: kept across batches, so a later ack
+ * still covers it and the floor can pass it. A seq at or below the floor, already in the window, or further above
+ * it than `maxJump` (a SEQ_JUMP) is left alone.
+ */
+export function markRefused(
+  w: ReplayWindow,
+  floor: number,
+  refused: ReadonlySet<number> | undefined,
+  maxJump: number,
+): ReplayWindow {
+  let out = w;
+  for (const s of [...(refused ?? [])].sort((a, b) => a - b)) {
+    if (s <= floor || s - Math.max(out.highest, floor) > maxJump) continue;
+    if (classifySeq(out, s) === 'new') out = acceptSeq(out, s);
+  }
+  return out;
+}
 
 /**
  * The floor moved over every seq above it that is now done: accepted (in the window) or refused for good. A seq that
