@@ -44,7 +44,10 @@ export async function attestationsNaming(db: Queryable, serial: string, limit: n
        FROM site_chips WHERE serial = $1`,
     [serial],
   );
-  const { from_ms: fromMs, to_ms: toMs } = span.rows[0] as { from_ms: number | null; to_ms: number | null };
+  const { from_ms: fromMs = null, to_ms: toMs = null } = (span.rows[0] ?? {}) as {
+    from_ms?: number | null;
+    to_ms?: number | null;
+  };
   if (fromMs === null || toMs === null) return [];
   const res = await db.query(
     `SELECT site_id, ts, seq, lat, lon, flags FROM attestations

@@ -87,22 +87,35 @@ describe('GET /v1/chips/{serial}', () => {
   it('answers the custody chain with the attestations in time order', async () => {
     const { call } = testApp({
       answer: (sql) =>
-        sql.includes('FROM attestations')
+        sql.includes('min(first_seen)') // the span attestations are read in
           ? {
               rows: [
-                // newest first, as the query orders them
-                { site_id: 'dc-b', ts: new Date('2026-11-22T00:00:00Z'), seq: 2, lat: 1, lon: 2, flags: [] },
-                {
-                  site_id: 'dc-a',
-                  ts: new Date('2026-11-21T00:00:00Z'),
-                  seq: 1,
-                  lat: 3,
-                  lon: 4,
-                  flags: ['X'],
-                },
+                { from_ms: Date.parse('2026-11-21T00:00:00Z'), to_ms: Date.parse('2026-11-22T00:00:00Z') },
               ],
             }
-          : { rows: [] },
+          : sql.includes('FROM attestations')
+            ? {
+                rows: [
+                  // newest first, as the query orders them
+                  {
+                    site_id: 'dc-b',
+                    ts: new Date('2026-11-22T00:00:00Z'),
+                    seq: 2,
+                    lat: 1,
+                    lon: 2,
+                    flags: [],
+                  },
+                  {
+                    site_id: 'dc-a',
+                    ts: new Date('2026-11-21T00:00:00Z'),
+                    seq: 1,
+                    lat: 3,
+                    lon: 4,
+                    flags: ['X'],
+                  },
+                ],
+              }
+            : { rows: [] },
     });
     const res = await call('GET', '/v1/chips/GPU-0001', { role: 'compliance' });
     expect(res.status).toBe(200);
