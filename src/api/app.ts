@@ -47,6 +47,7 @@ import { landmarksRouter } from './routes/landmarks.ts';
 import { licencesRouter } from './routes/licences.ts';
 import { overviewRouter } from './routes/overview.ts';
 import { rejectionsRouter } from './routes/rejections.ts';
+import { replayWindowRouter } from './routes/replay-window.ts';
 import { reportRouter } from './routes/report.ts';
 import { shipmentTrackRouter } from './routes/shipment-track.ts';
 import { shipmentsRouter } from './routes/shipments.ts';
@@ -156,6 +157,7 @@ export function createApp(deps: {
   app.use('/v1/*', authenticateAndLimit(authenticate(deps.verifyToken), limiter));
   const senders = { ackKey: deps.ackKey, access: deps.brokerAccess, log: deps.log };
   app.route('/v1/devices', devicesRouter(deps.db, senders));
+  app.route('/v1/devices', replayWindowRouter(deps.db, 'device'));
   app.route('/v1/rejections', rejectionsRouter(deps.db));
   app.route('/v1/shipments', evidenceRouter(deps.db, deps.sealKey, deps.geo.policy));
   app.route('/v1/shipments', reportRouter(deps.db, deps.sealKey, deps.geo));
@@ -176,6 +178,7 @@ export function createApp(deps: {
   app.route('/v1/deliveries', deliveriesRouter(deps.db));
   app.route('/v1/zones', zonesRouter(deps.db, deps.geo));
   app.route('/v1/sites', sitesRouter(deps.db, deps.geo, senders));
+  app.route('/v1/sites', replayWindowRouter(deps.db, 'site'));
   app.route('/v1/landmarks', landmarksRouter(deps.db));
   app.route('/v1/chips', chipsRouter(deps.db));
   app.route('/v1/policy', policyRouter(deps.geo));

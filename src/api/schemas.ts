@@ -80,3 +80,12 @@ export const publicJwk = z
       kid: 'trk-42-k1',
     },
   });
+
+/** A sender's first seq at registration (DESIGN.md "Wire protocol v1"): default 1; its acks count from there. */
+export const firstSeqField = z
+  .number()
+  .int()
+  .min(0)
+  .max(Number.MAX_SAFE_INTEGER)
+  .optional()
+  .openapi({ description: 'the first seq this sender will use (default 1); acks count from it' });

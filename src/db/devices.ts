@@ -20,13 +20,15 @@ export async function insertDevice(
   id: string,
   jwk: PublicJwk,
   createdBy: string,
+  /** The first seq the tracker will use (its replay window and ack floor start just below it). */
+  firstSeq = 1,
 ): Promise<boolean> {
   return withTransaction(db, async (c) => {
     if (await kidTaken(c, jwk.kid)) return false;
-    const d = await c.query('INSERT INTO devices (id, created_by) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-      id,
-      createdBy,
-    ]);
+    const d = await c.query(
+      'INSERT INTO devices (id, created_by, first_seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [id, createdBy, firstSeq],
+    );
     if (d.rowCount !== 1) return false;
     await c.query('INSERT INTO device_keys (kid, device_id, alg, public_jwk) VALUES ($1, $2, $3, $4)', [
       jwk.kid,
@@ -57,7 +59,7 @@ export async function kidTaken(db: Queryable, kid: string): Promise<boolean> {
  */
 export async function insertDevices(
   c: PoolClient,
-  devices: { id: string; jwk: PublicJwk }[],
+  devices: { id: string; jwk: PublicJwk; firstSeq?: number }[],
   createdBy: string,
 ): Promise<{ takenIds: string[]; takenKids: string[] }> {
   const ids = devices.map((d) => d.id);
@@ -71,7 +73,10 @@ export async function insertDevices(
   const takenIds = taken.rows.filter((r) => r.what === 'id').map((r) => r.value as string);
   const takenKids = taken.rows.filter((r) => r.what === 'kid').map((r) => r.value as string);
   if (takenIds.length > 0 || takenKids.length > 0) return { takenIds, takenKids };
-  await c.query('INSERT INTO devices (id, created_by) SELECT unnest($1::text[]), $2', [ids, createdBy]);
+  await c.query(
+    'INSERT INTO devices (id, created_by, first_seq) SELECT i, $2, f FROM unnest($1::text[], $3::bigint[]) AS x(i, f)',
+    [ids, createdBy, devices.map((d) => d.firstSeq ?? 1)],
+  );
   await c.query(
     `INSERT INTO device_keys (kid, device_id, alg, public_jwk)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])`,

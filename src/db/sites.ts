@@ -16,6 +16,7 @@ export interface NewSite {
   country: string | null;
   params: Record<string, number>;
   jwk: PublicJwk;
+  firstSeq?: number;
 }
 
 /** Inserts a site with its key, both or neither; false when the id or the kid (of any tracker or site) is taken. */
@@ -23,9 +24,9 @@ export async function insertSite(db: Pool, s: NewSite, by: string): Promise<bool
   return withTransaction(db, async (c) => {
     if (await kidTaken(c, s.jwk.kid)) return false;
     const site = await c.query(
-      `INSERT INTO sites (id, name, end_user, lat, lon, radius_km, country, params, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-      [s.id, s.name, s.endUser, s.lat, s.lon, s.radiusKm, s.country, s.params, by],
+      `INSERT INTO sites (id, name, end_user, lat, lon, radius_km, country, params, created_by, first_seq)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+      [s.id, s.name, s.endUser, s.lat, s.lon, s.radiusKm, s.country, s.params, by, s.firstSeq ?? 1],
     );
     if (site.rowCount !== 1) return false;
     await c.query('INSERT INTO site_keys (kid, site_id, alg, public_jwk) VALUES ($1, $2, $3, $4)', [

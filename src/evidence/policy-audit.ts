@@ -11,7 +11,8 @@ export type PolicyAuditAction =
   | 'cited'
   | 'uncited'
   | 'registered'
-  | 'policy_changed';
+  | 'policy_changed'
+  | 'window_reset';
 
 /** One policy-audit row as it is hashed. */
 export interface PolicyAuditEntry {

@@ -9,7 +9,7 @@ import { AppError } from '../../domain/errors.ts';
 import { normalizePublicJwk } from '../../verify/keys.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
 import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagination.ts';
-import { idSchema, listOf, publicJwk } from '../schemas.ts';
+import { firstSeqField, idSchema, listOf, publicJwk } from '../schemas.ts';
 import { ackKeySchema, ackKeyView } from './ingest-key.ts';
 import {
   endAccess,
@@ -24,6 +24,7 @@ const registerBody = z
   .object({
     id: idSchema,
     publicKeyJwk: publicJwk,
+    firstSeq: firstSeqField,
   })
   .openapi('DeviceRegistration');
 const revokeBody = z.object({ reason: z.string().max(500).optional() });
@@ -55,7 +56,7 @@ export function devicesRouter(db: Pool, deps: SenderDeps) {
     async (c) => {
       const body = c.req.valid('json');
       const jwk = normalizePublicJwk(body.publicKeyJwk);
-      if (!(await insertDevice(db, body.id, jwk, c.get('principal').sub))) {
+      if (!(await insertDevice(db, body.id, jwk, c.get('principal').sub, body.firstSeq))) {
         const what = (await kidTaken(db, jwk.kid)) ? `key id ${jwk.kid}` : `device ${body.id}`;
         throw new AppError('CONFLICT', `${what} is already registered`);
       }
@@ -93,7 +94,11 @@ export function devicesRouter(db: Pool, deps: SenderDeps) {
     }),
     async (c) => {
       const { devices } = c.req.valid('json');
-      const rows = devices.map((d) => ({ id: d.id, jwk: normalizePublicJwk(d.publicKeyJwk) }));
+      const rows = devices.map((d) => ({
+        id: d.id,
+        jwk: normalizePublicJwk(d.publicKeyJwk),
+        ...(d.firstSeq === undefined ? {} : { firstSeq: d.firstSeq }),
+      }));
       const repeated = (xs: string[]) => [...new Set(xs.filter((x, i) => xs.indexOf(x) !== i))];
       const dupIds = repeated(rows.map((d) => d.id));
       const dupKids = repeated(rows.map((d) => d.jwk.kid));

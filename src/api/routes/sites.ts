@@ -20,7 +20,18 @@ import {
   rangeParams,
   resolveRange,
 } from '../pagination.ts';
-import { idSchema, iso2, lat, listOf, lon, pathId, point, publicJwk, time } from '../schemas.ts';
+import {
+  firstSeqField,
+  idSchema,
+  iso2,
+  lat,
+  listOf,
+  lon,
+  pathId,
+  point,
+  publicJwk,
+  time,
+} from '../schemas.ts';
 import { measuredLandmarkIds, siteRegion, siteSummary } from '../site-view.ts';
 import { issueCredential, mqttCredentialFields, type SenderDeps } from './mqtt-credentials.ts';
 import { siteAccessRoutes } from './site-access.ts';
@@ -36,6 +47,7 @@ export const siteBody = z
     country: iso2.optional(),
     params: siteParamsSchema.default({}),
     publicKeyJwk: publicJwk,
+    firstSeq: firstSeqField,
   })
   .openapi('SiteRegistration');
 
@@ -148,6 +160,7 @@ export function sitesRouter(db: Pool, geo: GeoRuntime, deps: SenderDeps) {
           country,
           params: b.params,
           jwk,
+          ...(b.firstSeq === undefined ? {} : { firstSeq: b.firstSeq }),
         },
         c.get('principal').sub,
       );
