@@ -143,14 +143,19 @@ export async function listShipments(db: Queryable, q: ShipmentQuery): Promise<Sh
   return res.rows.map(record);
 }
 
-/** The active shipment of each device, locked for this batch (id order: no deadlocks between workers). */
+/** The active (else the latest arrived) shipment of each device, locked for this batch (id order: no deadlocks). */
 export async function lockActiveShipments(
   c: PoolClient,
   deviceIds: string[],
 ): Promise<Map<string, ShipmentRecord>> {
   if (deviceIds.length === 0) return new Map();
+  // Per device its active shipment or, when it has none, its latest arrived one: a shipment that leaves its
+  // destination again is checked (and back in transit). The outer status test is rechecked on the locked row.
   const res = await c.query(
-    `${SHIPMENT} WHERE s.device_id = ANY($1::text[]) AND s.status IN ('planned', 'in_transit')
+    `${SHIPMENT} WHERE s.status IN ('planned', 'in_transit', 'arrived') AND s.id IN (
+        SELECT DISTINCT ON (device_id) id FROM shipments
+         WHERE device_id = ANY($1::text[]) AND status IN ('planned', 'in_transit', 'arrived')
+         ORDER BY device_id, status = 'arrived', arrived_at DESC NULLS LAST, created_at DESC, id DESC)
       ORDER BY s.id FOR UPDATE OF s`,
     [deviceIds],
   );
