@@ -9,18 +9,33 @@
 // first licence-required zone it goes on to the restricted country the course leads to, and names that one.
 import type { AlertEvent } from '../domain/alerts.ts';
 import { destinationPoint, haversineKm, initialBearingDeg, pointToSegmentKm } from '../geo/spherical.ts';
-import type { LatLon, RouteFix, Zone } from '../geo/types.ts';
+import type { ClearBox, LatLon, RouteFix, Zone } from '../geo/types.ts';
+import { clearBoxMarginKm, inClearBox } from '../geo/zone-clear.ts';
 import { round } from './format.ts';
 import type { CheckResult, Fix, ShipmentContext } from './types.ts';
 
 interface WindowFix extends LatLon {
   ts: number;
-  /** Distance to the nearest forbidden border, computed while off the corridor. */
-  borderKm?: number;
+  /** Distance to the nearest forbidden border, off the corridor (null or ∞: none within the search). */
+  borderKm?: number | null;
+  /** Off the corridor, the distance not measured yet: measured only when the approach test needs it. */
+  due?: true;
 }
 
 export interface DiversionState {
   window: WindowFix[];
+  /** The last border distance measured and where (km: the search radius when none lay within it). */
+  border?: { lat: number; lon: number; km: number } | null;
+}
+
+/** How the check may spare work without changing its answer (all on unless `full`). */
+export interface DiversionAids {
+  /** Measure every border distance at once, as the plain evaluation does. */
+  full?: boolean;
+  /** A clear box (no forbidden zone reaches it) that holds the fix and is still valid. */
+  clear?: ClearBox | null;
+  /** The restricted and unlicensed zones holding the fix, in the index's order, when already looked up. */
+  inside?: Zone[];
 }
 
 export const initialDiversion: DiversionState = { window: [] };
@@ -61,8 +76,14 @@ interface Lookahead {
   reachKm: number;
 }
 
-function lookAhead(fix: Fix, course: number, reachKm: number, ctx: ShipmentContext): Lookahead {
-  const forbidden = (z: Zone) => ctx.isRestricted(z) || ctx.isUnlicensed(z);
+function lookAhead(
+  fix: Fix,
+  course: number,
+  reachKm: number,
+  ctx: ShipmentContext,
+  forbidden: (z: Zone) => boolean,
+  aids: DiversionAids,
+): Lookahead {
   const dest = ctx.destination;
   const destKm = haversineKm(fix, dest);
   const closeKm = Math.max(dest.radiusKm, ctx.corridorKm);
@@ -76,13 +97,24 @@ function lookAhead(fix: Fix, course: number, reachKm: number, ctx: ShipmentConte
   const limitKm = toward ? Math.min(reachKm, Math.max(0, destKm - missKm)) : reachKm;
   if (limitKm <= 0) return { destinationFirst: true, reachKm };
   const steps = Math.max(1, Math.ceil(limitKm / MAX_STEP_KM));
+  if (!aids.full && !aids.clear) {
+    // Already inside a restricted zone: the first step's answer (the zones at its start come first).
+    const zones = aids.inside ?? ctx.zones.zonesAt(fix).filter(forbidden);
+    const inside = zones.find(ctx.isRestricted);
+    if (inside) return { destinationFirst: false, hit: { zone: inside, aheadKm: limitKm / steps }, reachKm };
+  }
+  const clear = aids.full ? undefined : aids.clear;
   let from: LatLon = fix;
   let via: Lookahead['via'];
   let reached = toward;
   for (let i = 1; i <= steps; i++) {
     const aheadKm = (limitKm * i) / steps;
     const to = destinationPoint(fix, course, aheadKm);
-    const crossed = ctx.zones.zonesCrossed(from, to, forbidden);
+    // A step inside the clear box crosses nothing (steps are shorter than the index's densify step).
+    const crossed =
+      clear && inClearBox(clear, from) && inClearBox(clear, to)
+        ? []
+        : ctx.zones.zonesCrossed(from, to, forbidden);
     const restricted = crossed.find(ctx.isRestricted);
     if (restricted)
       return {
@@ -114,22 +146,36 @@ export function checkDiversion(
   fix: Fix,
   loc: Pick<RouteFix, 'crossTrackKm' | 'alongKm'>,
   ctx: ShipmentContext,
+  aids: DiversionAids = {},
 ): CheckResult<DiversionState> {
   const p = ctx.params;
   const crossTrackKm = loc.crossTrackKm;
   const offCorridor = crossTrackKm > ctx.corridorKm;
   const forbidden = (z: Zone) => ctx.isRestricted(z) || ctx.isUnlicensed(z);
   const entry: WindowFix = { ts: fix.ts, lat: fix.lat, lon: fix.lon };
-  if (offCorridor)
-    entry.borderKm = ctx.zones.nearest(fix, forbidden, searchKm(ctx))?.distanceKm ?? Number.POSITIVE_INFINITY;
-  const window = [...s.window, entry].slice(-p.diversionWindowFixes);
-  const state = { window };
-  if (!offCorridor || window.length < p.diversionWindowFixes) return { state, events: [] };
+  const n = p.diversionWindowFixes;
+  const window = s.window.length >= n ? s.window.slice(s.window.length - n + 1) : s.window.slice();
+  window.push(entry);
+  const state: DiversionState = { window, border: s.border ?? null };
+  const measure = (i: number) => {
+    const w = window[i]!;
+    const hit = ctx.zones.nearest(w, forbidden, searchKm(ctx));
+    const km = hit?.distanceKm ?? Number.POSITIVE_INFINITY;
+    window[i] = { ts: w.ts, lat: w.lat, lon: w.lon, borderKm: km };
+    state.border = { lat: w.lat, lon: w.lon, km: hit ? km : searchKm(ctx) };
+    return hit;
+  };
+  if (offCorridor) {
+    if (aids.full) measure(window.length - 1);
+    else entry.due = true;
+  }
+  if (!offCorridor || window.length < n) return { state, events: [] };
 
   const first = window[0]!;
   const hours = (fix.ts - first.ts) / 3_600_000;
   if (hours <= 0) return { state, events: [] };
-  const travelled = window.slice(1).reduce((sum, w, i) => sum + haversineKm(window[i]!, w), 0);
+  let travelled = 0;
+  for (let i = 1; i < window.length; i++) travelled += haversineKm(window[i - 1]!, window[i]!);
   const speedKmh = travelled / hours;
   const destKm = haversineKm(fix, ctx.destination);
   const remainingKm = Math.max(ctx.route.route.lengthKm - loc.alongKm, destKm);
@@ -137,7 +183,7 @@ export function checkDiversion(
     Math.min(speedKmh, p.cruiseMaxKmh) * p.diversionHorizonHours,
     1.5 * remainingKm + 2 * ctx.corridorKm,
   );
-  const base = {
+  const base = () => ({
     crossTrackKm: round(crossTrackKm),
     corridorKm: ctx.corridorKm,
     speedKmh: round(speedKmh),
@@ -148,61 +194,80 @@ export function checkDiversion(
     distanceToDestinationKm: round(destKm),
     lookAheadKm: round(reachKm),
     horizonHours: p.diversionHorizonHours,
-  };
+  });
 
   // (a) Where the held course leads within the look-ahead.
   const course = heldCourse(window, p.diversionMaxCourseSpreadDeg);
   if (course !== undefined && speedKmh > 1) {
-    const ahead = lookAhead(fix, course, reachKm, ctx);
+    const ahead = lookAhead(fix, course, reachKm, ctx, forbidden, aids);
     // Heading for its destination: whatever lies beyond it is not where this shipment is going.
     if (ahead.destinationFirst) return { state, events: [] };
     if (ahead.hit) {
       const { zone, aheadKm } = ahead.hit;
-      return {
-        state,
-        events: [
-          event(fix, {
-            ...base,
-            reason: 'course',
-            ...zoneFields(zone),
-            courseDeg: round(course),
-            bearingToDestinationDeg: round(initialBearingDeg(fix, ctx.destination)),
-            withinKm: round(aheadKm),
-            etaHours: round(aheadKm / speedKmh),
-            ...(ahead.via
-              ? { via: { ...zoneFields(ahead.via.zone), withinKm: round(ahead.via.aheadKm) } }
-              : {}),
-          }),
-        ],
-      };
+      const details: Record<string, unknown> = base();
+      details.reason = 'course';
+      Object.assign(details, zoneFields(zone));
+      details.courseDeg = round(course);
+      details.bearingToDestinationDeg = round(initialBearingDeg(fix, ctx.destination));
+      details.withinKm = round(aheadKm);
+      details.etaHours = round(aheadKm / speedKmh);
+      if (ahead.via) details.via = { ...zoneFields(ahead.via.zone), withinKm: round(ahead.via.aheadKm) };
+      return { state, events: [event(fix, details)] };
     }
   }
 
-  // (b) The border keeps getting closer, and the shipment is not closing on its destination.
+  // (b) The border keeps getting closer, and the shipment is not closing on its destination. Distances are measured
+  // only here, newest first, and only while the newest could lie within the look-ahead: the distance from a fix
+  // moves by at most the distance moved, so the last one measured (or the clear box's sides) bounds it from below.
+  if (window.some((w) => w.borderKm === undefined && !w.due)) return { state, events: [] };
+  const last = window.length - 1;
+  let nearest: ReturnType<typeof measure>;
+  if (window[last]!.due) {
+    if (lowerBoundKm(state.border, fix, aids.clear) > reachKm) return { state, events: [] };
+    nearest = measure(last);
+  }
+  const lastKm = window[last]!.borderKm;
+  if (lastKm === null || lastKm === undefined || !(lastKm <= reachKm)) return { state, events: [] };
+  for (let i = last - 1; i >= 0; i--) if (window[i]!.due) measure(i);
   const dists = window.map((w) => w.borderKm);
-  if (dists.every((d): d is number => d !== undefined && Number.isFinite(d))) {
+  if (dists.every((d): d is number => d !== undefined && d !== null && Number.isFinite(d))) {
     const steady = dists.every((d, i) => i === 0 || d < dists[i - 1]!);
     const closedKm = dists[0]! - dists.at(-1)!;
     const towardDestination = haversineKm(first, ctx.destination) - destKm >= closedKm;
     if (steady && closedKm >= p.diversionApproachMinKm && !towardDestination && dists.at(-1)! <= reachKm) {
-      const nearest = ctx.zones.nearest(fix, forbidden, searchKm(ctx));
-      return {
-        state,
-        events: [
-          event(fix, {
-            ...base,
-            reason: 'approaching',
-            ...(nearest ? zoneFields(nearest.zone) : { zoneId: null, zoneName: null, country: null }),
-            borderKm: round(dists.at(-1)!),
-            closedKm: round(closedKm),
-            overHours: round(hours),
-            etaHours: round(dists.at(-1)! / Math.max(closedKm / hours, 1e-6)),
-          }),
-        ],
-      };
+      nearest ??= ctx.zones.nearest(fix, forbidden, searchKm(ctx));
+      const details: Record<string, unknown> = base();
+      details.reason = 'approaching';
+      Object.assign(
+        details,
+        nearest ? zoneFields(nearest.zone) : { zoneId: null, zoneName: null, country: null },
+      );
+      details.borderKm = round(dists.at(-1)!);
+      details.closedKm = round(closedKm);
+      details.overHours = round(hours);
+      details.etaHours = round(dists.at(-1)! / Math.max(closedKm / hours, 1e-6));
+      return { state, events: [event(fix, details)] };
     }
   }
   return { state, events: [] };
+}
+
+/**
+ * Zones are planar in lon/lat, distances are to their edges taken as great-circle arcs: the two part by well under
+ * a kilometre on country borders, by up to tens of km along a custom zone's edge of 1,000 km. A bound carried from
+ * another point keeps this much in hand.
+ */
+const ARC_MARGIN_KM = 50;
+
+/** A lower bound of the distance from the fix to the nearest forbidden border, km (0 when nothing is known). */
+function lowerBoundKm(
+  border: DiversionState['border'],
+  fix: Fix,
+  clear: ClearBox | null | undefined,
+): number {
+  const fromLast = border ? border.km - haversineKm(border, fix) - ARC_MARGIN_KM : 0;
+  const fromBox = clear && inClearBox(clear, fix) ? clearBoxMarginKm(clear, fix) : 0;
+  return Math.max(0, fromLast, fromBox);
 }
 
 function event(fix: Fix, details: Record<string, unknown>): AlertEvent {

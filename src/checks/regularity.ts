@@ -31,10 +31,16 @@ const MAX_RESIDUAL_M = 1;
 /** Moving: at least this far between fixes. */
 const MIN_STEP_KM = 0.2;
 
-const spread = (xs: (number | null)[]) => {
-  const v = xs.filter((x): x is number => x !== null);
-  if (v.length < xs.length) return undefined;
-  return Math.max(...v) - Math.min(...v);
+/** Largest minus smallest of a field over the window; undefined when any sample lacks it. */
+const spread = (window: Sample[], key: 'speedKmh' | 'hdop' | 'satellites') => {
+  let [min, max] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+  for (const w of window) {
+    const x = w[key];
+    if (x === null || x === undefined) return undefined;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  return max - min;
 };
 
 export function checkRegularity(
@@ -51,7 +57,12 @@ export function checkRegularity(
   if (prev && before) {
     const f = (prev.ts - before.ts) / Math.max(fix.ts - before.ts, 1);
     window[window.length - 1] = {
-      ...prev,
+      ts: prev.ts,
+      lat: prev.lat,
+      lon: prev.lon,
+      speedKmh: prev.speedKmh,
+      hdop: prev.hdop,
+      satellites: prev.satellites,
       residualM: haversineKm(prev, interpolateGreatCircle(before, fix, f)) * 1000,
     };
   }
@@ -67,16 +78,22 @@ export function checkRegularity(
   while (window.length > n + 1) window.shift();
   const state = { window, raised: s.raised };
   if (s.raised || window.length < n + 1) return { state, events: [] };
-  const judged = window.slice(1, -1);
-  // The median, not the mean: a synthetic track turns at its waypoints, and those few fixes must not hide the rest.
-  const residuals = judged.map((w) => w.residualM ?? Number.POSITIVE_INFINITY).sort((a, b) => a - b);
-  const medianM = residuals[Math.floor(residuals.length / 2)]!;
-  if (!(medianM < MAX_RESIDUAL_M)) return { state, events: [] };
-  const speed = spread(window.map((w) => w.speedKmh));
-  const hdop = spread(window.map((w) => w.hdop));
-  const sats = spread(window.map((w) => w.satellites));
+  // The median is under the limit only if more than half the residuals are: most real tracks stop here, unsorted.
+  let under = 0;
+  for (let i = 1; i < window.length - 1; i++)
+    if ((window[i]!.residualM ?? Number.POSITIVE_INFINITY) < MAX_RESIDUAL_M) under++;
+  if (under <= Math.floor((window.length - 2) / 2)) return { state, events: [] };
+  const speed = spread(window, 'speedKmh');
+  const hdop = spread(window, 'hdop');
+  const sats = spread(window, 'satellites');
   const reported = [speed, hdop, sats].filter((x) => x !== undefined);
   if (reported.length < 2 || reported.some((x) => x! > 0.05)) return { state, events: [] };
+  // The median, not the mean: a synthetic track turns at its waypoints, and those few fixes must not hide the rest.
+  const residuals = window
+    .slice(1, -1)
+    .map((w) => w.residualM ?? Number.POSITIVE_INFINITY)
+    .sort((a, b) => a - b);
+  const medianM = residuals[Math.floor(residuals.length / 2)]!;
   const first = window[0]!;
   return {
     state: { window, raised: true },

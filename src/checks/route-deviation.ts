@@ -71,11 +71,11 @@ export function checkDeviation(
   }
   return {
     state: {
-      ...s,
       outsideFixes: 0,
       outsideSince: null,
       insideSince,
       maxCrossTrackKm: s.open ? s.maxCrossTrackKm : 0,
+      open: s.open,
     },
     events,
   };

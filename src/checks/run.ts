@@ -5,7 +5,8 @@
 // Arrival is a stop inside the destination, not a pass-by; an arrived shipment that leaves again is back in transit.
 import type { AlertEvent } from '../domain/alerts.ts';
 import { haversineKm } from '../geo/spherical.ts';
-import type { ZoneFilter, ZoneIndex } from '../geo/types.ts';
+import type { ClearBox, ZoneFilter, ZoneIndex } from '../geo/types.ts';
+import { findClearBox, forbiddenZones, validClearBox, zonesClear } from './clearance.ts';
 import { checkDiversion, type DiversionState, initialDiversion } from './diversion.ts';
 import { checkGap } from './gap.ts';
 import { checkRegularity, initialRegular, type RegularState } from './regularity.ts';
@@ -14,7 +15,7 @@ import { checkSpoofing, initialSpoof, lateFixImpossible, type SpoofState } from 
 import { checkStop, initialStop, type StopState } from './stop.ts';
 import { checkTamper } from './tamper.ts';
 import type { Fix, ShipmentContext } from './types.ts';
-import { checkZones } from './zone.ts';
+import { checkZones, type ZoneResult } from './zone.ts';
 
 export type ShipmentStatus = 'planned' | 'in_transit' | 'arrived' | 'installed' | 'cancelled';
 
@@ -28,6 +29,8 @@ export interface ShipmentState {
   stop: StopState;
   spoof: SpoofState;
   regular?: RegularState;
+  /** A box around the track no restricted or unlicensed zone reaches (clearance.ts): zone lookups skipped in it. */
+  clear?: ClearBox | null;
 }
 
 export function initialShipmentState(): ShipmentState {
@@ -59,13 +62,19 @@ const resolveOnArrival = (at: number): AlertEvent[] =>
     details: { reason: 'arrived at the destination' },
   }));
 
+const NO_ZONES: ZoneResult = { events: [], flags: [] };
+
+/** `full`: no shortcut (clear box, distances measured only when needed): the plain evaluation, for comparison. */
 export function runShipmentChecks(
   prior: ShipmentState,
   status: ShipmentStatus,
   fixes: Fix[],
   ctx: ShipmentContext,
+  opts: { full?: boolean } = {},
 ): CheckRun {
   let state = prior;
+  const forbidden = forbiddenZones(ctx);
+  let clear = opts.full ? null : validClearBox(prior.clear, ctx, forbidden);
   const run: CheckRun = { state, status, events: [], flags: new Map() };
   const flag = (i: number, f: string[]) => {
     if (f.length > 0) run.flags.set(i, [...(run.flags.get(i) ?? []), ...f]);
@@ -90,13 +99,25 @@ export function runShipmentChecks(
     if (spoof.suspect) {
       // The sensors still speak for the case: a tamper switch is judged where the trusted track puts it.
       run.events.push(...checkTamper(trusted ? { ...fix, lat: trusted.lat, lon: trusted.lon } : fix, ctx));
-      state = { ...state, lastFix: fix, spoof: spoof.state };
+      state = {
+        lastFix: fix,
+        trusted: state.trusted,
+        deviation: state.deviation,
+        diversion: state.diversion,
+        stop: state.stop,
+        spoof: spoof.state,
+        regular: state.regular,
+      };
       continue;
     }
     const loc = ctx.route.locate(fix);
     // Resumed elsewhere: the segment from the old trusted fix was never travelled as a line.
     const resumed = spoof.flags.includes('TRACK_RESUMED_ELSEWHERE');
-    const zones = checkZones(resumed ? undefined : trusted, fix, ctx, loc.crossTrackKm);
+    const from = resumed ? undefined : trusted;
+    const skip = clear !== null && zonesClear(clear, from, fix);
+    const zones = skip ? NO_ZONES : checkZones(from, fix, ctx, loc.crossTrackKm);
+    // A fix inside a forbidden zone has no clear box around it.
+    if (!skip && !opts.full) clear = zones.inside?.length ? null : findClearBox(fix, ctx, forbidden);
     run.events.push(...zones.events);
     flag(i, zones.flags);
     run.events.push(...checkTamper(fix, ctx));
@@ -114,7 +135,12 @@ export function runShipmentChecks(
     if (run.status === 'in_transit') {
       run.events.push(...checkGap(trusted, fix, loc.crossTrackKm, ctx));
       const d = checkDeviation(deviation, fix, loc.crossTrackKm, ctx);
-      const v = checkDiversion(diversion, fix, loc, ctx);
+      const v = checkDiversion(diversion, fix, loc, ctx, {
+        full: opts.full,
+        clear,
+        // Off the corridor the zone check looked for the same zones as the diversion's.
+        ...(zones.inside && loc.crossTrackKm > ctx.corridorKm ? { inside: zones.inside } : {}),
+      });
       const s = checkStop(stop, fix, ctx);
       run.events.push(...d.events, ...v.events, ...s.events);
       ({ state: deviation } = d);
@@ -144,6 +170,10 @@ export function runShipmentChecks(
       spoof: spoof.state,
       regular: regular.state,
     };
+  }
+  if (!opts.full) {
+    if (state === prior) state = { ...prior };
+    state.clear = clear;
   }
   run.state = state;
   return run;

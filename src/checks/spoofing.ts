@@ -54,7 +54,8 @@ export function checkSpoofing(
   ctx: ShipmentContext,
 ): SpoofResult {
   const flags: string[] = [];
-  const details: Record<string, unknown> = { fix: at(fix) };
+  // Filled only for a suspect fix (most are not): the event's details.
+  const details: Record<string, unknown> = {};
   const run = s.run ?? null;
   let repeats = 0;
   // A run that moves on consistently, away from where it began, is a real track resumed elsewhere (carried by
@@ -132,6 +133,7 @@ export function checkSpoofing(
     action: 'raise',
     at: fix.ts,
     details: {
+      fix: at(fix),
       ...details,
       flags,
       runSince: new Date(next.since).toISOString(),

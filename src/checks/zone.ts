@@ -45,6 +45,8 @@ function airDetails(fix: Fix, reason: string | undefined, ctx: ShipmentContext) 
 export interface ZoneResult {
   events: AlertEvent[];
   flags: string[];
+  /** The forbidden zones holding the fix, in the index's order (empty when none; absent when not looked up). */
+  inside?: Zone[];
 }
 
 /** `prev` is the previous trusted fix in device time (undefined for the first or for a late fix). */
@@ -61,8 +63,9 @@ export function checkZones(
   const reason = airborneReason(prev, fix, ctx, crossTrackKm);
   const cruising = reason === undefined;
   if (inside.length > 0) {
-    if (cruising) return { events: [], flags: ['RESTRICTED_OVERFLIGHT'] };
+    if (cruising) return { events: [], flags: ['RESTRICTED_OVERFLIGHT'], inside };
     return {
+      inside,
       events: inside.map((z) => ({
         type: 'RESTRICTED_ZONE_ENTERED',
         action: 'raise',
@@ -79,18 +82,19 @@ export function checkZones(
       flags: [],
     };
   }
-  if (!prev) return { events: [], flags: [] };
+  if (!prev) return { events: [], flags: [], inside };
   let crossed = ctx.zones.zonesCrossed(prev, fix, forbidden);
   if (crossed.length > 0) {
     // Leaving a zone the previous fix was already in (on its licensed lane) is not an entry.
     const before = new Set(ctx.zones.zonesAt(prev).map((z) => z.id));
     crossed = crossed.filter((z) => !before.has(z.id));
   }
-  if (crossed.length === 0) return { events: [], flags: [] };
+  if (crossed.length === 0) return { events: [], flags: [], inside };
   // Both ends at cruise on the corridor: flown over between two reports.
   const prevCruising = prev && airborneReason(undefined, prev, ctx, 0) === undefined;
-  if (cruising && prevCruising) return { events: [], flags: ['RESTRICTED_OVERFLIGHT'] };
+  if (cruising && prevCruising) return { events: [], flags: ['RESTRICTED_OVERFLIGHT'], inside };
   return {
+    inside,
     events: crossed.map((z) => ({
       type: 'RESTRICTED_ZONE_ENTERED',
       action: 'raise',

@@ -17,7 +17,7 @@ import { clearFinder } from './zone-clear.ts';
 import { nearestFinder } from './zone-nearest.ts';
 
 /** Longer segments are followed along the great circle in steps this long: the planar test then strays < ~2 km. */
-const DENSIFY_STEP_KM = 250;
+export const DENSIFY_STEP_KM = 250;
 
 export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
   const zones = inputs.map((i) => i.zone);

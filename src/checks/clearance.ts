@@ -1,0 +1,52 @@
+// The shipment's clear box (geo/zone-clear.ts): a lon/lat box around its track that no restricted or unlicensed
+// zone reaches, kept in the check state. While the last trusted fix and the new one both lie in it, the zone check
+// has nothing to find (neither end in such a zone, the segment between them inside the box) and is skipped, and the
+// diversion look-ahead skips its steps inside it. A box is dropped when the zones change or a zone near it became
+// forbidden (a licence revoked, the shipment's own list changed), and found anew when the track leaves it.
+import { haversineKm } from '../geo/spherical.ts';
+import type { ClearBox, Zone } from '../geo/types.ts';
+import { inClearBox } from '../geo/zone-clear.ts';
+import { DENSIFY_STEP_KM } from '../geo/zone-index.ts';
+import type { Fix, ShipmentContext } from './types.ts';
+
+/** Zones the position checks look for: restricted ones, and licence-required ones no licence covers. */
+export const forbiddenZones = (ctx: ShipmentContext) => (z: Zone) =>
+  ctx.isRestricted(z) || ctx.isUnlicensed(z);
+
+/** The stored box, if it still holds for this shipment's zones. */
+export function validClearBox(
+  c: ClearBox | null | undefined,
+  ctx: ShipmentContext,
+  forbidden: (z: Zone) => boolean,
+): ClearBox | null {
+  return c && ctx.zones.stillClear(c, forbidden) ? c : null;
+}
+
+/** Whether the fix, and the segment from the previous trusted fix, lie in the box (then no zone can be met). */
+export function zonesClear(c: ClearBox, prev: Fix | undefined, fix: Fix): boolean {
+  if (!inClearBox(c, fix)) return false;
+  // The index follows longer segments along the great circle, which may leave the box.
+  return prev === undefined || (inClearBox(c, prev) && haversineKm(prev, fix) <= DENSIFY_STEP_KM);
+}
+
+/**
+ * A box around the fix, up to ten reports' travel at cruise each side (100–1,000 km) and no smaller than one and a
+ * half: a smaller one would be left at once. Rounded inward to 1e-4° to keep the state small.
+ */
+export function findClearBox(
+  fix: Fix,
+  ctx: ShipmentContext,
+  forbidden: (z: Zone) => boolean,
+): ClearBox | null {
+  const stepKm = (ctx.params.cruiseMaxKmh * ctx.reportIntervalS) / 3600;
+  const c = ctx.zones.clearBox(fix, forbidden, Math.min(1000, Math.max(100, 10 * stepKm)), 1.5 * stepKm);
+  if (!c) return null;
+  const [x0, y0, x1, y1] = c.box;
+  const box: ClearBox['box'] = [
+    Math.ceil(x0 * 1e4) / 1e4,
+    Math.ceil(y0 * 1e4) / 1e4,
+    Math.floor(x1 * 1e4) / 1e4,
+    Math.floor(y1 * 1e4) / 1e4,
+  ];
+  return { ...c, box };
+}
