@@ -37,7 +37,17 @@ export const shipmentBody = z.object({
   deviceId: id,
   mode,
   origin: place(25),
-  destination: z.union([place(25), z.object({ siteId: id })]),
+  // Without radiusKm, the destination's radius fits the place: a port 15 km, an airport or warehouse 5 km
+  // (defaultDestinationRadiusKm); a registered site keeps its own.
+  destination: z.union([
+    z.object({
+      name: z.string().max(200).optional(),
+      lat,
+      lon,
+      radiusKm: z.number().positive().max(2000).optional(),
+    }),
+    z.object({ siteId: id }),
+  ]),
   route: z
     .union([
       z.object({ type: z.literal('LineString'), coordinates: line }),

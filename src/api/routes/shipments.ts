@@ -3,6 +3,10 @@
 // routes/shipment-track.ts, the evidence routes/evidence.ts. Logistics registers against the policy as it stands:
 // a weakening field is refused with 403 naming it (api/policy-guard.ts).
 
+import { zoneFilters } from '../../checks/context.ts';
+import { restrictedCrossings } from '../../checks/crossings.ts';
+import { defaultDestinationRadiusKm } from '../../checks/params.ts';
+import type { ShipmentRecord } from '../../checks/shipment.ts';
 import { listAlerts } from '../../db/alerts.ts';
 import { citeLicences } from '../../db/licences.ts';
 import { type Pool, type PoolClient, withTransaction } from '../../db/pool.ts';
@@ -20,12 +24,45 @@ import { alertSchema } from './alerts.ts';
 import { positionList, positionsPage, positionsQuery } from './shared.ts';
 import { shipmentPolicyRouter } from './shipment-policy.ts';
 
+const routeWarningsSchema = z
+  .array(
+    z.object({
+      country: z.string().nullable(),
+      zone: z.string(),
+      tier: z.string(),
+      fromKm: z.number(),
+      toKm: z.number(),
+      legMode: z.string(),
+    }),
+  )
+  .openapi({
+    description: 'restricted or licence-required territory the planned route crosses, in route order',
+  });
+
+/**
+ * The restricted or licence-required territory the planned route crosses, once, at registration and on the
+ * shipment: an aircraft over it at cruise is lawful overflight, but the officer should know before departure.
+ */
+function routeWarnings(deps: PolicyDeps, s: ShipmentRecord) {
+  const licensed = [...s.licenses.map((l) => l.country), ...(s.licensedCountries ?? [])];
+  const filters = zoneFilters(deps.geo.policy, s.restrictedCountries, licensed);
+  return restrictedCrossings(s.route, deps.geo.zones(), filters).map((x) => ({
+    country: x.country,
+    zone: x.zoneName,
+    tier: x.tier,
+    fromKm: Math.round(x.fromKm),
+    toKm: Math.round(x.toKm),
+    legMode: x.legMode,
+  }));
+}
+
 /** A registered site as destination becomes its place (location and radius) with the site id kept. */
 async function resolveDestination(
   db: Pool,
-  d: { siteId: string } | { name?: string; lat: number; lon: number; radiusKm: number },
+  d: { siteId: string } | { name?: string; lat: number; lon: number; radiusKm?: number | undefined },
+  mode: 'sea' | 'air' | 'road',
 ) {
-  if (!('siteId' in d)) return d;
+  if (!('siteId' in d)) return { ...d, radiusKm: d.radiusKm ?? defaultDestinationRadiusKm(mode) };
   const site = await getSite(db, d.siteId);
   if (!site)
     throw new AppError(
@@ -64,7 +101,7 @@ const registerRoute = defineRoute({
     },
   },
   responses: {
-    201: json(shipmentSchema, 'registered; Location names it'),
+    201: json(shipmentSchema.extend({ routeWarnings: routeWarningsSchema }), 'registered; Location names it'),
     403: errorResponse(
       'FORBIDDEN: the role may not register shipments, or (logistics) a field would weaken a check; the message names it',
     ),
@@ -80,7 +117,7 @@ export function shipmentsRouter(db: Pool, deps: PolicyDeps) {
   r.openapi(registerRoute, async (c) => {
     const b = c.req.valid('json');
     const who = c.get('principal');
-    const destination = await resolveDestination(db, b.destination);
+    const destination = await resolveDestination(db, b.destination, b.mode);
     const licenceIds = [...new Set(b.licenceIds)].sort();
     const fields = {
       restrictedCountries: b.restrictedCountries ?? null,
@@ -137,7 +174,10 @@ export function shipmentsRouter(db: Pool, deps: PolicyDeps) {
         throw new AppError('VALIDATION_FAILED', `deviceId: no registered device ${b.deviceId}`);
       throw e;
     });
-    return c.json(shipmentView((await getShipment(db, b.id))!), 201, { Location: `/v1/shipments/${b.id}` });
+    const s = (await getShipment(db, b.id))!;
+    return c.json({ ...shipmentView(s), routeWarnings: routeWarnings(deps, s) }, 201, {
+      Location: `/v1/shipments/${b.id}`,
+    });
   });
 
   r.openapi(
@@ -190,7 +230,10 @@ export function shipmentsRouter(db: Pool, deps: PolicyDeps) {
       summary: 'One shipment: status, last position, progress, open alerts',
       request: { params: idParams },
       responses: {
-        200: json(shipmentSchema.extend({ openAlerts: z.array(alertSchema) }), 'the shipment'),
+        200: json(
+          shipmentSchema.extend({ routeWarnings: routeWarningsSchema, openAlerts: z.array(alertSchema) }),
+          'the shipment',
+        ),
       },
     }),
     async (c) => {
@@ -199,7 +242,7 @@ export function shipmentsRouter(db: Pool, deps: PolicyDeps) {
         ...(await listAlerts(db, { shipmentId: s.id, status: 'open', limit: 100 })),
         ...(await listAlerts(db, { shipmentId: s.id, status: 'acknowledged', limit: 100 })),
       ];
-      return c.json({ ...shipmentView(s), openAlerts: open }, 200);
+      return c.json({ ...shipmentView(s), routeWarnings: routeWarnings(deps, s), openAlerts: open }, 200);
     },
   );
 
