@@ -318,7 +318,9 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
     const bundle = JSON.parse(readFileSync(`${ARTIFACTS}evidence-${SHIPMENT}.json`, 'utf8'));
     expect(bundle.digest.value).toMatch(/\S{20,}/);
     expect(JSON.stringify(bundle)).toContain(`trk-${SHIPMENT}`);
-    await expect.poll(() => page.locator('#detail-panel .download-status').textContent()).toMatch(/^Saved evidence-/);
+    await expect
+      .poll(() => page.locator('#detail-panel .download-status').textContent())
+      .toMatch(/^Saved evidence-/);
 
     // Resolving needs a note: without one nothing is sent.
     await entered.getByRole('button', { name: /^Resolve RESTRICTED_ZONE_ENTERED/ }).click();

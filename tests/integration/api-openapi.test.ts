@@ -230,7 +230,9 @@ describe('GET /v1/shipments/{id}/track?format=gpx', () => {
     timeout: 60_000,
   }, async () => {
     const key = generateDeviceKey();
-    const registered = await cw.api('POST', '/v1/devices', { body: { id: 'trk-gpx', publicKeyJwk: key.publicJwk } });
+    const registered = await cw.api('POST', '/v1/devices', {
+      body: { id: 'trk-gpx', publicKeyJwk: key.publicJwk },
+    });
     const created = await cw.api('POST', '/v1/shipments', {
       role: 'logistics',
       body: {
