@@ -92,7 +92,52 @@ export async function startTestChipwatch(
   };
 }
 
-/** Polls `fn` until it returns a truthy value or the time is up (then returns the last value). */
+/**
+ * Polls `fn` until it returns a truthy value and returns it; throws naming `what` when the time is up. Use this
+ * where a test relies on the condition (eventually() returns the last value quietly, for callers that assert it).
+ */
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T>,
+  timeoutMs = 15_000,
+  everyMs = 50,
+): Promise<T> {
+  const last = await eventually(fn, timeoutMs, everyMs);
+  if (!last)
+    throw new Error(
+      `timed out after ${timeoutMs} ms waiting for ${what} (last value: ${JSON.stringify(last)})`,
+    );
+  return last;
+}
+
+/** An API client for a chipwatch at `httpUrl` signing tokens with TEST_SECRET (a spawned process, say). */
+export function apiAt(httpUrl: string, issuer = 'chipwatch'): Pick<TestChipwatch, 'api' | 'token'> {
+  const secret = new TextEncoder().encode(TEST_SECRET);
+  const token = (role: Role) => mintToken(secret, { sub: `test-${role}`, role, issuer, ttlS: 600 });
+  return {
+    token,
+    api: async (method, path, opts = {}) => {
+      const headers: Record<string, string> = {};
+      const role = opts.role === undefined ? 'admin' : opts.role;
+      const bearer = opts.token ?? (role ? await token(role) : undefined);
+      if (bearer) headers.authorization = `Bearer ${bearer}`;
+      if (opts.body !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(`${httpUrl}${path}`, {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {}
+      return { status: res.status, body };
+    },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value or the time is up (then returns the last value: assert it). */
 export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = await fn();
