@@ -49,6 +49,43 @@ function records(deviceIndex: number, seq: number, count: number, nowMs: number)
 }
 
 /**
+ * Signs `messages` telemetry messages of `recordsPerMessage` fixes, round-robin across `devices` (advancing each
+ * device's seq); one SignedLine each, in publishing order.
+ */
+export function signMessages(
+  devices: BenchDevice[],
+  messages: number,
+  recordsPerMessage: number,
+  nowMs: number = Date.now(),
+): SignedLine[] {
+  const lines: SignedLine[] = [];
+  for (let k = 0; k < messages; k++) {
+    const index = k % devices.length;
+    const device = devices[index]!;
+    const seq = device.nextSeq++;
+    const jws = signCompactJws(
+      buildTelemetry(device.id, seq, records(index, seq, recordsPerMessage, nowMs), nowMs),
+      device.key,
+    );
+    lines.push({ d: device.id, s: seq, n: recordsPerMessage, j: jws });
+  }
+  return lines;
+}
+
+/** Writes signed lines as the publisher's JSON-lines file; returns the totals written. */
+export function writeLines(
+  file: string,
+  lines: SignedLine[],
+): { messages: number; records: number; bytes: number } {
+  writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  return {
+    messages: lines.length,
+    records: lines.reduce((s, l) => s + l.n, 0),
+    bytes: lines.reduce((s, l) => s + l.j.length, 0),
+  };
+}
+
+/**
  * Signs `messages` telemetry messages of `recordsPerMessage` fixes, round-robin across `devices` (advancing
  * each device's seq), and writes them to `file`. Returns the totals written.
  */
@@ -58,21 +95,25 @@ export function writeSignedMessages(
   messages: number,
   recordsPerMessage: number,
 ): { messages: number; records: number; bytes: number } {
-  const nowMs = Date.now();
-  const lines: string[] = [];
-  let bytes = 0;
-  for (let k = 0; k < messages; k++) {
-    const index = k % devices.length;
-    const device = devices[index]!;
-    const seq = device.nextSeq++;
-    const jws = signCompactJws(
-      buildTelemetry(device.id, seq, records(index, seq, recordsPerMessage, nowMs), nowMs),
-      device.key,
-    );
-    bytes += jws.length;
-    const line: SignedLine = { d: device.id, s: seq, n: recordsPerMessage, j: jws };
-    lines.push(JSON.stringify(line));
-  }
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return { messages, records: messages * recordsPerMessage, bytes };
+  return writeLines(file, signMessages(devices, messages, recordsPerMessage));
+}
+
+/**
+ * One message that raises an alert at once: a single fix in Shanghai (China is a restricted country) from a tracker
+ * bound to no shipment (src/checks/run.ts runUnboundChecks: RESTRICTED_ZONE_ENTERED). Each alert device sends one,
+ * so each opens an alert of its own (a second one would only update it, and updates notify at most once a minute).
+ */
+export function signAlertMessage(device: BenchDevice, index: number, nowMs: number = Date.now()): SignedLine {
+  const seq = device.nextSeq++;
+  const fix: TelemetryRecord = {
+    ts: nowMs - 5_000,
+    lat: Math.round((31.2 + (index % 100) * 0.001) * 1e6) / 1e6,
+    lon: Math.round((121.45 + Math.floor(index / 100) * 0.001) * 1e6) / 1e6,
+    speedKmh: 0,
+    hdop: 0.9,
+    satellites: 11,
+    batteryPct: 80,
+  };
+  const jws = signCompactJws(buildTelemetry(device.id, seq, [fix], nowMs), device.key);
+  return { d: device.id, s: seq, n: 1, j: jws };
 }

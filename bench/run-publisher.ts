@@ -18,6 +18,8 @@ export interface PublishOptions {
   ackKeyFile: string;
   /** The devices' MQTT passwords ({id: password}): each device connects on its own, as a tracker does. */
   credentialsFile: string;
+  /** Messages per second, all devices together; unset: as fast as acks return. */
+  ratePerS?: number;
   /** Called at the first publish ('start') and at the last ack ('done'). */
   onPhase?(phase: 'start' | 'done'): void;
 }
@@ -32,6 +34,7 @@ export function runPublisher(o: PublishOptions): Promise<PublisherResult> {
       ...['--load', '--load-file', o.file, '--mqtt', o.mqttUrl, '--json'],
       ...['--connections', String(o.connections), '--window', String(o.window)],
       ...['--ack-key-file', o.ackKeyFile, '--credentials-file', o.credentialsFile],
+      ...(o.ratePerS === undefined ? [] : ['--rate', String(o.ratePerS)]),
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
