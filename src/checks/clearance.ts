@@ -1,7 +1,8 @@
-// The shipment's clear box (geo/zone-clear.ts): a lon/lat box around its track that no restricted or unlicensed
-// zone reaches, kept in the check state. While the last trusted fix and the new one both lie in it, the zone check
-// has nothing to find (neither end in such a zone, the segment between them inside the box) and is skipped, and the
-// diversion look-ahead skips its steps inside it. A box is dropped when the zones change or a zone near it became
+// The shipment's clear box (geo/zone-clear.ts): a lon/lat box around its track that no border of a restricted or
+// unlicensed zone reaches, kept in the check state; the box lies in none of them (at sea, mostly) or wholly inside
+// one (deep in a restricted country). While the last trusted fix and the new one both lie in it, the zone check
+// knows its answer without a lookup (the zones of the box, no border crossed), and the diversion look-ahead skips
+// its steps inside a box that lies in no such zone. A box is dropped when the zones change or a zone near it became
 // forbidden (a licence revoked, the shipment's own list changed), and found anew when the track leaves it.
 import { haversineKm } from '../geo/spherical.ts';
 import type { ClearBox, Zone } from '../geo/types.ts';
@@ -22,12 +23,26 @@ export function validClearBox(
   return c && ctx.zones.stillClear(c, forbidden) ? c : null;
 }
 
-/** Whether the fix, and the segment from the previous trusted fix, lie in the box (then no zone can be met). */
-export function zonesClear(c: ClearBox, prev: Fix | undefined, fix: Fix): boolean {
-  if (!inClearBox(c, fix)) return false;
+/**
+ * The restricted and unlicensed zones holding the fix when it, and the segment from the previous trusted fix, lie
+ * in the box (no border met on the way): usually none. Undefined when the zones must be looked up.
+ */
+export function zonesInBox(
+  c: ClearBox,
+  prev: Fix | undefined,
+  fix: Fix,
+  ctx: ShipmentContext,
+): Zone[] | undefined {
+  if (!inClearBox(c, fix)) return undefined;
   // The index follows longer segments along the great circle, which may leave the box.
-  return prev === undefined || (inClearBox(c, prev) && haversineKm(prev, fix) <= DENSIFY_STEP_KM);
+  if (prev !== undefined && !(inClearBox(c, prev) && haversineKm(prev, fix) <= DENSIFY_STEP_KM)) return undefined;
+  if (!c.inside) return NONE;
+  // In several zones at once, their order is the index's at each point: looked up then.
+  if (c.inside.length > 1) return undefined;
+  const z = ctx.zones.zone(c.inside[0]!);
+  return z ? [z] : undefined;
 }
+const NONE: Zone[] = [];
 
 /**
  * A box around the fix, up to ten reports' travel at cruise each side (100–1,000 km) and no smaller than one and a

@@ -11,7 +11,7 @@ import type { AlertEvent } from '../domain/alerts.ts';
 import { destinationPoint, haversineKm, initialBearingDeg, pointToSegmentKm } from '../geo/spherical.ts';
 import type { ClearBox, LatLon, RouteFix, Zone } from '../geo/types.ts';
 import { clearBoxMarginKm, inClearBox } from '../geo/zone-clear.ts';
-import { round } from './format.ts';
+import { isoTime, round } from './format.ts';
 import type { CheckResult, Fix, ShipmentContext } from './types.ts';
 
 interface WindowFix extends LatLon {
@@ -97,13 +97,14 @@ function lookAhead(
   const limitKm = toward ? Math.min(reachKm, Math.max(0, destKm - missKm)) : reachKm;
   if (limitKm <= 0) return { destinationFirst: true, reachKm };
   const steps = Math.max(1, Math.ceil(limitKm / MAX_STEP_KM));
-  if (!aids.full && !aids.clear) {
+  // A clear box in no zone: no step inside it crosses a border.
+  const clear = aids.full || aids.clear?.inside ? undefined : aids.clear;
+  if (!aids.full && !clear) {
     // Already inside a restricted zone: the first step's answer (the zones at its start come first).
-    const zones = aids.inside ?? ctx.zones.zonesAt(fix).filter(forbidden);
+    const zones = aids.inside ?? ctx.zones.zonesAt(fix, forbidden);
     const inside = zones.find(ctx.isRestricted);
     if (inside) return { destinationFirst: false, hit: { zone: inside, aheadKm: limitKm / steps }, reachKm };
   }
-  const clear = aids.full ? undefined : aids.clear;
   let from: LatLon = fix;
   let via: Lookahead['via'];
   let reached = toward;
@@ -187,8 +188,8 @@ export function checkDiversion(
     crossTrackKm: round(crossTrackKm),
     corridorKm: ctx.corridorKm,
     speedKmh: round(speedKmh),
-    fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon },
-    windowFrom: { ts: new Date(first.ts).toISOString(), lat: first.lat, lon: first.lon },
+    fix: { ts: isoTime(fix.ts), lat: fix.lat, lon: fix.lon },
+    windowFrom: { ts: isoTime(first.ts), lat: first.lat, lon: first.lon },
     windowFixes: window.length,
     destination: { name: ctx.destination.name ?? null, lat: ctx.destination.lat, lon: ctx.destination.lon },
     distanceToDestinationKm: round(destKm),

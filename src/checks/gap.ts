@@ -3,7 +3,7 @@
 // elapsed time explain: off the corridor, or farther than the mode's top speed could carry it.
 import type { AlertEvent } from '../domain/alerts.ts';
 import { haversineKm } from '../geo/spherical.ts';
-import { round } from './format.ts';
+import { isoTime, round } from './format.ts';
 import type { Fix, ShipmentContext } from './types.ts';
 
 export function checkGap(
@@ -39,8 +39,8 @@ export function checkGap(
         corridorKm: ctx.corridorKm,
         reason:
           movedKm > reachableKm ? 'farther than the top speed allows' : 'reappeared off the planned route',
-        before: { ts: new Date(prev.ts).toISOString(), lat: prev.lat, lon: prev.lon },
-        after: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon },
+        before: { ts: isoTime(prev.ts), lat: prev.lat, lon: prev.lon },
+        after: { ts: isoTime(fix.ts), lat: fix.lat, lon: fix.lon },
       },
     });
   }

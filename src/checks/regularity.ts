@@ -5,7 +5,7 @@
 // satellites reported: a track that reports none of them cannot be judged this way.
 import type { AlertEvent } from '../domain/alerts.ts';
 import { haversineKm, interpolateGreatCircle } from '../geo/spherical.ts';
-import { round } from './format.ts';
+import { isoTime, round } from './format.ts';
 import type { Fix, ShipmentContext } from './types.ts';
 
 interface Sample {
@@ -106,8 +106,8 @@ export function checkRegularity(
           subtype: 'too_regular',
           flags: ['TOO_REGULAR'],
           windowFixes: window.length,
-          from: { ts: new Date(first.ts).toISOString(), lat: first.lat, lon: first.lon },
-          fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon },
+          from: { ts: isoTime(first.ts), lat: first.lat, lon: first.lon },
+          fix: { ts: isoTime(fix.ts), lat: fix.lat, lon: fix.lon },
           positionNoiseMedianM: round(medianM, 2),
           maxPositionNoiseM: MAX_RESIDUAL_M,
           speedSpreadKmh: speed ?? null,

@@ -3,7 +3,7 @@
 // the corridor for a while.
 
 import type { AlertEvent } from '../domain/alerts.ts';
-import { round } from './format.ts';
+import { isoTime, round } from './format.ts';
 import type { CheckResult, Fix, ShipmentContext } from './types.ts';
 
 export interface DeviationState {
@@ -48,9 +48,9 @@ export function checkDeviation(
           crossTrackKm: round(crossTrackKm),
           maxCrossTrackKm: round(next.maxCrossTrackKm),
           corridorKm: ctx.corridorKm,
-          outsideSince: new Date(next.outsideSince!).toISOString(),
+          outsideSince: isoTime(next.outsideSince!),
           fixesOutside: next.outsideFixes,
-          fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon },
+          fix: { ts: isoTime(fix.ts), lat: fix.lat, lon: fix.lon },
         },
       });
       next.open = true;
@@ -64,7 +64,7 @@ export function checkDeviation(
       action: 'resolve',
       at: fix.ts,
       details: {
-        reason: `back inside the ${ctx.corridorKm} km corridor since ${new Date(insideSince).toISOString()}`,
+        reason: `back inside the ${ctx.corridorKm} km corridor since ${isoTime(insideSince)}`,
       },
     });
     return { state: { ...initialDeviation }, events };

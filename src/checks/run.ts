@@ -6,8 +6,9 @@
 import type { AlertEvent } from '../domain/alerts.ts';
 import { haversineKm } from '../geo/spherical.ts';
 import type { ClearBox, ZoneFilter, ZoneIndex } from '../geo/types.ts';
-import { findClearBox, forbiddenZones, validClearBox, zonesClear } from './clearance.ts';
+import { findClearBox, forbiddenZones, validClearBox, zonesInBox } from './clearance.ts';
 import { checkDiversion, type DiversionState, initialDiversion } from './diversion.ts';
+import { isoTime } from './format.ts';
 import { checkGap } from './gap.ts';
 import { checkRegularity, initialRegular, type RegularState } from './regularity.ts';
 import { checkDeviation, type DeviationState, initialDeviation } from './route-deviation.ts';
@@ -114,10 +115,10 @@ export function runShipmentChecks(
     // Resumed elsewhere: the segment from the old trusted fix was never travelled as a line.
     const resumed = spoof.flags.includes('TRACK_RESUMED_ELSEWHERE');
     const from = resumed ? undefined : trusted;
-    const skip = clear !== null && zonesClear(clear, from, fix);
-    const zones = skip ? NO_ZONES : checkZones(from, fix, ctx, loc.crossTrackKm);
-    // A fix inside a forbidden zone has no clear box around it.
-    if (!skip && !opts.full) clear = zones.inside?.length ? null : findClearBox(fix, ctx, forbidden);
+    const known = clear === null ? undefined : zonesInBox(clear, from, fix, ctx);
+    const zones =
+      known?.length === 0 ? NO_ZONES : checkZones(from, fix, ctx, loc.crossTrackKm, known ?? undefined);
+    if (known === undefined && !opts.full) clear = findClearBox(fix, ctx, forbidden);
     run.events.push(...zones.events);
     flag(i, zones.flags);
     run.events.push(...checkTamper(fix, ctx));
@@ -196,7 +197,7 @@ export function runUnboundChecks(fixes: Fix[], zones: ZoneIndex, isRestricted: Z
             tier: z.tier,
             via: 'fix',
             unbound: true,
-            fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon },
+            fix: { ts: isoTime(fix.ts), lat: fix.lat, lon: fix.lon },
           },
         }),
       ),

@@ -7,7 +7,7 @@
 import type { AlertEvent } from '../domain/alerts.ts';
 import { haversineKm } from '../geo/spherical.ts';
 import type { LatLon } from '../geo/types.ts';
-import { round } from './format.ts';
+import { isoTime, round } from './format.ts';
 import type { Fix, ShipmentContext } from './types.ts';
 
 export interface SpoofRun {
@@ -45,7 +45,7 @@ export interface SpoofResult {
   suspect: boolean;
 }
 
-const at = (f: Fix) => ({ ts: new Date(f.ts).toISOString(), lat: f.lat, lon: f.lon });
+const at = (f: Fix) => ({ ts: isoTime(f.ts), lat: f.lat, lon: f.lon });
 
 export function checkSpoofing(
   s: SpoofState,
@@ -136,7 +136,7 @@ export function checkSpoofing(
       fix: at(fix),
       ...details,
       flags,
-      runSince: new Date(next.since).toISOString(),
+      runSince: isoTime(next.since),
       runFixes: next.fixes,
       // The only evidence of being there is a fix chipwatch itself found impossible: no entry is raised.
       claimedZones: next.claims,

@@ -7,7 +7,7 @@
 import type { AlertEvent } from '../domain/alerts.ts';
 import { haversineKm } from '../geo/spherical.ts';
 import type { LatLon } from '../geo/types.ts';
-import { round } from './format.ts';
+import { isoTime, round } from './format.ts';
 import type { CheckResult, Fix, Place, ShipmentContext } from './types.ts';
 
 export interface StopState {
@@ -37,8 +37,8 @@ export function checkStop(s: StopState, fix: Fix, ctx: ShipmentContext): CheckRe
         at: fix.ts,
         details: {
           reason: `moved on toward the destination: ${round(toGoKm)} km to go, ${round(mismatch.distanceKm)} km where it had stopped`,
-          stoppedAt: { lat: mismatch.lat, lon: mismatch.lon, since: new Date(mismatch.since).toISOString() },
-          fix: { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon },
+          stoppedAt: { lat: mismatch.lat, lon: mismatch.lon, since: isoTime(mismatch.since) },
+          fix: { ts: isoTime(fix.ts), lat: fix.lat, lon: fix.lon },
         },
       });
       mismatch = null;
@@ -75,7 +75,7 @@ export function checkStop(s: StopState, fix: Fix, ctx: ShipmentContext): CheckRe
       details: {
         ...where,
         country,
-        since: new Date(anchor.since).toISOString(),
+        since: isoTime(anchor.since),
         distanceToDestinationKm: round(haversineKm(anchor, ctx.destination)),
         stoppedMinutes: Math.round(minutes),
         thresholdMinutes: threshold,
@@ -92,7 +92,7 @@ export function checkStop(s: StopState, fix: Fix, ctx: ShipmentContext): CheckRe
       details: {
         ...where,
         country,
-        since: new Date(anchor.since).toISOString(),
+        since: isoTime(anchor.since),
         stoppedHours: round(minutes / 60),
         thresholdHours: p.destinationMismatchHours,
         destination: ctx.destination,

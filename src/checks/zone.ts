@@ -8,7 +8,7 @@
 // raised. Below cruise altitude, descending, slow, or off the corridor over that country is an entry at once.
 import type { AlertEvent } from '../domain/alerts.ts';
 import type { Zone } from '../geo/types.ts';
-import { round } from './format.ts';
+import { isoTime, round } from './format.ts';
 import type { Fix, ShipmentContext } from './types.ts';
 
 function zoneDetails(z: Zone) {
@@ -31,6 +31,12 @@ export function airborneReason(prev: Fix | undefined, fix: Fix, ctx: ShipmentCon
   return undefined;
 }
 
+/** The details with the aircraft's figures added (for aircraft only), written in place: no copies per fix. */
+function withAir(d: Record<string, unknown>, fix: Fix, reason: string | undefined, ctx: ShipmentContext) {
+  if (ctx.mode === 'air') Object.assign(d, airDetails(fix, reason, ctx));
+  return d;
+}
+
 function airDetails(fix: Fix, reason: string | undefined, ctx: ShipmentContext) {
   if (ctx.mode !== 'air') return {};
   return {
@@ -49,17 +55,22 @@ export interface ZoneResult {
   inside?: Zone[];
 }
 
-/** `prev` is the previous trusted fix in device time (undefined for the first or for a late fix). */
+/**
+ * `prev` is the previous trusted fix in device time (undefined for the first or for a late fix). `known`: the
+ * restricted and unlicensed zones holding the fix, when a clear box says so and also that the segment from `prev`
+ * meets none of their borders: then nothing is looked up.
+ */
 export function checkZones(
   prev: Fix | undefined,
   fix: Fix,
   ctx: ShipmentContext,
   crossTrackKm: number,
+  known?: Zone[],
 ): ZoneResult {
   const offCorridor = crossTrackKm > ctx.corridorKm;
   const forbidden = (z: Zone) => ctx.isRestricted(z) || (offCorridor && ctx.isUnlicensed(z));
-  const inside = ctx.zones.zonesAt(fix).filter(forbidden);
-  const at = { ts: new Date(fix.ts).toISOString(), lat: fix.lat, lon: fix.lon };
+  const inside = known ? known.filter(forbidden) : ctx.zones.zonesAt(fix, forbidden);
+  const at = { ts: isoTime(fix.ts), lat: fix.lat, lon: fix.lon };
   const reason = airborneReason(prev, fix, ctx, crossTrackKm);
   const cruising = reason === undefined;
   if (inside.length > 0) {
@@ -70,19 +81,27 @@ export function checkZones(
         type: 'RESTRICTED_ZONE_ENTERED',
         action: 'raise',
         at: fix.ts,
-        details: {
-          ...zoneDetails(z),
-          via: 'fix',
-          fix: at,
-          crossTrackKm: round(crossTrackKm),
-          corridorKm: ctx.corridorKm,
-          ...airDetails(fix, reason, ctx),
-        },
+        details: withAir(
+          {
+            zoneId: z.id,
+            zoneName: z.name,
+            tier: z.tier,
+            kind: z.kind,
+            country: z.country ?? null,
+            via: 'fix',
+            fix: at,
+            crossTrackKm: round(crossTrackKm),
+            corridorKm: ctx.corridorKm,
+          },
+          fix,
+          reason,
+          ctx,
+        ),
       })),
       flags: [],
     };
   }
-  if (!prev) return { events: [], flags: [], inside };
+  if (!prev || known) return { events: [], flags: [], inside };
   let crossed = ctx.zones.zonesCrossed(prev, fix, forbidden);
   if (crossed.length > 0) {
     // Leaving a zone the previous fix was already in (on its licensed lane) is not an entry.
@@ -102,7 +121,7 @@ export function checkZones(
       details: {
         ...zoneDetails(z),
         via: 'segment',
-        from: { ts: new Date(prev.ts).toISOString(), lat: prev.lat, lon: prev.lon },
+        from: { ts: isoTime(prev.ts), lat: prev.lat, lon: prev.lon },
         fix: at,
         crossTrackKm: round(crossTrackKm),
         corridorKm: ctx.corridorKm,

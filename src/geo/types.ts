@@ -39,29 +39,36 @@ export interface CustomZoneRow {
 
 export type ZoneFilter = (zone: Zone) => boolean;
 
-/** A lon/lat box no zone of some filter reaches (see zone-clear.ts); small enough to keep in a check state. */
+/**
+ * A lon/lat box no border of a zone of some filter reaches (see zone-clear.ts): the whole box lies in the same such
+ * zones (usually none). Small enough to keep in a check state.
+ */
 export interface ClearBox {
   /** minLon, minLat, maxLon, maxLat. */
   box: [number, number, number, number];
   /** Ids of the zones the filter let through whose rings come near the box. */
   allowed: string[];
+  /** Ids of the zones of the filter the whole box lies in, in the order zonesAt gives them; absent when none. */
+  inside?: string[];
   /** The zone index it was found in (its fingerprint): another index, another answer. */
   index: string;
 }
 
 export interface ZoneIndex {
-  /** Every zone containing the point. */
-  zonesAt(p: LatLon): Zone[];
+  /** Every zone containing the point (passing `filter`, when given: cheaper than filtering after). */
+  zonesAt(p: LatLon, filter?: ZoneFilter): Zone[];
   /** ISO alpha-2 of the country containing the point, undefined at sea. */
   countryAt(p: LatLon): string | undefined;
   /** Zones passing `filter` that the great-circle segment a→b enters (ends included). */
   zonesCrossed(a: LatLon, b: LatLon, filter: ZoneFilter): Zone[];
   /** The nearest zone passing `filter` within `maxKm` and the distance to its boundary (0 when inside). */
   nearest(p: LatLon, filter: ZoneFilter, maxKm: number): { zone: Zone; distanceKm: number } | undefined;
-  /** A box around p, half-size halfKm or less (halved down to minHalfKm), that no zone passing `filter` reaches. */
+  /** A box around p, half-size halfKm or less (halved down to minHalfKm), no border of a zone passing `filter` meets. */
   clearBox(p: LatLon, filter: ZoneFilter, halfKm: number, minHalfKm: number): ClearBox | undefined;
-  /** Whether a box found earlier still holds for `filter`: same index, and no zone near it now passes. */
+  /** Whether a box found earlier still holds for `filter`: same index, no zone near it passes now, those it lies in do. */
   stillClear(box: ClearBox, filter: ZoneFilter): boolean;
+  /** The zone with this id. */
+  zone(id: string): Zone | undefined;
   /** Changes whenever the zones (or their tiers) change. */
   readonly fingerprint: string;
 }

@@ -1,8 +1,8 @@
-// A clear box: a lon/lat rectangle around a point that no zone of a filter reaches — neither a planar edge of its
-// rings (cut lines included) nor the great-circle arc of one (edge boxes padded by the ring's bulge) — with the
-// point itself outside every such zone. Then every point of the box, and every planar segment between two of its
-// points, lies outside those zones, and the great-circle distance from a point of the box to any of their borders
-// is at least its distance to the box's sides. The checks keep one per shipment to skip zone lookups while the
+// A clear box: a lon/lat rectangle around a point that no border of a zone of a filter reaches — neither a planar
+// edge of its rings (cut lines included) nor the great-circle arc of one (edge boxes padded by the ring's bulge).
+// Then every point of the box lies in the same such zones as the point (`inside`, usually none), no planar segment
+// between two of its points crosses a border of one, and, when the point lies in none, the great-circle distance
+// from a point of the box to any of them is at least its distance to the box's sides. The checks keep one per shipment to skip zone lookups while the
 // track stays inside it. It names the zones the filter let through whose rings come near the box, so a caller
 // can tell later whether the filter (licences, the shipment's own list) still lets them through.
 import type { RingStore } from './ring-store.ts';
@@ -53,7 +53,8 @@ export function clearFinder(
   };
   /** The largest box found around p, halving from halfKm down to minHalfKm; p's longitude normalised. */
   return (p: LatLon, halfKm: number, minHalfKm: number): ClearBox | undefined => {
-    for (const z of zonesAt(p)) if (passes(z)) return undefined;
+    const inside: string[] = [];
+    for (const z of zonesAt(p)) if (passes(z)) inside.push(zones[z]!.id);
     const cos = Math.max(Math.cos(p.lat * RAD), 0.01);
     for (let h = halfKm; h >= minHalfKm; h /= 2) {
       const dLat = h / KM_PER_DEG;
@@ -66,6 +67,7 @@ export function clearFinder(
       return {
         box: [minX, minY, maxX, maxY],
         allowed: allowed.map((z) => zones[z]!.id),
+        ...(inside.length > 0 ? { inside } : {}),
         index: fingerprint,
       };
     }
@@ -81,6 +83,7 @@ export function inClearBox(c: ClearBox, p: LatLon): boolean {
 
 /** A lower bound of the great-circle distance from p (inside the box) to anything outside it, km. */
 export function clearBoxMarginKm(c: ClearBox, p: LatLon): number {
+  if (c.inside) return 0;
   const [x0, y0, x1, y1] = c.box;
   const latKm = Math.min(p.lat - y0, y1 - p.lat) * 111.19;
   const lonGap = Math.min(p.lon - x0, x1 - p.lon);

@@ -10,6 +10,7 @@
 // cutAtAntimeridian() (countries.ts). Edges lying on ±180° or along a pole are cut lines, not borders: they
 // count for containment but never for crossings or distances. Distances are great-circle, to edges taken
 // as great-circle arcs; edge boxes are padded by each ring's largest arc bulge so no candidate is missed.
+import { buildRingGrid } from './ring-grid.ts';
 import { segmentsMeet, storeRings } from './ring-store.ts';
 import { densifyGreatCircle, haversineKm, normalizeLon } from './spherical.ts';
 import type { LatLon, Zone, ZoneFilter, ZoneIndex, ZoneInput } from './types.ts';
@@ -22,7 +23,8 @@ export const DENSIFY_STEP_KM = 250;
 export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
   const zones = inputs.map((i) => i.zone);
   const store = storeRings(inputs);
-  const { xs, ys, cutLine, start, end, box, edgeTrees, ringTree } = store;
+  const { xs, ys, cutLine, start, end, box, edgeTrees } = store;
+  const grid = buildRingGrid(box, start.length);
   const ringZone = store.zone;
 
   // Per-call scratch, stamped rather than cleared, so a query never touches every zone. Queries share it,
@@ -102,20 +104,24 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
   };
 
   /** Indexes of the zones containing (x, y), written into `out`. */
-  const zonesAtInto = (p: LatLon, out: number[]): number[] => {
-    const [x, y] = [normalizeLon(p.lon), p.lat];
+  /** Indexes of the zones containing p (only those passing the call's filter when `filtered`), into `out`. */
+  let [atX, atY, atFiltered, atOut] = [0, 0, false, [] as number[]];
+  const visitAt = (r: number) => {
+    const z = ringZone[r]!;
+    // The filter first: a ray cast through a large ring costs more than a filter call.
+    if ((atFiltered && !passes(z)) || !ringContains(r, atX, atY)) return;
+    if (zoneStamp[z] !== stamp) {
+      zoneStamp[z] = stamp;
+      parity[z] = 0;
+      atOut.push(z);
+    }
+    parity[z] = parity[z]! ^ 1;
+  };
+  const zonesAtInto = (p: LatLon, out: number[], filtered = false): number[] => {
+    [atX, atY, atFiltered, atOut] = [normalizeLon(p.lon), p.lat, filtered, out];
     out.length = 0;
     stamp = (stamp + 1) >>> 0 || 1;
-    for (const r of ringTree.search(x, y, x, y)) {
-      if (!ringContains(r, x, y)) continue;
-      const z = ringZone[r]!;
-      if (zoneStamp[z] !== stamp) {
-        zoneStamp[z] = stamp;
-        parity[z] = 0;
-        out.push(z);
-      }
-      parity[z] = parity[z]! ^ 1;
-    }
+    grid.search(atX, atY, atX, atY, visitAt);
     let kept = 0;
     for (const z of out) if (parity[z] === 1) out[kept++] = z;
     out.length = kept;
@@ -148,11 +154,15 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
   const nearestBorder = nearestFinder(store, passes);
   const fingerprint = zoneFingerprint(zones, xs.length);
   const zoneById = new Map(zones.map((z) => [z.id, z]));
-  const clear = clearFinder(store, zones, fingerprint, passes, (p) => zonesAtInto(p, scratch));
+  const clear = clearFinder(store, zones, fingerprint, passes, (p) => zonesAtInto(p, scratch, true));
 
   return {
     fingerprint,
-    zonesAt: (p) => zonesAtInto(p, scratch).map((z) => zones[z]!),
+    zonesAt(p, filter) {
+      if (filter === undefined) return zonesAtInto(p, scratch).map((z) => zones[z]!);
+      beginCall(filter);
+      return zonesAtInto(p, scratch, true).map((z) => zones[z]!);
+    },
 
     countryAt(p) {
       for (const z of zonesAtInto(p, scratch)) if (zones[z]!.kind === 'country') return zones[z]!.country;
@@ -168,13 +178,13 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
           out.push(zones[z]!);
         }
       };
-      for (const z of zonesAtInto(a, scratch)) take(z);
-      for (const z of zonesAtInto(b, scratch)) take(z);
+      for (const z of zonesAtInto(a, scratch, true)) take(z);
+      for (const z of zonesAtInto(b, scratch, true)) take(z);
       const checkSegment = () => {
-        for (const r of ringTree.search(segMinX, segMinY, segMaxX, segMaxY)) {
+        grid.search(segMinX, segMinY, segMaxX, segMaxY, (r) => {
           const z = ringZone[r]!;
           if (foundStamp[z] !== call && passes(z) && ringMeetsSegment(r)) take(z);
-        }
+        });
       };
       const points = haversineKm(a, b) > DENSIFY_STEP_KM ? densifyGreatCircle(a, b, DENSIFY_STEP_KM) : [a, b];
       for (let i = 0; i + 1 < points.length; i++) {
@@ -198,7 +208,7 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
     nearest(where, filter, maxKm) {
       beginCall(filter);
       const p = { lat: where.lat, lon: normalizeLon(where.lon) };
-      for (const z of zonesAtInto(p, scratch)) if (passes(z)) return { zone: zones[z]!, distanceKm: 0 };
+      for (const z of zonesAtInto(p, scratch, true)) return { zone: zones[z]!, distanceKm: 0 };
       const hit = nearestBorder(p, maxKm, call);
       return hit ? { zone: zones[hit.zone]!, distanceKm: hit.km } : undefined;
     },
@@ -214,8 +224,14 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
         const z = zoneById.get(id);
         if (!z || filter(z)) return false;
       }
+      for (const id of c.inside ?? []) {
+        const z = zoneById.get(id);
+        if (!z || !filter(z)) return false;
+      }
       return true;
     },
+
+    zone: (id) => zoneById.get(id),
   };
 }
 

@@ -1,42 +1,18 @@
 // The nearest border of the zones a filter selects: great-circle distance from a point to the real edges (taken as
-// arcs) of their rings. Candidate rings are opened nearest-first by a lower bound of their box; inside a ring, a
-// branch and bound over its edge tree opens only nodes whose box (padded by the ring's arc bulge) could hold an
-// edge nearer than the best found so far, nearer children first. Same answer as measuring every edge, in a few
-// dozen box tests instead of thousands of edges.
+// arcs) of their rings. Candidate rings are opened nearest-first by a lower bound of their box; each is searched in
+// a widening cap until its best edge lies inside the cap, and an edge whose box lies beyond the cap of the best
+// distance so far is skipped unmeasured. A ring whose bound exceeds the best distance found is never opened.
 import type { RingStore } from './ring-store.ts';
 import { capBox, EARTH_RADIUS_KM, pointToArcKmVec } from './spherical.ts';
 import type { LatLon } from './types.ts';
 import { toVec3 } from './vec3.ts';
 
 /** Slightly under the true 111.195 km, so latitude gaps converted with it stay lower bounds. */
-export const KM_PER_DEG_LAT = 111.19;
+const KM_PER_DEG_LAT = 111.19;
 const RAD = Math.PI / 180;
-
-/**
- * A lower bound of the great-circle distance from (pLat, pLon) to anything in the lon/lat box, km: the latitude
- * gap along a meridian, or the distance to the meridian at the longitude gap, whichever is larger
- * (R·cosφ·sin Δλ ≤ R·asin(cosφ·sin Δλ), the distance to that meridian's great circle).
- */
-export function boxLowerBoundKm(
-  pLat: number,
-  pLon: number,
-  cosLat: number,
-  x0: number,
-  y0: number,
-  x1: number,
-  y1: number,
-): number {
-  const latGap = Math.max(0, y0 - pLat, pLat - y1);
-  let lonKm = 0;
-  if (!(x0 <= pLon && pLon <= x1)) {
-    const lonGap = Math.min((x0 - pLon + 360) % 360, (pLon - x1 + 360) % 360);
-    lonKm =
-      lonGap >= 90
-        ? (90 - Math.abs(pLat)) * RAD * EARTH_RADIUS_KM
-        : cosLat * Math.sin(lonGap * RAD) * EARTH_RADIUS_KM;
-  }
-  return Math.max(latGap * KM_PER_DEG_LAT, lonKm) * 0.9999;
-}
+/** A ring is searched this far beyond its lower bound first, doubling after: most answers are close. */
+const FIRST_SEARCH_KM = 50;
+const HALF_CIRCUMFERENCE_KM = Math.PI * EARTH_RADIUS_KM;
 
 /**
  * `passes(zone)` is the caller's filter for the current call; `call` a number unique to that call. `p` must have
@@ -45,24 +21,31 @@ export function boxLowerBoundKm(
 export function nearestFinder(store: RingStore, passes: (zone: number) => boolean) {
   const { ux, uy, uz, cutLine, start, end, box, bulge, edgeTrees, ringTree } = store;
   const ringZone = store.zone;
-  let [px, py, pz, pLon, pLat, cosLat, pad, base] = [0, 0, 0, 0, 0, 1, 0, 0];
-  let [bestKm, bestZone, curZone] = [0, -1, -1];
-  const lowerKm = (x0: number, y0: number, x1: number, y1: number) =>
-    boxLowerBoundKm(pLat, pLon, cosLat, x0, y0 - pad, x1, y1 + pad);
-  const measureEdge = (i: number) => {
+  let [px, py, pz, pLon, pLat, pad, base] = [0, 0, 0, 0, 0, 0, 0];
+  let [reachLat, reachLon, bestKm, bestZone, curZone] = [0, 0, 0, -1, -1];
+  const measureEdge = (i: number, x0?: number, y0?: number, x1?: number, y1?: number) => {
     const k = base + i;
-    if (cutLine[k] === 1) return;
+    if (cutLine[k] === 1) return false;
+    if (y0 !== undefined && (y0 - pad > pLat + reachLat || y1! + pad < pLat - reachLat)) return false;
+    if (x0 !== undefined && reachLon < 180 && !lonReachable(x0, x1!)) return false;
     const d = pointToArcKmVec(px, py, pz, ux[k]!, uy[k]!, uz[k]!, ux[k + 1]!, uy[k + 1]!, uz[k + 1]!);
     if (d < bestKm) {
       bestKm = d;
       bestZone = curZone;
+      const cap = capBox({ lat: pLat, lon: 0 }, d);
+      reachLat = d / KM_PER_DEG_LAT;
+      reachLon = cap.lonRanges[0]![0] === -180 ? 360 : cap.lonRanges[0]![1];
     }
+    return false;
   };
-  const nodeStack = new Int32Array(4096);
-  const levelStack = new Int32Array(4096);
-  const childLb = new Float64Array(64);
-  const childNode = new Int32Array(64);
-  const measureRing = (r: number) => {
+  /** Whether the lon interval [x0, x1] meets [pLon − reachLon, pLon + reachLon], modulo 360. */
+  const lonReachable = (x0: number, x1: number) => {
+    const lo = pLon - reachLon;
+    const hi = pLon + reachLon;
+    return (x0 <= hi && x1 >= lo) || (x0 + 360 <= hi && x1 + 360 >= lo) || (x0 - 360 <= hi && x1 - 360 >= lo);
+  };
+  /** Measures the edges of ring r within radiusKm of p. */
+  const measureRing = (r: number, p: LatLon, radiusKm: number) => {
     curZone = ringZone[r]!;
     base = start[r]!;
     pad = bulge[r]!;
@@ -71,42 +54,15 @@ export function nearestFinder(store: RingStore, passes: (zone: number) => boolea
       for (let i = 0, n = end[r]! - base; i < n; i++) measureEdge(i);
       return;
     }
-    const { _boxes: boxes, _indices: indices, _levelBounds: levelBounds, nodeSize } = tree;
-    const leaves4 = tree.numItems * 4;
-    let top = 0;
-    nodeStack[top] = boxes.length - 4;
-    levelStack[top++] = levelBounds.length - 1;
-    while (top > 0) {
-      const node = nodeStack[--top]!;
-      const level = levelStack[top]!;
-      const stop = Math.min(node + nodeSize * 4, levelBounds[level]!);
-      if (node < leaves4) {
-        for (let pos = node; pos < stop; pos += 4) {
-          if (lowerKm(boxes[pos]!, boxes[pos + 1]!, boxes[pos + 2]!, boxes[pos + 3]!) < bestKm)
-            measureEdge(indices[pos >> 2]!);
-        }
-        continue;
-      }
-      // Children that could hold a nearer edge, pushed farthest first so the nearest is opened next.
-      let n = 0;
-      for (let pos = node; pos < stop; pos += 4) {
-        const lb = lowerKm(boxes[pos]!, boxes[pos + 1]!, boxes[pos + 2]!, boxes[pos + 3]!);
-        if (lb >= bestKm) continue;
-        let k = n++;
-        for (; k > 0 && childLb[k - 1]! < lb; k--) {
-          childLb[k] = childLb[k - 1]!;
-          childNode[k] = childNode[k - 1]!;
-        }
-        childLb[k] = lb;
-        childNode[k] = indices[pos >> 2]!;
-      }
-      for (let k = 0; k < n; k++) {
-        nodeStack[top] = childNode[k]!;
-        levelStack[top++] = level - 1;
-      }
+    const cap = capBox(p, radiusKm);
+    for (const [lo, hi] of cap.lonRanges) {
+      tree.search(lo, cap.minLat - pad, hi, cap.maxLat + pad, measureEdge);
     }
   };
-  /** As boxLowerBoundKm for ring r's box, with the exact distance to the meridian: it orders the rings. */
+  /**
+   * A lower bound of the distance from p to anything in ring r's box (arcs included), km: the latitude gap
+   * along a meridian, or the distance to the meridian at the longitude gap, whichever is larger.
+   */
   const ringLowerBoundKm = (r: number): number => {
     const b = r * 4;
     const latGap = Math.max(0, box[b + 1]! - bulge[r]! - pLat, pLat - box[b + 3]! - bulge[r]!);
@@ -115,7 +71,7 @@ export function nearestFinder(store: RingStore, passes: (zone: number) => boolea
     const lonKm =
       lonGap >= 90
         ? (90 - Math.abs(pLat)) * RAD * EARTH_RADIUS_KM
-        : Math.asin(cosLat * Math.sin(lonGap * RAD)) * EARTH_RADIUS_KM;
+        : Math.asin(Math.cos(pLat * RAD) * Math.sin(lonGap * RAD)) * EARTH_RADIUS_KM;
     return Math.max(latGap * KM_PER_DEG_LAT, lonKm) * 0.9999;
   };
   const ringSeen = new Uint32Array(start.length);
@@ -127,9 +83,7 @@ export function nearestFinder(store: RingStore, passes: (zone: number) => boolea
   return (p: LatLon, maxKm: number, call: number): { zone: number; km: number } | undefined => {
     [pLon, pLat] = [p.lon, p.lat];
     [px, py, pz] = toVec3(pLat, pLon);
-    cosLat = Math.cos(pLat * RAD);
-    // Nothing beyond maxKm is wanted: it bounds the search from the start.
-    [bestKm, bestZone] = [maxKm + 1e-9, -1];
+    [bestKm, bestZone, reachLat, reachLon] = [Number.POSITIVE_INFINITY, -1, 180, 360];
     const cap = capBox(p, maxKm);
     candidates.length = 0;
     for (const [lo, hi] of cap.lonRanges) {
@@ -142,8 +96,14 @@ export function nearestFinder(store: RingStore, passes: (zone: number) => boolea
     }
     candidates.sort(byLowerBound);
     for (const r of candidates) {
-      if (ringLowerKm[r]! > bestKm) break;
-      measureRing(r);
+      const lowerKm = ringLowerKm[r]!;
+      if (lowerKm > Math.min(bestKm, maxKm)) break;
+      for (let radiusKm = Math.max(2 * lowerKm, lowerKm + FIRST_SEARCH_KM); ; radiusKm *= 2) {
+        const limitKm = Math.min(bestKm, maxKm);
+        measureRing(r, p, Math.min(radiusKm, limitKm));
+        // (A ring of cut lines only has nothing to measure: stop once the cap covers the globe.)
+        if (bestKm <= radiusKm || radiusKm >= limitKm || radiusKm >= HALF_CIRCUMFERENCE_KM) break;
+      }
     }
     return bestZone >= 0 && bestKm <= maxKm ? { zone: bestZone, km: bestKm } : undefined;
   };
