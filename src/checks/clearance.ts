@@ -35,7 +35,8 @@ export function zonesInBox(
 ): Zone[] | undefined {
   if (!inClearBox(c, fix)) return undefined;
   // The index follows longer segments along the great circle, which may leave the box.
-  if (prev !== undefined && !(inClearBox(c, prev) && haversineKm(prev, fix) <= DENSIFY_STEP_KM)) return undefined;
+  if (prev !== undefined && !(inClearBox(c, prev) && haversineKm(prev, fix) <= DENSIFY_STEP_KM))
+    return undefined;
   if (!c.inside) return NONE;
   // In several zones at once, their order is the index's at each point: looked up then.
   if (c.inside.length > 1) return undefined;
