@@ -153,6 +153,8 @@ export async function startBaseline(o: {
       await client.endAsync().catch(() => {});
       await chain;
       await broker?.stop();
+      // Its schema is the run's own (the bench names it with a run id): an external database keeps nothing of it.
+      await db.query(`DROP SCHEMA IF EXISTS ${o.dbName} CASCADE`).catch(() => {});
       await db.end();
     },
   };

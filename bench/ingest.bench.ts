@@ -6,11 +6,13 @@
 // BENCH_BASELINE_MESSAGES (same split), BENCH_CONNECTIONS, BENCH_WINDOW; --quick divides the defaults by 10.
 // BENCH_BROKER=mosquitto runs both consumers on their own Mosquitto instead of aedes (the production shape), and
 // INGEST_BATCH_MAX, INGEST_BATCH_MS, INGEST_QUEUE_MAX, DB_POOL_MAX are passed to chipwatch when set.
+// External servers: BENCH_DATABASE_URL and BENCH_MQTT_URL with its credentials (bench/targets.ts); device ids and the
+// baseline's schema carry a run id (the schema is dropped at the end), so an external database may be reused. The
+// baseline keeps a broker of its own (aedes, or a local Mosquitto under BENCH_BROKER=mosquitto).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mintToken } from '../src/auth.ts';
 import { DynsecAccess } from '../src/broker/dynsec.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Pool } from '../src/db/pool.ts';
@@ -20,12 +22,14 @@ import { type Running, startChipwatch } from '../src/server.ts';
 import type { TestBroker } from '../tests/helpers/broker.ts';
 import { startMosquittoForChipwatch } from '../tests/helpers/mosquitto.ts';
 import { freePort } from '../tests/helpers/postgres.ts';
+import { registerDevices } from './api-client.ts';
 import { type Baseline, startBaseline } from './baseline.ts';
 import { internalsBetween, scrapeIngest } from './chipwatch-metrics.ts';
 import { type CpuSnapshot, cpuSince, cpuSnapshot } from './cpu.ts';
 import { type BenchDevice, makeDevices, writeSignedMessages } from './messages.ts';
 import { renderReport, type ScenarioResult, scenarioName } from './report.ts';
 import { runPublisher } from './run-publisher.ts';
+import { externalDatabaseUrl, externalMqtt } from './targets.ts';
 import { measureSyncRate, measureVerifyRates } from './verify-rate.ts';
 
 const quick = process.argv.includes('--quick');
@@ -49,6 +53,9 @@ if (brokerKind !== 'aedes' && brokerKind !== 'mosquitto')
   throw new Error('BENCH_BROKER must be aedes or mosquitto');
 const TUNABLES = ['INGEST_BATCH_MAX', 'INGEST_BATCH_MS', 'INGEST_QUEUE_MAX', 'DB_POOL_MAX'] as const;
 const PREFIX = 'chipwatch/v1';
+const runId = randomBytes(3).toString('hex');
+const externalDb = externalDatabaseUrl();
+const externalBroker = externalMqtt();
 const TARGET_MSG_PER_S = 5_000;
 
 const started = performance.now();
@@ -102,31 +109,6 @@ process.once('SIGINT', () => {
   say('interrupted; cleaning up');
   void cleanUp().finally(() => process.exit(130));
 });
-
-/** Registers the devices through the API; resolves with each one's MQTT password (id → password). */
-async function registerDevices(
-  httpUrl: string,
-  secret: string,
-  devices: BenchDevice[],
-): Promise<Record<string, string>> {
-  const passwords: Record<string, string> = {};
-  const token = await mintToken(new TextEncoder().encode(secret), {
-    sub: 'bench',
-    role: 'admin',
-    issuer: 'chipwatch',
-    ttlS: 3600,
-  });
-  for (const d of devices) {
-    const res = await fetch(`${httpUrl}/v1/devices`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ id: d.id, publicKeyJwk: d.key.publicJwk }),
-    });
-    if (res.status !== 201) throw new Error(`registering ${d.id}: HTTP ${res.status} ${await res.text()}`);
-    passwords[d.id] = ((await res.json()) as { mqttPassword: string }).mqttPassword;
-  }
-  return passwords;
-}
 
 async function chipwatchCounts(pool: Pool): Promise<{ messages: number; records: number; refused: number }> {
   const res = await pool.query(
@@ -218,7 +200,8 @@ async function main(): Promise<number> {
   const config = loadConfig({
     ...tunables,
     // On Mosquitto chipwatch drives dynamic security itself: the trackers it registers get their clients and roles.
-    ...(brokerKind === 'mosquitto' ? (await mosquitto()).env : {}),
+    ...(externalBroker ? externalBroker.env : brokerKind === 'mosquitto' ? (await mosquitto()).env : {}),
+    ...(externalDb ? { DATABASE_URL: externalDb } : {}),
     HTTP_PORT: '0',
     BIND_HOST: '127.0.0.1',
     MQTT_PORT: String(await freePort()),
@@ -231,8 +214,13 @@ async function main(): Promise<number> {
   const tunablesLine =
     `batch ${config.INGEST_BATCH_MAX} msgs / ${config.INGEST_BATCH_MS} ms, ` +
     `queue ${config.INGEST_QUEUE_MAX}, pool ${config.DB_POOL_MAX}`;
-  const brokerLine = brokerKind === 'aedes' ? 'embedded aedes' : 'Mosquitto in its own process';
-  say(`starting chipwatch in this process: embedded PostgreSQL, ${brokerLine}; ${tunablesLine}`);
+  const brokerLine = externalBroker
+    ? 'external Mosquitto (BENCH_MQTT_URL)'
+    : brokerKind === 'aedes'
+      ? 'embedded aedes'
+      : 'Mosquitto in its own process';
+  const dbLine = externalDb ? 'external PostgreSQL (BENCH_DATABASE_URL)' : 'embedded PostgreSQL';
+  say(`starting chipwatch in this process: ${dbLine}, ${brokerLine}; ${tunablesLine}`);
   const cw = await startChipwatch(config, createLogger(config.LOG_LEVEL));
   running = cw;
   if (cleaning) {
@@ -240,7 +228,7 @@ async function main(): Promise<number> {
     await cw.stop();
     throw new Error('interrupted');
   }
-  const devices = makeDevices(sizes.devices);
+  const devices = makeDevices(sizes.devices, `bench-${runId}`);
   say(`registering ${devices.length} devices through the API`);
   const credentialsFile = join(root, 'mqtt-credentials.json');
   writeFileSync(credentialsFile, JSON.stringify(await registerDevices(cw.httpUrl!, secret, devices)), {
@@ -279,7 +267,7 @@ async function main(): Promise<number> {
   }
   baseline = await startBaseline({
     adminUrl: cw.databaseUrl,
-    dbName: 'bench_baseline',
+    dbName: `bench_baseline_${runId}`,
     devices,
     prefix: PREFIX,
     credentials: dbCredentialSource(cw.pool),
@@ -307,7 +295,8 @@ async function main(): Promise<number> {
       syncEndPerS,
       scenarios: results,
       devices: sizes.devices,
-      broker: brokerKind,
+      broker: externalBroker ? 'external Mosquitto' : brokerKind === 'aedes' ? 'embedded aedes' : 'Mosquitto',
+      database: externalDb ? 'external PostgreSQL' : 'embedded PostgreSQL',
       tunables: tunablesLine,
       connections: sizes.connections,
       window: sizes.window,

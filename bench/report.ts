@@ -23,7 +23,9 @@ export interface Report {
   syncEndPerS: number;
   scenarios: ScenarioResult[];
   devices: number;
+  /** Where the broker and the database ran, as words (e.g. "embedded aedes", "external PostgreSQL"). */
   broker: string;
+  database: string;
   /** chipwatch's ingest settings, as one line. */
   tunables: string;
   connections: number;
@@ -118,8 +120,8 @@ function restOfMachineS(c: ScenarioResult['cpu']): number {
 export function renderReport(r: Report): string {
   const out: string[] = [''];
   out.push(
-    `chipwatch ingest benchmark — ${r.devices} devices, ${r.connections} publisher connections, window ${r.window} ` +
-      `unacked messages, QoS 1, ${r.broker === 'aedes' ? 'embedded aedes' : 'Mosquitto'} + embedded PostgreSQL, ` +
+    `chipwatch ingest benchmark — ${r.devices} devices, each on its own MQTT connection with its own password, acks verified, window ${r.window} ` +
+      `unacked messages, QoS 1, ${r.broker} + ${r.database}, ` +
       `${availableParallelism()} cores; chipwatch ${r.tunables}`,
   );
   out.push('', figures(r), '');

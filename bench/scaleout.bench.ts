@@ -20,7 +20,7 @@ import { percentile } from '../device-sim/stats.ts';
 import { type EmbeddedPg, startEmbeddedPostgres } from '../src/embedded/postgres.ts';
 import { createLogger } from '../src/log.ts';
 import type { TestBroker } from '../tests/helpers/broker.ts';
-import { startMosquittoForChipwatch } from '../tests/helpers/mosquitto.ts';
+import { findMosquittoDynsec, startMosquittoForChipwatch } from '../tests/helpers/mosquitto.ts';
 import { freePort } from '../tests/helpers/postgres.ts';
 import { startWebhookReceiver, watchSse } from './alert-watch.ts';
 import { ackKeyOf, benchToken, createWebhookChannel, deleteChannel, registerDevices } from './api-client.ts';
@@ -222,9 +222,9 @@ function renderPhases(phases: Phase[]): string {
   const rows = phases.map((p) => {
     const wall = p.pub.durationS;
     const chipwatchS = p.cpu.workersS.reduce((a, b) => a + b, 0);
-    const serverS = [chipwatchS, p.cpu.postgresS, p.cpu.mosquittoS]
-      .filter(Number.isFinite)
-      .reduce((a, b) => a + b, 0);
+    const servers = [p.cpu.postgresS, p.cpu.mosquittoS].filter(Number.isFinite);
+    // PostgreSQL and Mosquitto are measured only when the bench started them (not on external servers).
+    const serverS = servers.length ? chipwatchS + servers.reduce((a, b) => a + b, 0) : Number.NaN;
     return [
       p.name,
       f0(p.pub.messages),
@@ -237,7 +237,10 @@ function renderPhases(phases: Phase[]): string {
       f2(p.cpu.publisherS / wall),
       f0((chipwatchS / p.pub.acked) * 1e6),
       f0((serverS / p.pub.acked) * 1e6),
-      f2(Math.max(0, p.cpu.machineS - serverS - p.cpu.publisherS) / wall),
+      f2(
+        Math.max(0, p.cpu.machineS - (Number.isFinite(serverS) ? serverS : chipwatchS) - p.cpu.publisherS) /
+          wall,
+      ),
     ];
   });
   const checks = phases.map((p) => [
@@ -303,6 +306,12 @@ function pct(xs: number[]): string[] {
 
 async function main(): Promise<number> {
   say(`sizes: ${JSON.stringify(sizes)}${quick ? ' (--quick)' : ''}; run id ${runId}`);
+  const found = findMosquittoDynsec();
+  if (!externalMqtt() && !found.ok) {
+    // Shared subscriptions and dynamic security need Mosquitto; `npm run bench` goes on without this part.
+    say(`skipped: ${found.reason}; or point BENCH_MQTT_URL at a Mosquitto (bench/targets.ts)`);
+    return 0;
+  }
   const t = await targets();
   say(t.describe);
   const secret = randomBytes(32).toString('base64url');
