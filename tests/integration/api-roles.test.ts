@@ -198,3 +198,111 @@ describe('role matrix', () => {
     expect(documented).toEqual(design);
   });
 });
+
+/**
+ * Every authenticated /v1 route × role, written down by hand from DESIGN.md ("admin everything, logistics shipments,
+ * positions, tracks; compliance alerts, evidence, licences, read all") and the decisions since (evidence and the
+ * incident report are compliance's; logistics may not see alerts, rejections, sites or chips). Neither the server
+ * nor /openapi.json is consulted to fill it: both are checked against it, and a new route fails until it is added.
+ */
+const A = 'admin';
+const L = 'logistics';
+const C = 'compliance';
+const MATRIX: Record<string, Role[]> = {
+  'GET /v1/devices': [A, L, C],
+  'POST /v1/devices': [A],
+  'POST /v1/devices/batch': [A],
+  'GET /v1/devices/{id}': [A, L, C],
+  'POST /v1/devices/{id}/revoke': [A],
+  'POST /v1/devices/{id}/mqtt-credentials': [A],
+  'GET /v1/devices/{id}/positions': [A, L, C],
+  'POST /v1/devices/{id}/replay-window/reset': [A],
+  'GET /v1/rejections': [A, C],
+  'POST /v1/shipments': [A, L],
+  'GET /v1/shipments': [A, L, C],
+  'GET /v1/shipments/{id}': [A, L, C],
+  'PATCH /v1/shipments/{id}': [A, L, C],
+  'GET /v1/shipments/{id}/policy': [A, L, C],
+  'GET /v1/shipments/{id}/positions': [A, L, C],
+  'GET /v1/shipments/{id}/track': [A, L, C],
+  'GET /v1/shipments/{id}/evidence': [A, C],
+  'GET /v1/shipments/{id}/report': [A, C],
+  'GET /v1/evidence/key': [A, L, C],
+  'POST /v1/licences': [A, C],
+  'GET /v1/licences': [A, L, C],
+  'GET /v1/licences/{id}': [A, L, C],
+  'PATCH /v1/licences/{id}': [A, C],
+  'POST /v1/licences/{id}/revoke': [A, C],
+  'GET /v1/alerts/stream': [A, C],
+  'GET /v1/alerts': [A, C],
+  'GET /v1/alerts/{id}': [A, C],
+  'POST /v1/alerts/{id}/ack': [A, C],
+  'POST /v1/alerts/{id}/resolve': [A, C],
+  'POST /v1/channels': [A],
+  'GET /v1/channels': [A],
+  'GET /v1/channels/{id}': [A],
+  'PATCH /v1/channels/{id}': [A],
+  'DELETE /v1/channels/{id}': [A],
+  'GET /v1/channels/{id}/deliveries': [A],
+  'GET /v1/deliveries': [A],
+  'GET /v1/deliveries/{id}': [A],
+  'POST /v1/deliveries/{id}/retry': [A],
+  'POST /v1/zones': [A],
+  'GET /v1/zones': [A, L, C],
+  'POST /v1/sites': [A],
+  'GET /v1/sites': [A, C],
+  'GET /v1/sites/{id}': [A, C],
+  'GET /v1/sites/{id}/attestations': [A, C],
+  'POST /v1/sites/{id}/revoke': [A],
+  'POST /v1/sites/{id}/mqtt-credentials': [A],
+  'POST /v1/sites/{id}/replay-window/reset': [A],
+  'POST /v1/landmarks': [A],
+  'GET /v1/landmarks': [A, C],
+  'GET /v1/chips/{serial}': [A, C],
+  'GET /v1/policy': [A, L, C],
+  'GET /v1/overview': [A, L, C],
+  'GET /v1/overview/shipments': [A, L, C],
+};
+
+describe('the role matrix written down', () => {
+  const authenticated = () =>
+    registeredRoutes(cw.app!)
+      .filter((r) => r.path.startsWith('/v1/') && !PUBLIC_V1.has(`${r.method} ${r.path}`))
+      .map((r) => ({ ...r, key: `${r.method} ${openApiPath(r.path)}` }));
+
+  it('names every authenticated route the app serves, and no other', () => {
+    const served = [...new Set(authenticated().map((r) => r.key))].sort();
+    expect(served).toEqual(Object.keys(MATRIX).sort());
+  });
+
+  it('is what the server answers: each role is let through where the table says, 403 FORBIDDEN elsewhere', {
+    timeout: 120_000,
+  }, async () => {
+    const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (r) => [r, await cw.token(r)])));
+    const wrong: string[] = [];
+    for (const { method, path, key } of authenticated()) {
+      for (const role of ROLES) {
+        const res = await call(method, path, tokens[role]);
+        const allowed = MATRIX[key]?.includes(role);
+        if (allowed && (res.status === 401 || res.status === 403))
+          wrong.push(`${key} as ${role}: refused with ${res.status} ${res.code}`);
+        if (!allowed && (res.status !== 403 || res.code !== 'FORBIDDEN'))
+          wrong.push(`${key} as ${role}: expected 403 FORBIDDEN, got ${res.status} ${res.code}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('is what /openapi.json documents in x-roles', () => {
+    const documented = Object.fromEntries(
+      Object.keys(MATRIX).map((key) => {
+        const [method, path] = key.split(' ') as [string, string];
+        const roles = doc.paths?.[path]?.[method.toLowerCase()]?.['x-roles'] as Role[] | undefined;
+        return [key, roles ? [...roles].sort() : roles];
+      }),
+    );
+    expect(documented).toEqual(
+      Object.fromEntries(Object.entries(MATRIX).map(([k, v]) => [k, [...v].sort()])),
+    );
+  });
+});
