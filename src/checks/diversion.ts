@@ -36,6 +36,8 @@ export interface DiversionAids {
   clear?: ClearBox | null;
   /** The restricted and unlicensed zones holding the fix, in the index's order, when already looked up. */
   inside?: Zone[];
+  /** The filter of restricted or unlicensed zones, when the caller has one. */
+  forbidden?: (z: Zone) => boolean;
 }
 
 export const initialDiversion: DiversionState = { window: [] };
@@ -152,22 +154,14 @@ export function checkDiversion(
   const p = ctx.params;
   const crossTrackKm = loc.crossTrackKm;
   const offCorridor = crossTrackKm > ctx.corridorKm;
-  const forbidden = (z: Zone) => ctx.isRestricted(z) || ctx.isUnlicensed(z);
+  const forbidden = aids.forbidden ?? ((z: Zone) => ctx.isRestricted(z) || ctx.isUnlicensed(z));
   const entry: WindowFix = { ts: fix.ts, lat: fix.lat, lon: fix.lon };
   const n = p.diversionWindowFixes;
   const window = s.window.length >= n ? s.window.slice(s.window.length - n + 1) : s.window.slice();
   window.push(entry);
   const state: DiversionState = { window, border: s.border ?? null };
-  const measure = (i: number) => {
-    const w = window[i]!;
-    const hit = ctx.zones.nearest(w, forbidden, searchKm(ctx));
-    const km = hit?.distanceKm ?? Number.POSITIVE_INFINITY;
-    window[i] = { ts: w.ts, lat: w.lat, lon: w.lon, borderKm: km };
-    state.border = { lat: w.lat, lon: w.lon, km: hit ? km : searchKm(ctx) };
-    return hit;
-  };
   if (offCorridor) {
-    if (aids.full) measure(window.length - 1);
+    if (aids.full) measureBorder(state, window.length - 1, ctx, forbidden);
     else entry.due = true;
   }
   if (!offCorridor || window.length < n) return { state, events: [] };
@@ -184,7 +178,7 @@ export function checkDiversion(
     Math.min(speedKmh, p.cruiseMaxKmh) * p.diversionHorizonHours,
     1.5 * remainingKm + 2 * ctx.corridorKm,
   );
-  const base = () => ({
+  const base = (): Record<string, unknown> => ({
     crossTrackKm: round(crossTrackKm),
     corridorKm: ctx.corridorKm,
     speedKmh: round(speedKmh),
@@ -222,14 +216,14 @@ export function checkDiversion(
   // moves by at most the distance moved, so the last one measured (or the clear box's sides) bounds it from below.
   if (window.some((w) => w.borderKm === undefined && !w.due)) return { state, events: [] };
   const last = window.length - 1;
-  let nearest: ReturnType<typeof measure>;
+  let nearest: ReturnType<typeof measureBorder>;
   if (window[last]!.due) {
     if (lowerBoundKm(state.border, fix, aids.clear) > reachKm) return { state, events: [] };
-    nearest = measure(last);
+    nearest = measureBorder(state, last, ctx, forbidden);
   }
   const lastKm = window[last]!.borderKm;
   if (lastKm === null || lastKm === undefined || !(lastKm <= reachKm)) return { state, events: [] };
-  for (let i = last - 1; i >= 0; i--) if (window[i]!.due) measure(i);
+  for (let i = last - 1; i >= 0; i--) if (window[i]!.due) measureBorder(state, i, ctx, forbidden);
   const dists = window.map((w) => w.borderKm);
   if (dists.every((d): d is number => d !== undefined && d !== null && Number.isFinite(d))) {
     const steady = dists.every((d, i) => i === 0 || d < dists[i - 1]!);
@@ -251,6 +245,21 @@ export function checkDiversion(
     }
   }
   return { state, events: [] };
+}
+
+/** Measures window fix i's distance to the nearest forbidden border, into the window and as the last measured. */
+function measureBorder(
+  state: DiversionState,
+  i: number,
+  ctx: ShipmentContext,
+  forbidden: (z: Zone) => boolean,
+) {
+  const w = state.window[i]!;
+  const hit = ctx.zones.nearest(w, forbidden, searchKm(ctx));
+  const km = hit?.distanceKm ?? Number.POSITIVE_INFINITY;
+  state.window[i] = { ts: w.ts, lat: w.lat, lon: w.lon, borderKm: km };
+  state.border = { lat: w.lat, lon: w.lon, km: hit ? km : searchKm(ctx) };
+  return hit;
 }
 
 /**

@@ -10,6 +10,22 @@ const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
  * 1970–9999 (and for non-integers) Date does it.
  */
 export function isoTime(ms: number): string {
+  // The same few instants recur: a fix's time in each of its alerts, a window's start at each fix.
+  const slot = Math.floor(ms / 60_000) % SLOTS;
+  if (slot >= 0 && recentMs[slot] === ms) return recentIso[slot]!;
+  const iso = formatIso(ms);
+  if (slot >= 0) {
+    recentMs[slot] = ms;
+    recentIso[slot] = iso;
+  }
+  return iso;
+}
+/** A small direct-mapped cache (by minute, modulo a prime: hourly fixes fall in different slots). */
+const SLOTS = 31;
+const recentMs = new Float64Array(SLOTS).fill(-1);
+const recentIso = new Array<string>(SLOTS);
+
+function formatIso(ms: number): string {
   if (!(ms >= 0 && ms < 253402300800000) || !Number.isInteger(ms)) return new Date(ms).toISOString();
   const days = Math.floor(ms / 86_400_000);
   let rest = ms - days * 86_400_000;

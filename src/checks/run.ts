@@ -65,6 +65,18 @@ const resolveOnArrival = (at: number): AlertEvent[] =>
 
 const NO_ZONES: ZoneResult = { events: [], flags: [] };
 
+function addFlags(run: CheckRun, i: number, f: string[]) {
+  if (f.length > 0) run.flags.set(i, [...(run.flags.get(i) ?? []), ...f]);
+}
+
+const byTs = (a: { f: Fix }, b: { f: Fix }) => a.f.ts - b.f.ts;
+/** The fixes with their input positions, in device time order (the sort is stable). */
+function inDeviceOrder(fixes: Fix[]): { f: Fix; i: number }[] {
+  const order = new Array<{ f: Fix; i: number }>(fixes.length);
+  for (let i = 0; i < fixes.length; i++) order[i] = { f: fixes[i]!, i };
+  return fixes.length > 1 ? order.sort(byTs) : order;
+}
+
 /** `full`: no shortcut (clear box, distances measured only when needed): the plain evaluation, for comparison. */
 export function runShipmentChecks(
   prior: ShipmentState,
@@ -77,26 +89,22 @@ export function runShipmentChecks(
   const forbidden = forbiddenZones(ctx);
   let clear = opts.full ? null : validClearBox(prior.clear, ctx, forbidden);
   const run: CheckRun = { state, status, events: [], flags: new Map() };
-  const flag = (i: number, f: string[]) => {
-    if (f.length > 0) run.flags.set(i, [...(run.flags.get(i) ?? []), ...f]);
-  };
-  const order = fixes.map((f, i) => ({ f, i })).sort((a, b) => a.f.ts - b.f.ts);
-  for (const { f: fix, i } of order) {
+  for (const { f: fix, i } of inDeviceOrder(fixes)) {
     const last = state.lastFix;
     const trusted = state.trusted ?? last;
     if (last && fix.ts <= last.ts) {
       // Late: evidence for zones, unless no real track could have put it there.
-      if (lateFixImpossible(trusted, fix, ctx)) flag(i, ['SPEED_IMPOSSIBLE']);
+      if (lateFixImpossible(trusted, fix, ctx)) addFlags(run, i, ['SPEED_IMPOSSIBLE']);
       else {
         const z = checkZones(undefined, fix, ctx, ctx.route.locate(fix).crossTrackKm);
         run.events.push(...z.events);
-        flag(i, z.flags);
+        addFlags(run, i, z.flags);
       }
       continue;
     }
     const spoof = checkSpoofing(state.spoof, trusted, fix, ctx);
     run.events.push(...spoof.events);
-    flag(i, spoof.flags);
+    addFlags(run, i, spoof.flags);
     if (spoof.suspect) {
       // The sensors still speak for the case: a tamper switch is judged where the trusted track puts it.
       run.events.push(...checkTamper(trusted ? { ...fix, lat: trusted.lat, lon: trusted.lon } : fix, ctx));
@@ -120,7 +128,7 @@ export function runShipmentChecks(
       known?.length === 0 ? NO_ZONES : checkZones(from, fix, ctx, loc.crossTrackKm, known ?? undefined);
     if (known === undefined && !opts.full) clear = findClearBox(fix, ctx, forbidden);
     run.events.push(...zones.events);
-    flag(i, zones.flags);
+    addFlags(run, i, zones.flags);
     run.events.push(...checkTamper(fix, ctx));
     const regular = checkRegularity(state.regular ?? initialRegular, fix, ctx);
     run.events.push(...regular.events);
@@ -139,6 +147,7 @@ export function runShipmentChecks(
       const v = checkDiversion(diversion, fix, loc, ctx, {
         full: opts.full,
         clear,
+        forbidden,
         // Off the corridor the zone check looked for the same zones as the diversion's.
         ...(zones.inside && loc.crossTrackKm > ctx.corridorKm ? { inside: zones.inside } : {}),
       });

@@ -156,6 +156,20 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
   const zoneById = new Map(zones.map((z) => [z.id, z]));
   const clear = clearFinder(store, zones, fingerprint, passes, (p) => zonesAtInto(p, scratch, true));
 
+  // zonesCrossed's output and visitors, made once: a query allocates nothing but its answer.
+  let crossedOut: Zone[] = [];
+  const take = (z: number) => {
+    if (foundStamp[z] !== call && passes(z)) {
+      foundStamp[z] = call;
+      crossedOut.push(zones[z]!);
+    }
+  };
+  const visitSegment = (r: number) => {
+    const z = ringZone[r]!;
+    if (foundStamp[z] !== call && passes(z) && ringMeetsSegment(r)) take(z);
+  };
+  const checkSegment = () => grid.search(segMinX, segMinY, segMaxX, segMaxY, visitSegment);
+
   return {
     fingerprint,
     zonesAt(p, filter) {
@@ -172,20 +186,9 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
     zonesCrossed(a, b, filter) {
       beginCall(filter);
       const out: Zone[] = [];
-      const take = (z: number) => {
-        if (foundStamp[z] !== call && passes(z)) {
-          foundStamp[z] = call;
-          out.push(zones[z]!);
-        }
-      };
+      crossedOut = out;
       for (const z of zonesAtInto(a, scratch, true)) take(z);
       for (const z of zonesAtInto(b, scratch, true)) take(z);
-      const checkSegment = () => {
-        grid.search(segMinX, segMinY, segMaxX, segMaxY, (r) => {
-          const z = ringZone[r]!;
-          if (foundStamp[z] !== call && passes(z) && ringMeetsSegment(r)) take(z);
-        });
-      };
       const points = haversineKm(a, b) > DENSIFY_STEP_KM ? densifyGreatCircle(a, b, DENSIFY_STEP_KM) : [a, b];
       for (let i = 0; i + 1 < points.length; i++) {
         const [p, q] = [points[i]!, points[i + 1]!];
