@@ -49,7 +49,8 @@ export function checkRegularity(
   ctx: ShipmentContext,
 ): { state: RegularState; events: AlertEvent[] } {
   const n = ctx.params.regularWindowFixes;
-  const window = [...s.window];
+  // The newest n (at least the two the last residual needs): n + 1 are kept with the fix.
+  const window = s.window.slice(Math.max(0, s.window.length - Math.max(n, 2)));
   const prev = window.at(-1);
   if (prev && haversineKm(prev, fix) < MIN_STEP_KM)
     return { state: { window: [], raised: s.raised }, events: [] };
@@ -75,7 +76,7 @@ export function checkRegularity(
     satellites: fix.satellites ?? null,
     residualM: null,
   });
-  while (window.length > n + 1) window.shift();
+  while (window.length > n + 1) window.shift(); // (a shorter window setting in a stored state)
   const state = { window, raised: s.raised };
   if (s.raised || window.length < n + 1) return { state, events: [] };
   // The median is under the limit only if more than half the residuals are: most real tracks stop here, unsorted.
