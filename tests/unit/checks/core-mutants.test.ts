@@ -1,0 +1,115 @@
+// Boundaries and details of TAMPER and GAP_WITH_DISPLACEMENT that a reviewer (or a mutation) could move without the
+// scenario tests noticing: thresholds are strict or inclusive as written, and each alert names what it saw.
+import { describe, expect, it } from 'vitest';
+import { checkGap } from '../../../src/checks/gap.ts';
+import { checkTamper } from '../../../src/checks/tamper.ts';
+import type { Fix } from '../../../src/checks/types.ts';
+import { destinationPoint } from '../../../src/geo/spherical.ts';
+import { context } from '../../helpers/geo.ts';
+
+const T0 = Date.UTC(2026, 9, 1, 0, 0, 0);
+const A = { lat: -20, lon: 70, radiusKm: 25 };
+const B = { lat: -20, lon: 100, radiusKm: 25 };
+// Sea: top speed 60 km/h; gap after 3 × 1800 s; light threshold 20 lux.
+const ctx = context({
+  mode: 'sea',
+  origin: A,
+  destination: B,
+  route: [
+    [A.lon, A.lat],
+    [B.lon, B.lat],
+  ],
+  corridorKm: 50,
+});
+const at = (p: { lat: number; lon: number }, ts: number, extra: Partial<Fix> = {}): Fix => ({
+  ts,
+  lat: p.lat,
+  lon: p.lon,
+  ...extra,
+});
+
+describe('TAMPER', () => {
+  const sea = at({ lat: -20, lon: 85 }, T0);
+
+  it('raises for the tamper switch away from the destination, naming it, with the fix', () => {
+    expect(checkTamper({ ...sea, tamper: true }, ctx)).toEqual([
+      {
+        type: 'TAMPER',
+        action: 'raise',
+        at: T0,
+        details: {
+          reason: 'tamper switch',
+          lightLux: null,
+          fix: { ts: new Date(T0).toISOString(), lat: -20, lon: 85 },
+        },
+      },
+    ]);
+  });
+
+  it('raises for light strictly above the threshold (21 lux), not at it (20) nor without a reading', () => {
+    expect(checkTamper({ ...sea, lightLux: 20 }, ctx)).toEqual([]);
+    expect(checkTamper(sea, ctx)).toEqual([]);
+    const [e] = checkTamper({ ...sea, lightLux: 21 }, ctx);
+    expect(e?.details).toMatchObject({ reason: 'light 21 lux inside the sealed case', lightLux: 21 });
+  });
+
+  it('stays silent inside the destination radius, its edge included, and raises just beyond it', () => {
+    const edge = destinationPoint(B, 90, 25 - 1e-6);
+    expect(checkTamper(at(edge, T0, { tamper: true }), ctx)).toEqual([]);
+    expect(checkTamper(at(destinationPoint(B, 90, 25.01), T0, { tamper: true }), ctx)).toHaveLength(1);
+  });
+});
+
+describe('after a gap', () => {
+  const prev = at({ lat: -20, lon: 80 }, T0);
+  const gapMs = 3 * 1800 * 1000;
+
+  it('does nothing without a previous fix or for a silence shorter than gapIntervals × reportIntervalS', () => {
+    expect(checkGap(undefined, prev, 0, ctx)).toEqual([]);
+    expect(checkGap(prev, at(prev, T0 + gapMs - 1000), 0, ctx)).toEqual([]);
+  });
+
+  it('resolves SIGNAL_LOST once the silence reached the limit exactly, saying how long it lasted', () => {
+    expect(checkGap(prev, at(prev, T0 + gapMs), 0, ctx)).toEqual([
+      {
+        type: 'SIGNAL_LOST',
+        action: 'resolve',
+        at: T0 + gapMs,
+        details: { reason: 'telemetry resumed after 1.5 h' },
+      },
+    ]);
+  });
+
+  it('raises GAP_WITH_DISPLACEMENT beyond the top speed (60 km/h × 1.5 h = 90 km), not within it', () => {
+    const near = at(destinationPoint(prev, 90, 89), T0 + gapMs);
+    expect(checkGap(prev, near, 0, ctx).map((e) => e.type)).toEqual(['SIGNAL_LOST']);
+    const far = at(destinationPoint(prev, 90, 91), T0 + gapMs);
+    const events = checkGap(prev, far, 0, ctx);
+    expect(events.map((e) => e.type)).toEqual(['SIGNAL_LOST', 'GAP_WITH_DISPLACEMENT']);
+    expect(events[1]).toMatchObject({
+      action: 'raise',
+      at: T0 + gapMs,
+      details: {
+        gapHours: 1.5,
+        movedKm: 91,
+        reachableKm: 90,
+        crossTrackKm: 0,
+        corridorKm: 50,
+        reason: 'farther than the top speed allows',
+        before: { ts: new Date(T0).toISOString(), lat: -20, lon: 80 },
+        after: { ts: new Date(T0 + gapMs).toISOString(), lat: far.lat, lon: far.lon },
+      },
+    });
+  });
+
+  it('raises when it reappears off the corridor (cross-track above corridorKm), not on its edge', () => {
+    const near = at(destinationPoint(prev, 90, 10), T0 + gapMs);
+    expect(checkGap(prev, near, 50, ctx).map((e) => e.type)).toEqual(['SIGNAL_LOST']);
+    const events = checkGap(prev, near, 50.5, ctx);
+    expect(events.map((e) => e.type)).toEqual(['SIGNAL_LOST', 'GAP_WITH_DISPLACEMENT']);
+    expect(events[1]?.details).toMatchObject({
+      reason: 'reappeared off the planned route',
+      crossTrackKm: 50.5,
+    });
+  });
+});
