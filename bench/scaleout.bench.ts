@@ -3,9 +3,9 @@
 // publisher process (each tracker on its own connection with its own password, every signed ack verified).
 //   1. One ingest worker (CHIPWATCH_PARTS=all: ingest, API, alert dispatcher), then a second one started beside it
 //      (CHIPWATCH_PARTS=ingest, DISPATCHER=off), both on one shared subscription (MQTT_SHARED_GROUP): msg/s with one
-//      and with two, CPU per message, and by SQL: nothing lost, nothing stored twice, per-device order kept.
+//      and with two, CPU per message, and by SQL: nothing lost, nothing stored twice, per-device seq order.
 //   2. Time to alert at half the peak rate: trackers bound to no shipment send one fix inside China among the load;
-//      publish → alert event on GET /v1/alerts/stream (compliance token) and → webhook POST received, p50/p99/p99.9.
+//      publish → alert event on GET /v1/alerts/stream (compliance token) and → webhook received: p50, p99, p99.9.
 // Targets: BENCH_DATABASE_URL (else an embedded PostgreSQL the bench starts) and BENCH_MQTT_URL (else a local
 // Mosquitto with dynamic security) with its credentials, as bench/targets.ts describes; the bench creates and
 // deletes an ack observer client there. Sizes: BENCH_SCALE_MESSAGES per worker phase, BENCH_DEVICES, BENCH_WINDOW,
