@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { checkGap } from '../../../src/checks/gap.ts';
 import { checkTamper } from '../../../src/checks/tamper.ts';
 import type { Fix } from '../../../src/checks/types.ts';
+import { airborneReason } from '../../../src/checks/zone.ts';
 import { destinationPoint } from '../../../src/geo/spherical.ts';
 import { context } from '../../helpers/geo.ts';
 
@@ -111,5 +112,47 @@ describe('after a gap', () => {
       reason: 'reappeared off the planned route',
       crossTrackKm: 50.5,
     });
+  });
+});
+
+describe('airborneReason (what makes an aircraft over a restricted country an entry, not an overflight)', () => {
+  const air = context({
+    mode: 'air',
+    origin: { lat: 25.25, lon: 55.36, radiusKm: 30 },
+    destination: { lat: 52.31, lon: 4.76, radiusKm: 30 },
+    corridorKm: 50,
+  });
+  const cruise = (extra: Partial<Fix> = {}): Fix => ({
+    ts: T0,
+    lat: 35,
+    lon: 50,
+    speedKmh: 800,
+    altM: 11_000,
+    ...extra,
+  });
+
+  it('is "not an aircraft" for any other mode', () => {
+    expect(airborneReason(undefined, cruise(), ctx, 0)).toBe('not an aircraft');
+  });
+
+  it('is undefined at cruise on the corridor, its edges included (50 km, 500 km/h, 6000 m, a 1500 m step down)', () => {
+    expect(airborneReason(undefined, cruise(), air, 50)).toBeUndefined();
+    expect(airborneReason(undefined, cruise({ speedKmh: 500, altM: 6000 }), air, 0)).toBeUndefined();
+    expect(airborneReason(cruise({ altM: 7500 }), cruise({ altM: 6000 }), air, 0)).toBeUndefined();
+    expect(airborneReason(cruise(), cruise({ altM: undefined }), air, 0)).toBeUndefined();
+    expect(airborneReason(cruise({ altM: undefined }), cruise(), air, 0)).toBeUndefined();
+  });
+
+  it('names each way out of cruise, in order: corridor, no speed, slow, low, descending', () => {
+    expect(airborneReason(undefined, cruise(), air, 50.1)).toBe('off the planned corridor');
+    expect(airborneReason(undefined, cruise({ speedKmh: undefined }), air, 0)).toBe(
+      'ground speed not reported',
+    );
+    expect(airborneReason(undefined, cruise({ speedKmh: 499 }), air, 0)).toBe('slowed below cruise');
+    expect(airborneReason(undefined, cruise({ altM: 5999 }), air, 0)).toBe('below cruise altitude');
+    expect(airborneReason(cruise({ altM: 9000 }), cruise({ altM: 7499 }), air, 0)).toBe('descending');
+    expect(airborneReason(undefined, cruise({ speedKmh: 100, altM: 100 }), air, 60)).toBe(
+      'off the planned corridor',
+    );
   });
 });
