@@ -60,6 +60,7 @@ export class MqttSession extends EventEmitter {
 
   resume(): void {
     this.paused = false;
+    this.lastHeard = Date.now();
     this.socket?.resume();
   }
 
@@ -176,7 +177,8 @@ export class MqttSession extends EventEmitter {
         clearInterval(this.pingTimer);
         this.pingTimer = setInterval(
           () => {
-            if (Date.now() - this.lastHeard > this.keepaliveS * 1500) this.socket?.destroy();
+            // While paused chipwatch is not reading: the broker's silence is ours, not a dead connection.
+            if (!this.paused && Date.now() - this.lastHeard > this.keepaliveS * 1500) this.socket?.destroy();
             else this.write({ cmd: 'pingreq' });
           },
           (this.keepaliveS * 1000) / 2,

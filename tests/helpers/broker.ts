@@ -128,7 +128,9 @@ export function mosquittoAvailable(): boolean {
  * ('ack'), and how many bytes wait unsent on the socket to a client that stopped reading (backpressure).
  */
 export async function startOpenAedes(): Promise<{ url: string; aedes: Aedes; stop(): Promise<void> }> {
-  const aedes = await Aedes.createBroker();
+  // No drainTimeout: a client that stops reading stays connected (aedes's default drops it after 60 s), so a test of
+  // chipwatch's backpressure sees chipwatch's behaviour, not aedes's slow-client policy.
+  const aedes = await Aedes.createBroker({ drainTimeout: 0 });
   const server = net.createServer(aedes.handle);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as net.AddressInfo).port;
