@@ -2,6 +2,7 @@
 // scenario tests noticing: thresholds are strict or inclusive as written, and each alert names what it saw.
 import { describe, expect, it } from 'vitest';
 import { checkGap } from '../../../src/checks/gap.ts';
+import { checkDeviation, initialDeviation } from '../../../src/checks/route-deviation.ts';
 import { checkTamper } from '../../../src/checks/tamper.ts';
 import type { Fix } from '../../../src/checks/types.ts';
 import { airborneReason } from '../../../src/checks/zone.ts';
@@ -154,5 +155,104 @@ describe('airborneReason (what makes an aircraft over a restricted country an en
     expect(airborneReason(undefined, cruise({ speedKmh: 100, altM: 100 }), air, 60)).toBe(
       'off the planned corridor',
     );
+  });
+});
+
+describe('checkDeviation step by step', () => {
+  const MIN = 60_000;
+  const f = (min: number): Fix => ({ ts: T0 + min * MIN, lat: -20, lon: 85 });
+  const run = (steps: [number, number][]) => {
+    let s = initialDeviation;
+    return steps.map(([min, km]) => {
+      const r = checkDeviation(s, f(min), km, ctx);
+      s = r.state;
+      return r;
+    });
+  };
+
+  it('counts a fix on the corridor edge (50 km) as inside, and raises at the 3rd fix outside held exactly 15 min', () => {
+    expect(run([[0, 50]])[0]!.state.outsideFixes).toBe(0);
+    const r = run([
+      [0, 60],
+      [5, 90],
+      [15, 70],
+    ]);
+    expect(r.map((x) => x.events.length)).toEqual([0, 0, 1]);
+    expect(r[2]!.events[0]).toEqual({
+      type: 'ROUTE_DEVIATION',
+      action: 'raise',
+      at: T0 + 15 * MIN,
+      details: {
+        crossTrackKm: 70,
+        maxCrossTrackKm: 90,
+        corridorKm: 50,
+        outsideSince: new Date(T0).toISOString(),
+        fixesOutside: 3,
+        fix: { ts: new Date(T0 + 15 * MIN).toISOString(), lat: -20, lon: 85 },
+      },
+    });
+    expect(r[2]!.state).toMatchObject({
+      open: true,
+      outsideSince: T0,
+      insideSince: null,
+      maxCrossTrackKm: 90,
+    });
+  });
+
+  it('does not raise at 14.9 minutes', () => {
+    const r = run([
+      [0, 60],
+      [5, 60],
+      [14.9, 60],
+    ]);
+    expect(r[2]!.events).toEqual([]);
+  });
+
+  it('resolves after 30 min back inside, counted from the first fix inside, saying since when; not at 29', () => {
+    const r = run([
+      [0, 60],
+      [5, 60],
+      [15, 60],
+      [20, 10],
+      [49, 10],
+      [50, 10],
+    ]);
+    expect(r[3]!.state).toMatchObject({
+      open: true,
+      insideSince: T0 + 20 * MIN,
+      outsideFixes: 0,
+      maxCrossTrackKm: 60,
+    });
+    expect(r[4]!.events).toEqual([]);
+    expect(r[5]!.events).toEqual([
+      {
+        type: 'ROUTE_DEVIATION',
+        action: 'resolve',
+        at: T0 + 50 * MIN,
+        details: { reason: `back inside the 50 km corridor since ${new Date(T0 + 20 * MIN).toISOString()}` },
+      },
+    ]);
+    expect(r[5]!.state).toEqual(initialDeviation);
+    expect(initialDeviation).toEqual({
+      outsideFixes: 0,
+      outsideSince: null,
+      insideSince: null,
+      maxCrossTrackKm: 0,
+      open: false,
+    });
+  });
+
+  it('forgets the peak of an excursion that never raised once back inside', () => {
+    const r = run([
+      [0, 80],
+      [5, 10],
+    ]);
+    expect(r[1]!.state).toEqual({
+      outsideFixes: 0,
+      outsideSince: null,
+      insideSince: T0 + 5 * MIN,
+      maxCrossTrackKm: 0,
+      open: false,
+    });
   });
 });
