@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Batcher } from '../../../src/ingest/batcher.ts';
+import { until } from '../../helpers/chipwatch.ts';
 
 function setup(o: { maxBatch: number; capacity: number; maxWaitMs?: number }) {
   const batches: number[][] = [];
@@ -32,7 +33,9 @@ describe('micro-batcher', () => {
   it('flushes a full batch at once and the rest after the wait', async () => {
     const { b, batches } = setup({ maxBatch: 3, capacity: 100 });
     for (let i = 0; i < 4; i++) b.push(i);
-    await new Promise((r) => setTimeout(r, 30));
+    // The full batch goes out as it fills, before any wait.
+    expect(batches).toEqual([[0, 1, 2]]);
+    await until('the last item flushed after the wait', async () => batches.length >= 2);
     expect(batches).toEqual([[0, 1, 2], [3]]);
   });
 
