@@ -285,14 +285,9 @@ describe('custody: shipment → site → installed, unexpected and missing chips
     );
   });
 
-  it('chips attested at another site, and a serial no shipment carried: CHIP_AT_UNEXPECTED_SITE', async () => {
-    await fraSite.attest({ location: FRA, chips: ['GPU-0001', 'GPU-STRAY'] }, Date.now() - 5 * HOUR);
-    const [a] = await siteAlerts('dc-fra-01');
-    expect(a.type).toBe('CHIP_AT_UNEXPECTED_SITE');
-    expect(a.details.serials.sort()).toEqual(['GPU-0001', 'GPU-STRAY']);
-  });
-
   it('a site attesting the chips of a shipment still on its way does not end its tracking', async () => {
+    // Its own site and shipment: nothing here depends on the custody story below.
+    const earlySite = await site('dc-ams-early', AMS);
     const key = generateDeviceKey();
     expect(
       (await cw.api('POST', '/v1/devices', { body: { id: 'trk-early', publicKeyJwk: key.publicJwk } }))
@@ -305,7 +300,7 @@ describe('custody: shipment → site → installed, unexpected and missing chips
         deviceId: 'trk-early',
         mode: 'road',
         origin: ROTTERDAM,
-        destination: { siteId: 'dc-ams-01' },
+        destination: { siteId: 'dc-ams-early' },
         route: {
           type: 'LineString',
           coordinates: [
@@ -317,134 +312,147 @@ describe('custody: shipment → site → installed, unexpected and missing chips
       },
     });
     expect(res.status).toBe(201);
-    await amsSite.attest({ location: AMS, chips: ['GPU-EARLY'] }, Date.now() - 4 * HOUR);
+    await earlySite.attest({ location: AMS, chips: ['GPU-EARLY'] }, Date.now() - 4 * HOUR);
     expect((await cw.api('GET', '/v1/shipments/shp-early', { role: 'logistics' })).body.status).toBe(
       'planned',
     );
   });
 
-  it('every chip attested at the destination site: the shipment is installed', async () => {
-    await amsSite.attest({ location: AMS, chips }, Date.now() - 3 * HOUR);
-    const s = (await cw.api('GET', '/v1/shipments/shp-custody', { role: 'logistics' })).body;
-    expect(s.status).toBe('installed');
-    const site = (await cw.api('GET', '/v1/sites/dc-ams-01', { role: 'compliance' })).body;
-    expect(site.chips).toEqual(chips);
-    expect(site.chipsAttested).toBe(2);
-  });
+  // The custody story is one test: each step builds on the state the one before left (which chips were attested
+  // where and when, backdated in order; the shipment installed; the clone alert acked for the evidence), so the
+  // steps run in this order inside one `it` rather than as `it`s that depend on the order they run in.
+  it('custody step by step: unexpected site, installed, clone, missing and resolved, silent site, custody chain, evidence', async () => {
+    // 1. chips attested at another site, and a serial no shipment carried: CHIP_AT_UNEXPECTED_SITE.
+    {
+      await fraSite.attest({ location: FRA, chips: ['GPU-0001', 'GPU-STRAY'] }, Date.now() - 5 * HOUR);
+      const [a] = await siteAlerts('dc-fra-01');
+      expect(a.type).toBe('CHIP_AT_UNEXPECTED_SITE');
+      expect(a.details.serials.sort()).toEqual(['GPU-0001', 'GPU-STRAY']);
+    }
+    // 2. every chip attested at the destination site: the shipment is installed.
+    {
+      await amsSite.attest({ location: AMS, chips }, Date.now() - 3 * HOUR);
+      const s = (await cw.api('GET', '/v1/shipments/shp-custody', { role: 'logistics' })).body;
+      expect(s.status).toBe('installed');
+      const site = (await cw.api('GET', '/v1/sites/dc-ams-01', { role: 'compliance' })).body;
+      expect(site.chips).toEqual(chips);
+      expect(site.chipsAttested).toBe(2);
+    }
+    // 3. the same serial at two sites closer in time than light allows: CHIP_AT_UNEXPECTED_SITE on both.
+    {
+      const t = Date.now() - 2 * HOUR;
+      await fraSite.attest({ location: FRA, chips: ['GPU-CLONE'] }, t);
+      await amsSite.attest({ location: AMS, chips: [...chips, 'GPU-CLONE'] }, t);
+      const both = [...(await siteAlerts('dc-ams-01')), ...(await siteAlerts('dc-fra-01'))].filter(
+        (a) => a.type === 'CHIP_AT_UNEXPECTED_SITE' && a.details.serials.includes('GPU-CLONE'),
+      );
+      expect(both.map((a) => a.siteId).sort()).toEqual(['dc-ams-01', 'dc-fra-01']);
+    }
+    // 4. a delivered serial absent longer than the threshold: CHIP_MISSING; present again: resolved.
+    {
+      await amsSite.attest({ location: AMS, chips: ['GPU-0001'] }, Date.now() - HOUR);
+      const missing = (await siteAlerts('dc-ams-01')).find((a) => a.type === 'CHIP_MISSING');
+      expect(missing?.details.serials).toEqual(['GPU-0002']);
+      // A backdated attestation (older than the one taken) does not clear it.
+      await amsSite.attest({ location: AMS, chips }, Date.now() - 1.5 * HOUR);
+      expect((await cw.api('GET', `/v1/alerts/${missing.id}`, { role: 'compliance' })).body.status).toBe(
+        'open',
+      );
+      await amsSite.attest({ location: AMS, chips }, Date.now() - HOUR / 2);
+      const after = (await cw.api('GET', `/v1/alerts/${missing.id}`, { role: 'compliance' })).body;
+      expect(after.status).toBe('resolved');
+    }
+    // 5. a site that stops attesting: CHIP_MISSING from the timer; the next attestation resolves it.
+    {
+      const openMissing = async () =>
+        (await siteAlerts('dc-ams-01')).find((a) => a.type === 'CHIP_MISSING' && a.status === 'open');
+      // Other sites of this file attested hours ago and may be swept; dc-ams-01 attested 30 min ago.
+      await sweepSilentSites(cw.pool, Date.now() + 2 * HOUR);
+      expect(await openMissing()).toBeUndefined();
+      expect(await sweepSilentSites(cw.pool, Date.now() + 4 * HOUR)).toBeGreaterThanOrEqual(1);
+      const silent = await openMissing();
+      expect(silent.details.reason).toBe('the site stopped attesting');
+      await amsSite.attest({ location: AMS, chips });
+      expect((await cw.api('GET', `/v1/alerts/${silent.id}`, { role: 'compliance' })).body.status).toBe(
+        'resolved',
+      );
+    }
+    // 6. a chip's custody chain: shipment, fixes, arrival, attestations, alerts.
+    {
+      const res = await cw.api('GET', '/v1/chips/GPU-0001', { role: 'compliance' });
+      expect(res.status).toBe(200);
+      expect(res.body.shipments).toHaveLength(1);
+      expect(res.body.shipments[0]).toMatchObject({ id: 'shp-custody', status: 'installed' });
+      expect(res.body.shipments[0].fixes.count).toBeGreaterThan(3);
+      expect(res.body.attestations.map((a: any) => a.siteId)).toContain('dc-fra-01');
+      expect(res.body.sites.map((x: any) => x.siteId).sort()).toEqual(['dc-ams-01', 'dc-fra-01']);
+      const times = res.body.attestations.map((a: any) => Date.parse(a.at));
+      expect(times).toEqual([...times].sort((x: number, y: number) => x - y));
+      expect(res.body.alerts.map((a: any) => a.type)).toContain('CHIP_AT_UNEXPECTED_SITE');
+      expect((await cw.api('GET', '/v1/chips/GPU-NEVER', { role: 'compliance' })).status).toBe(404);
+    }
+    // 7. the evidence bundle verifies offline; one changed byte fails with the reason.
+    {
+      const clone = (await siteAlerts('dc-ams-01')).find((a) => a.type === 'CHIP_AT_UNEXPECTED_SITE')!;
+      expect(
+        (
+          await cw.api('POST', `/v1/alerts/${clone.id}/ack`, {
+            role: 'compliance',
+            body: { note: 'checking' },
+          })
+        ).status,
+      ).toBe(200);
+      const res = await cw.api('GET', '/v1/shipments/shp-custody/evidence', { role: 'compliance' });
+      expect(res.status).toBe(200);
+      const bundle = res.body;
+      expect(bundle.messages.filter((m: any) => m.kind === 'telemetry').length).toBeGreaterThan(0);
+      expect(bundle.messages.filter((m: any) => m.kind === 'attestation').length).toBeGreaterThan(3);
+      expect(bundle.keys.map((k: any) => k.owner).sort()).toContain('site');
+      expect(bundle.alerts.some((a: any) => a.audit.length >= 2)).toBe(true);
+      const report = verifyBundle(bundle);
+      expect(report.problems).toEqual([]);
+      expect(report.ok).toBe(true);
+      expect(report.summary?.chipsAttested).toBe(2);
 
-  it('the same serial at two sites closer in time than light allows: CHIP_AT_UNEXPECTED_SITE on both', async () => {
-    const t = Date.now() - 2 * HOUR;
-    await fraSite.attest({ location: FRA, chips: ['GPU-CLONE'] }, t);
-    await amsSite.attest({ location: AMS, chips: [...chips, 'GPU-CLONE'] }, t);
-    const both = [...(await siteAlerts('dc-ams-01')), ...(await siteAlerts('dc-fra-01'))].filter(
-      (a) => a.type === 'CHIP_AT_UNEXPECTED_SITE' && a.details.serials.includes('GPU-CLONE'),
-    );
-    expect(both.map((a) => a.siteId).sort()).toEqual(['dc-ams-01', 'dc-fra-01']);
-  });
+      const dir = await mkdtemp(join(tmpdir(), 'cw-evidence-'));
+      const text = JSON.stringify(bundle, null, 2);
+      await writeFile(join(dir, 'good.json'), text);
+      const key = (await cw.api('GET', '/v1/evidence/key', { role: 'compliance' })).body;
+      expect(key.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+      expect(bundle.seal.fingerprint).toBe(key.fingerprint);
+      const ok = await run('npx', [
+        'tsx',
+        'src/cli.ts',
+        'verify-evidence',
+        join(dir, 'good.json'),
+        '--key',
+        key.fingerprint,
+      ]);
+      expect(ok.stdout).toMatch(/Verdict: VERIFIED/);
+      expect(ok.stdout).toMatch(/Sealed by the pinned chipwatch key/);
+      expect(ok.stdout).toMatch(/Attestations: \d+ from dc-ams-01, dc-fra-01; 2 of 2 chips attested/);
 
-  it('a delivered serial absent longer than the threshold: CHIP_MISSING; present again: resolved', async () => {
-    await amsSite.attest({ location: AMS, chips: ['GPU-0001'] }, Date.now() - HOUR);
-    const missing = (await siteAlerts('dc-ams-01')).find((a) => a.type === 'CHIP_MISSING');
-    expect(missing?.details.serials).toEqual(['GPU-0002']);
-    // A backdated attestation (older than the one taken) does not clear it.
-    await amsSite.attest({ location: AMS, chips }, Date.now() - 1.5 * HOUR);
-    expect((await cw.api('GET', `/v1/alerts/${missing.id}`, { role: 'compliance' })).body.status).toBe(
-      'open',
-    );
-    await amsSite.attest({ location: AMS, chips }, Date.now() - HOUR / 2);
-    const after = (await cw.api('GET', `/v1/alerts/${missing.id}`, { role: 'compliance' })).body;
-    expect(after.status).toBe('resolved');
-  });
+      // One byte of one signature: that message fails (and the digest).
+      const sigAt = text.indexOf('"jws": "') + 8;
+      const jwsEnd = text.indexOf('"', sigAt);
+      const flipAt = jwsEnd - 5;
+      const flipped = text.slice(0, flipAt) + (text[flipAt] === 'A' ? 'B' : 'A') + text.slice(flipAt + 1);
+      await writeFile(join(dir, 'bad.json'), flipped);
+      const bad = await run('npx', ['tsx', 'src/cli.ts', 'verify-evidence', join(dir, 'bad.json')]).catch(
+        (e) => e,
+      );
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toMatch(/Verdict: FAILED/);
+      expect(bad.stdout).toMatch(/message 0 \(telemetry, .*\): the signature does not verify/);
 
-  it('a site that stops attesting: CHIP_MISSING from the timer; the next attestation resolves it', async () => {
-    const openMissing = async () =>
-      (await siteAlerts('dc-ams-01')).find((a) => a.type === 'CHIP_MISSING' && a.status === 'open');
-    // Other sites of this file attested hours ago and may be swept; dc-ams-01 attested 30 min ago.
-    await sweepSilentSites(cw.pool, Date.now() + 2 * HOUR);
-    expect(await openMissing()).toBeUndefined();
-    expect(await sweepSilentSites(cw.pool, Date.now() + 4 * HOUR)).toBeGreaterThanOrEqual(1);
-    const silent = await openMissing();
-    expect(silent.details.reason).toBe('the site stopped attesting');
-    await amsSite.attest({ location: AMS, chips });
-    expect((await cw.api('GET', `/v1/alerts/${silent.id}`, { role: 'compliance' })).body.status).toBe(
-      'resolved',
-    );
-  });
-
-  it("a chip's custody chain: shipment, fixes, arrival, attestations, alerts", async () => {
-    const res = await cw.api('GET', '/v1/chips/GPU-0001', { role: 'compliance' });
-    expect(res.status).toBe(200);
-    expect(res.body.shipments).toHaveLength(1);
-    expect(res.body.shipments[0]).toMatchObject({ id: 'shp-custody', status: 'installed' });
-    expect(res.body.shipments[0].fixes.count).toBeGreaterThan(3);
-    expect(res.body.attestations.map((a: any) => a.siteId)).toContain('dc-fra-01');
-    expect(res.body.sites.map((x: any) => x.siteId).sort()).toEqual(['dc-ams-01', 'dc-fra-01']);
-    const times = res.body.attestations.map((a: any) => Date.parse(a.at));
-    expect(times).toEqual([...times].sort((x: number, y: number) => x - y));
-    expect(res.body.alerts.map((a: any) => a.type)).toContain('CHIP_AT_UNEXPECTED_SITE');
-    expect((await cw.api('GET', '/v1/chips/GPU-NEVER', { role: 'compliance' })).status).toBe(404);
-  });
-
-  it('the evidence bundle verifies offline; one changed byte fails with the reason', async () => {
-    const clone = (await siteAlerts('dc-ams-01')).find((a) => a.type === 'CHIP_AT_UNEXPECTED_SITE')!;
-    expect(
-      (
-        await cw.api('POST', `/v1/alerts/${clone.id}/ack`, {
-          role: 'compliance',
-          body: { note: 'checking' },
-        })
-      ).status,
-    ).toBe(200);
-    const res = await cw.api('GET', '/v1/shipments/shp-custody/evidence', { role: 'compliance' });
-    expect(res.status).toBe(200);
-    const bundle = res.body;
-    expect(bundle.messages.filter((m: any) => m.kind === 'telemetry').length).toBeGreaterThan(0);
-    expect(bundle.messages.filter((m: any) => m.kind === 'attestation').length).toBeGreaterThan(3);
-    expect(bundle.keys.map((k: any) => k.owner).sort()).toContain('site');
-    expect(bundle.alerts.some((a: any) => a.audit.length >= 2)).toBe(true);
-    const report = verifyBundle(bundle);
-    expect(report.problems).toEqual([]);
-    expect(report.ok).toBe(true);
-    expect(report.summary?.chipsAttested).toBe(2);
-
-    const dir = await mkdtemp(join(tmpdir(), 'cw-evidence-'));
-    const text = JSON.stringify(bundle, null, 2);
-    await writeFile(join(dir, 'good.json'), text);
-    const key = (await cw.api('GET', '/v1/evidence/key', { role: 'compliance' })).body;
-    expect(key.fingerprint).toMatch(/^[0-9a-f]{64}$/);
-    expect(bundle.seal.fingerprint).toBe(key.fingerprint);
-    const ok = await run('npx', [
-      'tsx',
-      'src/cli.ts',
-      'verify-evidence',
-      join(dir, 'good.json'),
-      '--key',
-      key.fingerprint,
-    ]);
-    expect(ok.stdout).toMatch(/Verdict: VERIFIED/);
-    expect(ok.stdout).toMatch(/Sealed by the pinned chipwatch key/);
-    expect(ok.stdout).toMatch(/Attestations: \d+ from dc-ams-01, dc-fra-01; 2 of 2 chips attested/);
-
-    // One byte of one signature: that message fails (and the digest).
-    const sigAt = text.indexOf('"jws": "') + 8;
-    const jwsEnd = text.indexOf('"', sigAt);
-    const flipAt = jwsEnd - 5;
-    const flipped = text.slice(0, flipAt) + (text[flipAt] === 'A' ? 'B' : 'A') + text.slice(flipAt + 1);
-    await writeFile(join(dir, 'bad.json'), flipped);
-    const bad = await run('npx', ['tsx', 'src/cli.ts', 'verify-evidence', join(dir, 'bad.json')]).catch(
-      (e) => e,
-    );
-    expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/Verdict: FAILED/);
-    expect(bad.stdout).toMatch(/message 0 \(telemetry, .*\): the signature does not verify/);
-
-    // One byte of an audit note: the alert's chain breaks.
-    const tampered = structuredClone(bundle);
-    const row = tampered.alerts.find((a: any) => a.audit.length >= 2).audit[1];
-    row.note = row.note === 'checking' ? 'checkinG' : `${row.note}!`;
-    const r2 = verifyBundle(tampered);
-    expect(r2.ok).toBe(false);
-    expect(r2.problems.some((p) => /audit row 1: its content does not match its hash/.test(p))).toBe(true);
-    expect(r2.problems.some((p) => /^digest:/.test(p))).toBe(true);
-  }, 60_000);
+      // One byte of an audit note: the alert's chain breaks.
+      const tampered = structuredClone(bundle);
+      const row = tampered.alerts.find((a: any) => a.audit.length >= 2).audit[1];
+      row.note = row.note === 'checking' ? 'checkinG' : `${row.note}!`;
+      const r2 = verifyBundle(tampered);
+      expect(r2.ok).toBe(false);
+      expect(r2.problems.some((p) => /audit row 1: its content does not match its hash/.test(p))).toBe(true);
+      expect(r2.problems.some((p) => /^digest:/.test(p))).toBe(true);
+    }
+  }, 120_000);
 });
