@@ -16,7 +16,13 @@ import { withTransaction } from '../../src/db/pool.ts';
 import { verifyWebhook } from '../../src/delivery/signature.ts';
 import type { AlertType } from '../../src/domain/alerts.ts';
 import { serviceOptions, startAedes, type TestBroker } from '../helpers/broker.ts';
-import { eventually, registerDevice, startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
+import {
+  eventually,
+  registerDevice,
+  startTestChipwatch,
+  type TestChipwatch,
+  until,
+} from '../helpers/chipwatch.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 
 let broker: TestBroker;
@@ -258,9 +264,17 @@ describe('webhook delivery', () => {
     const change = await raise(s, 'TAMPER');
     expect(change.action).toBe('opened');
 
-    await eventually(async () => hook.got.length >= 4);
-    // Nothing more arrives once it was accepted.
-    await new Promise((r) => setTimeout(r, 300));
+    await until('four requests at the receiver', async () => hook.got.length >= 4);
+    // Nothing more arrives once it was accepted: once chipwatch has recorded it delivered, no retry is left.
+    await until('the delivery recorded as delivered', async () =>
+      (
+        await cw.sql(
+          `SELECT 1 FROM deliveries d JOIN alert_events e ON e.id = d.event_id
+            WHERE e.alert_id = $1 AND d.channel_id = $2 AND d.status = 'delivered'`,
+          [change.id, ch.id],
+        )
+      ).at(0),
+    );
     expect(hook.got).toHaveLength(4);
     expect(hook.got.every((g) => g.verdict.ok)).toBe(true);
     const ids = new Set(hook.got.map((g) => g.headers['x-chipwatch-delivery']));
@@ -319,11 +333,13 @@ describe('webhook delivery', () => {
       shipmentIds: [s.id],
     });
     await raise(s, 'TAMPER');
-    await eventually(async () => open.size >= 1 && fast.got.length >= 1);
+    await until('A holding a request and B served', async () => open.size >= 1 && fast.got.length >= 1);
     const held = [...open][0]!;
     // A second alert while A's first request still hangs: B gets it without waiting for A's timeout.
     await raise({ ...s, id: s.id }, 'SPOOFING_SUSPECTED');
-    await eventually(async () => fast.got.some((g) => JSON.parse(g.body).type === 'SPOOFING_SUSPECTED'));
+    await until('the second alert at B', async () =>
+      fast.got.some((g) => JSON.parse(g.body).type === 'SPOOFING_SUSPECTED'),
+    );
     expect(open.has(held)).toBe(true);
     expect(held.writableEnded).toBe(false);
     for (const ch of [a, b]) await cw.api('DELETE', `/v1/channels/${ch.id}`);
@@ -363,17 +379,22 @@ describe('webhook delivery', () => {
     expect((await cw.api('GET', `/v1/channels/${ch.id}/deliveries?status=dead`)).body.items[0].id).toBe(
       dead.id,
     );
-    await eventually(
+    await until(
+      'chipwatch_deliveries_dead_total to count it',
       async () => (await metric('chipwatch_deliveries_dead_total', 'channel_type="webhook"')) > deadBefore,
     );
     expect(await metric('chipwatch_deliveries_dead_total', 'channel_type="webhook"')).toBe(deadBefore + 1);
-    await eventually(async () => (await metric('chipwatch_outbox_backlog', 'stage="dead"')) >= 1);
+    await until(
+      'chipwatch_outbox_backlog{stage="dead"} to count it',
+      async () => (await metric('chipwatch_outbox_backlog', 'stage="dead"')) >= 1,
+    );
 
     // A delivered or pending one cannot be "retried"; a dead one can, keeping its id.
     healthy = true;
     const retried = await cw.api('POST', `/v1/deliveries/${dead.id}/retry`);
     expect(retried.status).toBe(200);
-    await eventually(
+    await until(
+      'the retried delivery delivered',
       async () => (await cw.api('GET', `/v1/deliveries/${dead.id}`)).body.status === 'delivered',
     );
     expect(hook.got.at(-1)!.headers['x-chipwatch-delivery']).toBe(dead.id);
@@ -413,7 +434,7 @@ describe('webhook delivery', () => {
     const ch = await createChannel({ type: 'webhook', url: hook.url, shipmentIds: [s.id] });
     secret = ch.secret!;
     const change = await raise(s, 'TAMPER');
-    const delivered = await eventually(async () => {
+    const delivered = await until('the TAMPER delivery delivered', async () => {
       const rows = await cw.sql(
         `SELECT d.id, d.event_id FROM deliveries d JOIN alert_events e ON e.id = d.event_id
           WHERE e.alert_id = $1 AND d.status = 'delivered'`,
@@ -531,7 +552,7 @@ describe('webhook delivery', () => {
     const opened = await raise(mine, 'TAMPER');
     await raise(other, 'TAMPER'); // another customer's
     await raise(mine, 'ROUTE_DEVIATION'); // a warning, below minSeverity
-    await eventually(async () => hook.got.length >= 1);
+    await until('the opened TAMPER at the receiver', async () => hook.got.length >= 1);
     const updated = await raise(mine, 'TAMPER'); // more evidence within the hour: quiet
     expect(updated).toMatchObject({ id: opened.id, action: 'updated' });
     expect((await cw.api('POST', `/v1/alerts/${opened.id}/ack`, { role: 'compliance' })).status).toBe(200);
@@ -543,8 +564,14 @@ describe('webhook delivery', () => {
         })
       ).status,
     ).toBe(200);
-    await eventually(async () => hook.got.length >= 3);
-    await new Promise((r) => setTimeout(r, 300));
+    await until('opened, acknowledged and resolved at the receiver', async () => hook.got.length >= 3);
+    // Every delivery this channel got is settled: whatever it was sent is at the receiver (nothing more on its way).
+    await until(
+      'no delivery of this channel pending',
+      async () =>
+        (await cw.sql("SELECT 1 FROM deliveries WHERE channel_id = $1 AND status = 'pending'", [ch.id]))
+          .length === 0,
+    );
     // Deliveries of one batch go out concurrently: order by the event id, not by arrival.
     const events = hook.got.map((g) => JSON.parse(g.body)).sort((x, y) => x.event.id - y.event.id);
     expect(events.map((e) => [e.id, e.shipmentId, e.event.action])).toEqual([
@@ -567,7 +594,7 @@ describe('webhook delivery', () => {
     const ch = await createChannel({ type: 'webhook', url: hook.url, shipmentIds: [s.id] });
     secret = ch.secret!;
     await raise(s, 'UNPLANNED_STOP', Date.now() - 48 * HOUR); // a 2-day offline buffer
-    await eventually(async () => hook.got.length >= 1);
+    await until('the alert at the receiver', async () => hook.got.length >= 1);
     expect(JSON.parse(hook.got[0]!.body).event).toMatchObject({ action: 'opened', late: true });
     await cw.api('DELETE', `/v1/channels/${ch.id}`);
     await hook.close();
@@ -628,7 +655,9 @@ describe('e-mail delivery', () => {
     const to = ['compliance@example.com', 'oncall@example.com'];
     const ch = await createChannel({ type: 'email', to, shipmentIds: [s.id] });
     const fresh = await raise(s, 'RESTRICTED_ZONE_ENTERED');
-    const mail = await eventually(async () => mails.find((m) => m.raw.includes(s.id)));
+    const mail = await until('the mail about the shipment', async () =>
+      mails.find((m) => m.raw.includes(s.id)),
+    );
     expect(mail).toBeDefined();
     expect(mail!.to.sort()).toEqual([...to].sort());
     expect(mail!.from).toBe('alerts@chipwatch.test');
@@ -655,7 +684,9 @@ describe('e-mail delivery', () => {
     const late = await shipment();
     await cw.api('PATCH', `/v1/channels/${ch.id}`, { body: { shipmentIds: [late.id] } });
     await raise(late, 'TAMPER', Date.now() - 30 * HOUR);
-    const lateMail = await eventually(async () => mails.find((m) => m.raw.includes(late.id)));
+    const lateMail = await until('the mail about the late alert', async () =>
+      mails.find((m) => m.raw.includes(late.id)),
+    );
     expect(parseMime(lateMail!.raw).headers.subject).toBe(
       `[late] [chipwatch] CRITICAL TAMPER opened: shipment ${late.id}`,
     );
@@ -779,12 +810,11 @@ describe('SSE stream', () => {
     const first = await openStream();
     expect(first.res.status).toBe(200);
     expect(first.res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    await eventually(async () => first.comments() >= 1); // the stream is open
+    await until('the stream open (its first comment)', async () => first.comments() >= 1);
     const a = await raise(s, 'TAMPER');
-    const seen = (await eventually(async () =>
+    const seen = (await until('the alert on the stream', async () =>
       first.events.find((e) => JSON.parse(e.data).id === String(a.id)),
     ))!;
-    expect(seen).toBeDefined();
     expect(seen.event).toBe('alert');
     expect(JSON.parse(seen.data)).toMatchObject({ id: String(a.id), event: { action: 'opened' } });
     await first.close();
@@ -800,13 +830,19 @@ describe('SSE stream', () => {
           Number(seen.id),
         ])
       ).map((r) => String(r.seq));
-    await eventually(async () => (await missedSeqs()).length >= 4);
+    await until('four events after the last one seen', async () => (await missedSeqs()).length >= 4);
 
     const resumed = await openStream({ 'last-event-id': seen.id! });
-    await eventually(async () => resumed.events.length >= 4);
+    await until('the four missed events replayed', async () => resumed.events.length >= 4);
     const d = await raise(s, 'GAP_WITH_DISPLACEMENT'); // live again after the replay
-    await eventually(async () => resumed.events.some((e) => JSON.parse(e.data).id === String(d.id)));
-    await new Promise((r) => setTimeout(r, 200));
+    await until('the live alert on the resumed stream', async () =>
+      resumed.events.some((e) => JSON.parse(e.data).id === String(d.id)),
+    );
+    // Everything written after the last event seen has reached the stream (a duplicate would show as extra).
+    await until(
+      'every event since the last one seen on the resumed stream',
+      async () => resumed.events.length >= (await missedSeqs()).length,
+    );
     await resumed.close();
 
     const ids = resumed.events.map((e) => e.id!);
@@ -827,7 +863,7 @@ describe('SSE stream', () => {
 
     // ?lastEventId= works the same for clients that cannot set the header.
     const byQuery = await openStream({}, `?lastEventId=${seen.id}`);
-    await eventually(async () => byQuery.events.length >= ids.length);
+    await until('the replay by ?lastEventId=', async () => byQuery.events.length >= ids.length);
     await byQuery.close();
     expect(byQuery.events.map((e) => e.id)).toEqual(ids);
   });
