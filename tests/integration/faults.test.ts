@@ -7,7 +7,13 @@ import { generateDeviceKey } from '../../device-sim/keys.ts';
 import { Tracker } from '../../device-sim/tracker.ts';
 import { mintToken } from '../../src/auth.ts';
 import { serviceEnv, startAedes, type TestBroker } from '../helpers/broker.ts';
-import { registerDevice, startTestChipwatch, TEST_SECRET, type TestChipwatch } from '../helpers/chipwatch.ts';
+import {
+  registerDevice,
+  startTestChipwatch,
+  TEST_SECRET,
+  type TestChipwatch,
+  until,
+} from '../helpers/chipwatch.ts';
 import { createTestDatabase, freePort, startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { fetchAckKey, spawnChipwatch } from '../helpers/process.ts';
 
@@ -23,6 +29,21 @@ function stream(tracker: Tracker, everyMs: number) {
     i++;
   }, everyMs);
   return { stop: () => clearInterval(timer) };
+}
+
+/** The highest seq of `deviceId` stored (0 when none, or while the database does not answer). */
+async function storedUpTo(
+  sql: (q: string, v?: unknown[]) => Promise<any[]>,
+  deviceId: string,
+): Promise<number> {
+  try {
+    const [r] = await sql('SELECT coalesce(max(seq), 0)::int AS hi FROM messages WHERE device_id = $1', [
+      deviceId,
+    ]);
+    return r.hi;
+  } catch {
+    return 0;
+  }
 }
 
 async function assertExactlyOnce(
@@ -79,18 +100,29 @@ describe('database outage during a steady stream', () => {
     });
     await tracker.waitConnected();
     const s = stream(tracker, 50);
-    await sleep(2000);
+    await until(
+      'the stream stored before the outage',
+      async () => (await storedUpTo(cw.sql, 'trk-outage')) >= 20,
+    );
     await db.stop();
-    await sleep(3000);
-    const during = await cw.api('GET', '/readyz', { role: null });
-    expect(during.status).toBe(503);
+    const downAt = Date.now();
+    const during = (await until('/readyz to report the database down', async () => {
+      const r = await cw.api('GET', '/readyz', { role: null });
+      return r.status === 503 ? r : undefined;
+    }))!;
     expect(during.body.database).toBe(false);
     const apiDuring = await cw.api('GET', '/v1/devices/trk-outage/positions', { role: 'logistics' });
     expect(apiDuring.status).toBe(503);
     expect(apiDuring.body.error.code).toBe('UNAVAILABLE');
-    await sleep(OUTAGE_S * 1000 - 3000);
+    // Deliberately a fixed time: the stream runs on through an outage of OUTAGE_S seconds.
+    await sleep(Math.max(0, downAt + OUTAGE_S * 1000 - Date.now()));
     await db.restart();
-    await sleep(3000);
+    const sentAtRestart = tracker.stats.sent;
+    await until(
+      'messages sent after the restart stored',
+      async () => (await storedUpTo(cw.sql, 'trk-outage')) > sentAtRestart + 20,
+      60_000,
+    );
     s.stop();
     expect(await tracker.waitAllAcked(60_000)).toBe(true);
     expect(tracker.stats.sent).toBeGreaterThan(OUTAGE_S * 10);
@@ -154,27 +186,38 @@ describe('chipwatch killed with SIGKILL mid-stream, then restarted', () => {
       resendAfterMs: 2000,
     });
     await tracker.waitConnected();
+    const sql = async (q: string, v?: unknown[]) => (await sqlPool.query(q, v)).rows;
     const s = stream(tracker, 10);
-    await sleep(2000);
+    await until('the stream stored before the kill', async () => (await storedUpTo(sql, 'trk-kill')) >= 50);
     child.proc.kill('SIGKILL');
     await child.exited;
+    // Deliberately a fixed time: the tracker keeps sending for a second while no chipwatch runs.
     await sleep(1000);
     child = await spawnChipwatch(env, httpUrl);
-    await sleep(2000);
+    const sentAtRestart = tracker.stats.sent;
+    await until(
+      'messages sent after the restart stored',
+      async () => (await storedUpTo(sql, 'trk-kill')) > sentAtRestart + 50,
+      60_000,
+    );
     s.stop();
     expect(await tracker.waitAllAcked(60_000)).toBe(true);
-    await assertExactlyOnce(async (q, v) => (await sqlPool.query(q, v)).rows, 'trk-kill', tracker.stats.sent);
+    await assertExactlyOnce(sql, 'trk-kill', tracker.stats.sent);
 
     // Ctrl-C: a clean exit with everything taken committed.
+    const sentBeforeBurst = tracker.stats.sent;
     const burst = stream(tracker, 2);
-    await sleep(500);
+    await until(
+      'the burst flowing into the database',
+      async () => (await storedUpTo(sql, 'trk-kill')) > sentBeforeBurst + 20,
+    );
     child.proc.kill('SIGINT');
     expect(await child.exited).toBe(0);
     burst.stop();
     expect(child.output()).toContain('stopped cleanly');
     child = await spawnChipwatch(env, httpUrl);
     expect(await tracker.waitAllAcked(60_000)).toBe(true);
-    await assertExactlyOnce(async (q, v) => (await sqlPool.query(q, v)).rows, 'trk-kill', tracker.stats.sent);
+    await assertExactlyOnce(sql, 'trk-kill', tracker.stats.sent);
     child.proc.kill('SIGTERM');
     expect(await child.exited).toBe(0);
   });
