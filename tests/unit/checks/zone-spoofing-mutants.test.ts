@@ -581,6 +581,18 @@ describe('SPOOFING_SUSPECTED', () => {
       expect(run(d, step(d, 20, 60)).c.flags).toEqual(['SPEED_IMPOSSIBLE']);
     });
 
+    it('counts a hop at exactly maxSpeedKmh from the fix before as reachable', () => {
+      const b = step(a, 20, 60);
+      const c = step(b, 20, 60);
+      // Both hops take an hour: the faster one sets the limit exactly.
+      const limit = Math.max(haversineKm(a, b), haversineKm(b, c));
+      const ctx = ctxFor('sea', [], { maxSpeedKmh: limit });
+      let s = checkSpoofing(initialSpoof, trusted, a, ctx).state;
+      s = checkSpoofing(s, trusted, b, ctx).state;
+      expect(s.run?.consistent).toBe(1);
+      expect(checkSpoofing(s, trusted, c, ctx).flags).toEqual(['TRACK_RESUMED_ELSEWHERE']);
+    });
+
     it('does not resume while the fixes stay within 5 km of where the run began', () => {
       const b = step(a, 1, 60);
       const { c } = run(b, step(b, 1, 60));
