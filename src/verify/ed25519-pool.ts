@@ -13,6 +13,8 @@ const MAX_CONSECUTIVE_CRASHES = 5;
 /** The two logger methods the pool uses (a pino logger fits). */
 /** A chunk (at most a few hundred verifications, ~25 ms of work) not answered in this long means a stuck worker. */
 const CHUNK_DEADLINE_MS = 10_000;
+/** A fresh worker's first answer may take this long (starting up is not hanging), whatever the chunk deadline. */
+const START_GRACE_MS = 5_000;
 
 export interface PoolLog {
   warn(obj: object, msg: string): void;
@@ -38,6 +40,8 @@ interface Slot {
   /** Verifications in flight on this worker. */
   items: number;
   crashes: number;
+  /** The current worker has answered at least once: it has started (loading libsodium takes a while under load). */
+  answered: boolean;
 }
 
 export interface PoolStats {
@@ -85,6 +89,7 @@ export class Ed25519Pool {
       inFlight: new Map(),
       items: 0,
       crashes: 0,
+      answered: false,
     }));
     for (const slot of this.slots) this.spawn(slot);
   }
@@ -145,6 +150,7 @@ export class Ed25519Pool {
     // Plain JavaScript: no loader (tsx, vitest) is needed in the worker, so none is passed down.
     const worker = new Worker(new URL('./ed25519-worker.js', import.meta.url), { execArgv: [] });
     slot.worker = worker;
+    slot.answered = false;
     worker.on('message', (m: { id: number; results: Uint8Array }) => this.onResults(slot, worker, m));
     worker.on('error', (err) => this.onGone(slot, worker, `worker error: ${err.message}`, err));
     worker.on('messageerror', (err) => {
@@ -198,12 +204,13 @@ export class Ed25519Pool {
     this.stats.chunks++;
     worker.postMessage({ id, n, buf, ends }, [buf, ends.buffer]);
     // A worker that hangs without dying would hold these forever: past the deadline it is treated as dead (its
-    // verifications go to node:crypto, it is replaced).
+    // verifications go to node:crypto, it is replaced). A worker still starting gets the start-up grace.
+    const deadlineMs = slot.answered ? this.chunkDeadlineMs : Math.max(this.chunkDeadlineMs, START_GRACE_MS);
     const watchdog = setTimeout(() => {
       if (slot.worker !== worker || !slot.inFlight.has(id)) return;
-      this.onGone(slot, worker, `no answer within ${this.chunkDeadlineMs} ms`);
+      this.onGone(slot, worker, `no answer within ${deadlineMs} ms`);
       void worker.terminate();
-    }, this.chunkDeadlineMs);
+    }, deadlineMs);
     watchdog.unref();
     this.watchdogs.set(id, watchdog);
   }
@@ -217,6 +224,7 @@ export class Ed25519Pool {
     slot.inFlight.delete(m.id);
     slot.items -= jobs.length;
     slot.crashes = 0;
+    slot.answered = true;
     if (slot.inFlight.size === 0) worker.unref();
     this.stats.verified += jobs.length;
     jobs.forEach((j, i) => {
