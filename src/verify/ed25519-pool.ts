@@ -135,12 +135,11 @@ export class Ed25519Pool {
     );
   }
 
-  /** Test hook: kills one worker as a crash would (its pending verifications must not be lost). */
   /** Test hook: keeps one worker busy for `ms`, as a stuck worker would be. */
   stallWorkerForTest(index: number, ms: number): void {
     this.slots[index]?.worker?.postMessage({ stallMs: ms });
   }
-
+  /** Test hook: kills one worker as a crash would (its pending verifications must not be lost). */
   terminateWorkerForTest(index = 0): Promise<number> {
     const w = this.slots[index]?.worker;
     return w ? w.terminate() : Promise.resolve(0);
@@ -203,8 +202,7 @@ export class Ed25519Pool {
     slot.items += n;
     this.stats.chunks++;
     worker.postMessage({ id, n, buf, ends }, [buf, ends.buffer]);
-    // A worker that hangs without dying would hold these forever: past the deadline it is treated as dead (its
-    // verifications go to node:crypto, it is replaced). A worker still starting gets the start-up grace.
+    // A hung worker would hold these forever: past the deadline it is dead (node:crypto verifies them, it is replaced).
     const deadlineMs = slot.answered ? this.chunkDeadlineMs : Math.max(this.chunkDeadlineMs, START_GRACE_MS);
     const watchdog = setTimeout(() => {
       if (slot.worker !== worker || !slot.inFlight.has(id)) return;
