@@ -442,17 +442,31 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('the workbench in Ch
   });
 });
 
+/** A bulk seed may meet chipwatch's own sweeps on the same rows: a statement aborted by a deadlock is retried. */
+async function retryOnDeadlock<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (e) {
+      if ((e as { code?: string }).code !== '40P01' || attempt >= 5) throw e;
+    }
+  }
+}
+
 /**
  * `n` shipments in every state with 4 alerts each (20,000 for 5,000), written straight to the tables the way the
  * checks leave them: realistic details, a tenth critical, some acknowledged or resolved, opened over the past weeks.
  */
 async function seedFleet(cw: TestChipwatch, n: number) {
-  await cw.sql(
-    `INSERT INTO devices (id) SELECT 'trk-perf-' || lpad(g::text, 5, '0') FROM generate_series(1, $1) g`,
-    [n],
+  await retryOnDeadlock(() =>
+    cw.sql(
+      `INSERT INTO devices (id) SELECT 'trk-perf-' || lpad(g::text, 5, '0') FROM generate_series(1, $1) g`,
+      [n],
+    ),
   );
-  await cw.sql(
-    `INSERT INTO shipments (id, reference, customer, device_id, mode, origin, destination, route, route_length_km,
+  await retryOnDeadlock(() =>
+    cw.sql(
+      `INSERT INTO shipments (id, reference, customer, device_id, mode, origin, destination, route, route_length_km,
                             corridor_km, report_interval_s, status, last_fix_ts, last_lat, last_lon, progress_km, started_at)
      SELECT 'perf-' || lpad(g::text, 5, '0'), 'AWB ' || (100000 + g), 'Customer ' || (g % 40), 'trk-perf-' || lpad(g::text, 5, '0'),
             'sea', '{"name":"Kaohsiung","lat":22.61,"lon":120.27,"radiusKm":25}',
@@ -463,10 +477,12 @@ async function seedFleet(cw: TestChipwatch, n: number) {
             now() - (g % 300) * interval '10 minutes', 10 + (g % 20), 60 + (g % 50), (g * 37) % 18300,
             now() - interval '10 days'
        FROM generate_series(1, $1) g`,
-    [n],
+      [n],
+    ),
   );
-  await cw.sql(
-    `INSERT INTO alerts (type, severity, status, subject, shipment_id, device_id, opened_at, last_seen_at,
+  await retryOnDeadlock(() =>
+    cw.sql(
+      `INSERT INTO alerts (type, severity, status, subject, shipment_id, device_id, opened_at, last_seen_at,
                          first_evidence_at, last_evidence_at, count, details, resolved_at, resolved_by, resolution)
      SELECT t.type, t.severity, st.status, s.id, s.id, s.device_id, o.at, o.at, o.at, o.at, 1, t.details,
             CASE WHEN st.status = 'resolved' THEN o.at + interval '1 hour' END,
@@ -494,6 +510,7 @@ async function seedFleet(cw: TestChipwatch, n: number) {
                                        WHEN (g + length(t.type)) % 3 = 0 THEN 'resolved'
                                        WHEN (g + length(t.type)) % 3 = 1 THEN 'acknowledged' ELSE 'open' END AS status) st
        CROSS JOIN LATERAL (SELECT now() - ((g * 7 + length(t.type) * 13) % (24 * 21)) * interval '1 hour' AS at) o`,
-    [n],
+      [n],
+    ),
   );
 }
