@@ -1,11 +1,7 @@
 // SQL of one ingest batch: one statement per step, many rows per statement (unnest arrays), one transaction.
+import type { SenderKind } from '../domain/messages.ts';
 import type { Pool, PoolClient } from './pool.ts';
-
-/** Where each kind of sender's accepted signed messages are kept (fixed names: never from input). */
-const EVIDENCE = {
-  device: 'SELECT m.device_id AS id, m.seq, m.payload_sha256 FROM messages m',
-  site: 'SELECT m.site_id AS id, m.seq, m.payload_sha256 FROM attestation_messages m',
-} as const;
+import { SENDER_TABLES } from './senders.ts';
 
 /**
  * Payload hashes of already stored messages of trackers (or sites), keyed `id\0seq`: what tells a duplicate from
@@ -14,13 +10,13 @@ const EVIDENCE = {
 export async function storedHashes(
   c: PoolClient,
   pairs: { deviceId: string; seq: number }[],
-  sender: keyof typeof EVIDENCE = 'device',
+  sender: SenderKind = 'device',
 ): Promise<Map<string, Buffer>> {
   if (pairs.length === 0) return new Map();
-  const idColumn = sender === 'device' ? 'device_id' : 'site_id';
+  const t = SENDER_TABLES[sender];
   const res = await c.query(
-    `${EVIDENCE[sender]}
-       JOIN unnest($1::text[], $2::bigint[]) AS p(id, seq) ON m.${idColumn} = p.id AND m.seq = p.seq`,
+    `SELECT m.${t.id} AS id, m.seq, m.payload_sha256 FROM ${t.evidence} m
+       JOIN unnest($1::text[], $2::bigint[]) AS p(id, seq) ON m.${t.id} = p.id AND m.seq = p.seq`,
     [pairs.map((p) => p.deviceId), pairs.map((p) => p.seq)],
   );
   return new Map(res.rows.map((r) => [`${r.id}\0${r.seq}`, r.payload_sha256 as Buffer]));

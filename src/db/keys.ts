@@ -3,19 +3,14 @@
 import type { SenderKind } from '../domain/messages.ts';
 import type { KeyRecord } from '../verify/screen.ts';
 import type { Pool, PoolClient } from './pool.ts';
+import { SENDER_TABLES } from './senders.ts';
 
 type Queryable = Pool | PoolClient;
 
-/** The key table of each sender kind and the table of its owners (same columns, other names). */
-const TABLES = {
-  device: { keys: 'device_keys', owner: 'device_id', owners: 'devices' },
-  site: { keys: 'site_keys', owner: 'site_id', owners: 'sites' },
-} as const;
-
 export async function findKeys(db: Queryable, sender: SenderKind, kids: string[]): Promise<KeyRecord[]> {
-  const t = TABLES[sender];
+  const t = SENDER_TABLES[sender];
   const res = await db.query(
-    `SELECT kid, ${t.owner} AS owner_id, alg, public_jwk FROM ${t.keys} WHERE kid = ANY($1::text[])`,
+    `SELECT kid, ${t.id} AS owner_id, alg, public_jwk FROM ${t.keys} WHERE kid = ANY($1::text[])`,
     [kids],
   );
   return res.rows.map((r) => ({ kid: r.kid, ownerId: r.owner_id, alg: r.alg, jwk: r.public_jwk }));
@@ -27,11 +22,11 @@ export async function keyRevocations(
   sender: SenderKind,
   kids: string[],
 ): Promise<Map<string, number | null>> {
-  const t = TABLES[sender];
+  const t = SENDER_TABLES[sender];
   if (kids.length === 0) return new Map();
   const res = await c.query(
     `SELECT k.kid, least(k.revoked_at, o.revoked_at) AS revoked_at
-       FROM ${t.keys} k JOIN ${t.owners} o ON o.id = k.${t.owner} WHERE k.kid = ANY($1::text[])`,
+       FROM ${t.keys} k JOIN ${t.owners} o ON o.id = k.${t.id} WHERE k.kid = ANY($1::text[])`,
     [[...new Set(kids)]],
   );
   return new Map(

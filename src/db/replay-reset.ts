@@ -2,11 +2,7 @@
 // stored, so "(sender, seq) accepted once, ever" still holds. Audited in the caller's transaction.
 import type { SenderKind } from '../domain/messages.ts';
 import type { PoolClient } from './pool.ts';
-
-const TABLES = {
-  device: { owners: 'devices', state: 'device_state', id: 'device_id', evidence: 'messages' },
-  site: { owners: 'sites', state: 'site_state', id: 'site_id', evidence: 'attestation_messages' },
-} as const;
+import { SENDER_TABLES } from './senders.ts';
 
 export type ResetOutcome =
   | { kind: 'reset'; previousHighest: number; previousFloor: number | null }
@@ -19,7 +15,7 @@ export async function resetReplayWindow(
   id: string,
   firstSeq: number,
 ): Promise<ResetOutcome> {
-  const t = TABLES[sender];
+  const t = SENDER_TABLES[sender];
   const owner = await c.query(`SELECT id FROM ${t.owners} WHERE id = $1 FOR UPDATE`, [id]);
   if (owner.rowCount !== 1) return { kind: 'not_found' };
   // The state row is the one ingest locks: taking it here makes the reset and a batch of the same sender serial.

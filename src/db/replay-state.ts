@@ -3,13 +3,9 @@
 import type { SenderKind } from '../domain/messages.ts';
 import { type ReplayWindow, windowFromDb, windowToHex } from '../verify/replay-window.ts';
 import type { PoolClient } from './pool.ts';
+import { SENDER_TABLES } from './senders.ts';
 
 const NEWER = 'u.ts IS NOT NULL AND (s.last_fix_ts IS NULL OR to_timestamp(u.ts / 1000.0) > s.last_fix_ts)';
-
-const TABLES = {
-  device: { table: 'device_state', id: 'device_id', owners: 'devices' },
-  site: { table: 'site_state', id: 'site_id', owners: 'sites' },
-} as const;
 
 /** A sender's replay window and its ack floor (the highest seq with no gap below it). */
 export interface SenderState {
@@ -26,13 +22,13 @@ export async function lockWindows(
   sender: SenderKind,
   senderIds: string[],
 ): Promise<Map<string, SenderState>> {
-  const t = TABLES[sender];
+  const t = SENDER_TABLES[sender];
   const ids = [...new Set(senderIds)].sort();
   const out = new Map<string, SenderState>();
   if (ids.length === 0) return out;
   const select = async (which: string[]) => {
     const res = await c.query(
-      `SELECT ${t.id} AS id, highest_seq, window_bitmap, ack_floor FROM ${t.table}
+      `SELECT ${t.id} AS id, highest_seq, window_bitmap, ack_floor FROM ${t.state}
         WHERE ${t.id} = ANY($1::text[]) ORDER BY ${t.id} FOR UPDATE`,
       [which],
     );
@@ -48,7 +44,7 @@ export async function lockWindows(
   if (missing.length > 0) {
     // A new sender's floor sits just below the first seq its registration allows.
     await c.query(
-      `INSERT INTO ${t.table} (${t.id}, ack_floor)
+      `INSERT INTO ${t.state} (${t.id}, ack_floor)
        SELECT o.id, o.first_seq - 1 FROM ${t.owners} o WHERE o.id = ANY($1::text[]) ORDER BY 1
        ON CONFLICT (${t.id}) DO NOTHING`,
       [missing],
