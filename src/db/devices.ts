@@ -99,27 +99,6 @@ export async function getDevice(db: Queryable, id: string): Promise<DeviceRow | 
   return { id: r.id, createdAt: r.created_at, revokedAt: r.revoked_at, keys: r.keys };
 }
 
-/** Revokes the device and every key it has; idempotent (the first revocation time stays). */
-export async function revokeDevice(
-  db: Pool,
-  id: string,
-  by: string,
-  reason: string | null,
-): Promise<boolean> {
-  const res = await db.query(
-    `WITH d AS (
-       UPDATE devices SET revoked_at = coalesce(revoked_at, now()), revoked_by = coalesce(revoked_by, $2),
-                          revoke_reason = coalesce(revoke_reason, $3)
-        WHERE id = $1 RETURNING id, revoked_at
-     )
-     UPDATE device_keys k SET revoked_at = coalesce(k.revoked_at, d.revoked_at) FROM d WHERE k.device_id = d.id
-     RETURNING k.kid`,
-    [id, by, reason],
-  );
-  if ((res.rowCount ?? 0) > 0) return true;
-  return (await db.query('SELECT 1 FROM devices WHERE id = $1', [id])).rowCount === 1;
-}
-
 /** Which of the ids are registered devices (with their active shipment) and which are registered sites. */
 export async function knownSenders(
   c: Queryable,

@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type DeviceKey, generateDeviceKey } from '../../device-sim/keys.ts';
 import { buildTelemetry, signCompactJws } from '../../device-sim/signer.ts';
-import { insertDevice, revokeDevice } from '../../src/db/devices.ts';
+import { insertDevice } from '../../src/db/devices.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
-import { revokeSite } from '../../src/db/site-revocation.ts';
+import { revokeSender } from '../../src/db/revocation.ts';
 import { insertSite } from '../../src/db/sites.ts';
 import type { Inbound } from '../../src/domain/messages.ts';
 import { BatchProcessor } from '../../src/ingest/batch-processor.ts';
@@ -210,7 +210,7 @@ describe('revocation by arrival time', () => {
     const p = new IngestPipeline(pool, opts);
     // Both are committed after the revocation; what counts is when chipwatch took each from the broker.
     const before = { ...message('trk-rev-time', key, 1), receivedAt: Date.now() - 60_000 };
-    expect(await revokeDevice(pool, 'trk-rev-time', 'test', 'lost')).toBe(true);
+    expect(await revokeSender(pool, 'device', 'trk-rev-time', 'test', 'lost')).toBe(true);
     const after = { ...message('trk-rev-time', key, 2), receivedAt: Date.now() + 1000 };
     const out = await ingest(p, [before, after]);
     expect(out.verdicts.map((v) => (v.kind === 'rejected' ? v.reason : v.kind))).toEqual([
@@ -256,7 +256,7 @@ describe('revocation by arrival time', () => {
     });
     const p = new IngestPipeline(pool, opts);
     const before = attestation(1, Date.now() - 60_000);
-    expect(await revokeSite(pool, 'dc-rev-time', 'test', 'decommissioned')).toBe(true);
+    expect(await revokeSender(pool, 'site', 'dc-rev-time', 'test', 'decommissioned')).toBe(true);
     const out = await ingest(p, [before, attestation(2, Date.now() + 1000)]);
     expect(out.verdicts.map((v) => (v.kind === 'rejected' ? v.reason : v.kind))).toEqual([
       'accepted',

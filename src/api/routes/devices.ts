@@ -1,10 +1,11 @@
 // /v1/devices: register a tracker key (admin) and get its MQTT credential, rotate that credential (admin), revoke
 // the tracker (admin), list and read trackers and their fixes.
 import { generatePassword, hashPassword } from '../../broker/password.ts';
-import { getDevice, insertDevice, insertDevices, kidTaken, revokeDevice } from '../../db/devices.ts';
+import { getDevice, insertDevice, insertDevices, kidTaken } from '../../db/devices.ts';
 import { insertMqttCredentials } from '../../db/mqtt-credentials.ts';
 import { type Pool, withTransaction } from '../../db/pool.ts';
 import { listDevices } from '../../db/queries.ts';
+import { revokeSender } from '../../db/revocation.ts';
 import { AppError } from '../../domain/errors.ts';
 import { normalizePublicJwk } from '../../verify/keys.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
@@ -192,7 +193,7 @@ export function devicesRouter(db: Pool, deps: SenderDeps) {
     async (c) => {
       const { id } = c.req.valid('param');
       const { reason } = c.req.valid('json');
-      if (!(await revokeDevice(db, id, c.get('principal').sub, reason ?? null))) {
+      if (!(await revokeSender(db, 'device', id, c.get('principal').sub, reason ?? null))) {
         throw new AppError('NOT_FOUND', `no device ${id}`);
       }
       await endAccess(deps, 'device', id);

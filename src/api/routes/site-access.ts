@@ -2,7 +2,7 @@
 // rotating its MQTT password (admin). Registered on the sites router (routes/sites.ts).
 
 import type { Pool } from '../../db/pool.ts';
-import { revokeSite } from '../../db/site-revocation.ts';
+import { revokeSender } from '../../db/revocation.ts';
 import { getSite } from '../../db/sites.ts';
 import { AppError } from '../../domain/errors.ts';
 import { type createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
@@ -34,7 +34,7 @@ export function siteAccessRoutes(
     async (c) => {
       const { id } = c.req.valid('param');
       const { reason } = c.req.valid('json');
-      if (!(await revokeSite(db, id, c.get('principal').sub, reason ?? null))) {
+      if (!(await revokeSender(db, 'site', id, c.get('principal').sub, reason ?? null))) {
         throw new AppError('NOT_FOUND', `no site ${id}`);
       }
       await endAccess(deps, 'site', id);
