@@ -82,6 +82,15 @@ const schema = z.object({
     .string()
     .regex(/^[^/#+]+$/)
     .optional(),
+  /**
+   * How several ingest workers split the messages. `subscription`: each handles what its MQTT subscription delivers
+   * (everything, or its share with MQTT_SHARED_GROUP — round-robin per message on Mosquitto, so one tracker's
+   * messages may be handled out of order). `by-sender`: each reads every message and handles only the trackers and
+   * sites it owns among the live workers (leases in the database), so each sender's messages stay in order.
+   */
+  INGEST_ROUTING: z.enum(['subscription', 'by-sender']).default('subscription'),
+  /** INGEST_ROUTING=by-sender: a worker not heard from for this long is gone and its senders move, seconds. */
+  INGEST_WORKER_LEASE_S: positiveInt.max(3600).default(10),
   /** Mosquitto dynamic-security admin: set it and chipwatch creates the broker's clients and roles (src/broker/dynsec.ts). */
   MQTT_DYNSEC_ADMIN_USERNAME: z.string().min(1).optional(),
   /** Password of MQTT_DYNSEC_ADMIN_USERNAME. */
@@ -223,5 +232,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
+  if (result.data.INGEST_ROUTING === 'by-sender' && result.data.MQTT_SHARED_GROUP)
+    throw new ConfigError(
+      'invalid configuration:\n  MQTT_SHARED_GROUP: unset it with INGEST_ROUTING=by-sender (every worker reads every message and keeps its own senders)',
+    );
   return result.data;
 }

@@ -47,6 +47,16 @@ export function createMetrics() {
       labelNames: ['type', 'action'] as const,
       registers: r,
     }),
+    otherWorker: new Counter({
+      name: 'chipwatch_ingest_other_worker_total',
+      help: 'Messages left to the worker that owns their sender (INGEST_ROUTING=by-sender)',
+      registers: r,
+    }),
+    ingestWorkers: new Gauge({
+      name: 'chipwatch_ingest_workers',
+      help: 'Live ingest workers sharing the senders (INGEST_ROUTING=by-sender)',
+      registers: r,
+    }),
     queueDepth: new Gauge({
       name: 'chipwatch_ingest_queue_depth',
       help: 'Messages waiting for a batch',

@@ -43,10 +43,23 @@ export interface Running {
   app?: ReturnType<typeof createApp>;
   /** The public half of the ack key (GET /v1/ingest/key): what trackers pin. */
   ackKey: OwnKey['publicJwk'];
+  /** This process's metrics (also served at /metrics by the API). */
+  metrics: ReturnType<typeof createMetrics>;
   stop(): Promise<void>;
 }
 
-export async function startChipwatch(config: Config, log: Logger): Promise<Running> {
+/** In-process only, never from configuration or the environment. */
+export interface StartOptions {
+  /**
+   * bench/ingest.bench.ts only: `openEdge` = the MQTT edge as before issue 12, the embedded broker without
+   * authentication or ACLs (anyone may connect, publish, subscribe) and unsigned JSON acks, to measure their cost.
+   */
+  benchmarkOnly?: { openEdge?: boolean };
+}
+
+export async function startChipwatch(config: Config, log: Logger, opts: StartOptions = {}): Promise<Running> {
+  const openEdge = opts.benchmarkOnly?.openEdge === true;
+  if (openEdge && config.MQTT_URL) throw new Error('benchmarkOnly.openEdge needs the embedded broker');
   const parts = new Set(config.CHIPWATCH_PARTS.includes('all') ? ['ingest', 'api'] : config.CHIPWATCH_PARTS);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -107,6 +120,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
               }
             : undefined,
         sweepMs: config.MQTT_ACCESS_SWEEP_S * 1000,
+        benchmarkOnlyOpen: openEdge,
         log: log.child({ part: 'broker' }),
       });
       brokerAccess = broker.access;
@@ -131,6 +145,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
     const serviceMqttUrl = withCredentials(mqttUrl, service);
     const metrics = createMetrics();
     const ackKey = loadOwnKey(config.ACK_SIGNING_KEY_FILE, config.DATA_DIR, ACK_KEY_FILE, 'ack signing key');
+    if (openEdge) log.warn('BENCHMARK ONLY: open MQTT edge, no authentication, unsigned acks');
     const geo = createGeoRuntime({ policyPath: config.CW_POLICY, resolution: config.ZONES_RESOLUTION });
     geo.setCustomZones(await listCustomZones(pool));
     const reload = setInterval(
@@ -164,7 +179,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
         log: log.child({ part: 'ingest' }),
         metrics,
         geo,
-        ackKey,
+        ackKey: openEdge ? { ...ackKey, benchmarkOnlyUnsigned: true } : ackKey,
       });
       const stopTimer = startSignalLostTimer(
         pool,
@@ -263,6 +278,7 @@ export async function startChipwatch(config: Config, log: Logger): Promise<Runni
       mqttUrl,
       mqttTlsUrl: broker?.tlsUrl,
       ackKey: ackKey.publicJwk,
+      metrics,
       app: api,
       httpUrl,
       pool,

@@ -12,6 +12,7 @@ import { type AckSigner, signAck } from '../verify/ack.ts';
 import { acquireEd25519Workers } from '../verify/ed25519-pool.ts';
 import { BatchProcessor } from './batch-processor.ts';
 import { Batcher } from './batcher.ts';
+import { WorkerMembership } from './membership.ts';
 import { type IncomingPublish, MqttSession } from './mqtt-session.ts';
 import { IngestPipeline, pipelineOptions } from './pipeline.ts';
 import { attestationFilter, deviceAckTopic, siteAckTopic, telemetryFilter } from './topics.ts';
@@ -96,6 +97,23 @@ export async function startIngest(deps: {
     },
   });
 
+  // by-sender: this worker's share of the senders, from the leases of the live workers (src/ingest/membership.ts).
+  const membership =
+    config.INGEST_ROUTING === 'by-sender'
+      ? new WorkerMembership(
+          pool,
+          config.MQTT_CLIENT_ID,
+          config.INGEST_WORKER_LEASE_S,
+          log.child({ part: 'workers' }),
+          (live) => metrics.ingestWorkers.set(live.length),
+        )
+      : undefined;
+  try {
+    await membership?.start();
+  } catch (e) {
+    await verifyWorkers.release();
+    throw e;
+  }
   session = new MqttSession({
     url: deps.mqttUrl,
     clientId: config.MQTT_CLIENT_ID,
@@ -104,14 +122,22 @@ export async function startIngest(deps: {
       attestationFilter(config.MQTT_TOPIC_PREFIX, config.MQTT_SHARED_GROUP),
     ],
     log: log.child({ part: 'mqtt' }),
-    onPublish: (m: IncomingPublish) =>
-      batcher.push({ topic: m.topic, payload: m.payload, receivedAt: Date.now(), ack: m.ack }),
+    onPublish: (m: IncomingPublish) => {
+      // Another worker owns this sender and has its own copy: confirm receipt to the broker and leave it.
+      if (membership && !membership.owns(m.topic)) {
+        metrics.otherWorker.inc();
+        m.ack();
+        return;
+      }
+      batcher.push({ topic: m.topic, payload: m.payload, receivedAt: Date.now(), ack: m.ack });
+    },
   });
   session.on('connected', () => metrics.mqttConnected.set(1));
   session.on('disconnected', () => metrics.mqttConnected.set(0));
   try {
     await session.start();
   } catch (e) {
+    await membership?.stop();
     await verifyWorkers.release();
     throw e;
   }
@@ -134,6 +160,7 @@ export async function startIngest(deps: {
       try {
         await batcher.drain();
         await session.close();
+        await membership?.stop();
       } finally {
         await verifyWorkers.release();
       }
