@@ -17,6 +17,8 @@ export function seeded(seed: number): () => number {
 
 type Schema = Record<string, any>;
 
+/** The id grammar (src/domain/ids.ts) as the OpenAPI document states it. */
+const ID_SOURCE = '^(?!\\.{1,2}$)[A-Za-z0-9._:-]{1,128}$';
 const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-';
 const TEXT_CHARS = 'abcdefghijklmnopqrstuvwxyz ABC0123456789-_.,é中';
 /** Strings a schema refuses or a database chokes on, whatever the field. */
@@ -117,15 +119,15 @@ export class SchemaGen {
     if (s.pattern) return this.fromPattern(s);
     const min = s.minLength ?? 0;
     const max = Math.min(s.maxLength ?? min + 24, min + 24);
-    return this.chars(TEXT_CHARS, this.int(min, max));
+    return notDotSegment(this.chars(TEXT_CHARS, this.int(min, max)));
   }
 
   private fromPattern(s: Schema): string {
     switch (s.pattern) {
-      case '^[A-Za-z0-9._:-]{1,128}$':
+      case ID_SOURCE:
         return this.knownIds.length && this.chance(0.5)
           ? this.pick(this.knownIds)
-          : this.chars(ID_CHARS, this.int(1, 24));
+          : notDotSegment(this.chars(ID_CHARS, this.int(1, 24)));
       case '^[A-Z]{2}$':
         return this.pick(['NL', 'DE', 'CN', 'RU', 'US', 'TW', 'SG']);
       case '^[A-Z_]{3,64}$':
@@ -206,6 +208,8 @@ export class SchemaGen {
       }));
       options.push(() => ({ value: this.pick([42, true, null, ['a']]), why: 'not a string' }));
       if (s.enum) options.push(() => ({ value: 'NOT_IN_ENUM', why: 'not one of the enum' }));
+      if (s.pattern === ID_SOURCE)
+        options.push(() => ({ value: this.pick(['.', '..']), why: 'a dot-only id' }));
       if (s.format === 'date-time')
         options.push(() => ({
           value: this.pick([
@@ -246,4 +250,12 @@ function mergeAll(parts: Schema[]): Schema {
     for (const [k, v] of Object.entries(p)) if (!['properties', 'required'].includes(k)) out[k] = v;
   }
   return out;
+}
+
+/**
+ * "." and ".." never reach a server in a path: every URL library removes them as dot-segments (RFC 3986 §5.2.4),
+ * and no id may be one (src/domain/ids.ts). A generated text that came out as one gets a letter more.
+ */
+function notDotSegment(s: string): string {
+  return /^\.{1,2}$/.test(s) ? `${s}x` : s;
 }
