@@ -334,9 +334,6 @@ function buildRequest(
       } catch {
         return undefined; // a lone surrogate cannot be put in a URL
       }
-      // "." and ".." are dot-segments: every HTTP client removes them from a path (RFC 3986 §5.2.4), so no request can
-      // carry them as a path parameter.
-      if (enc === '.' || enc === '..') return undefined;
       url = url.replace(`{${p.name}}`, enc || '%20');
     } else if (p.in === 'query') {
       if (
