@@ -2,8 +2,10 @@
 // production runs it — separate processes on one PostgreSQL and one Mosquitto with dynamic security — fed by the
 // publisher process (each tracker on its own connection with its own password, every signed ack verified).
 //   1. One ingest worker (CHIPWATCH_PARTS=all: ingest, API, alert dispatcher), then a second one started beside it
-//      (CHIPWATCH_PARTS=ingest, DISPATCHER=off), both on one shared subscription (MQTT_SHARED_GROUP): msg/s with one
-//      and with two, CPU per message, and by SQL: nothing lost, nothing stored twice, per-device seq order.
+//      (CHIPWATCH_PARTS=ingest, DISPATCHER=off), both routing by sender (INGEST_ROUTING=by-sender: each reads every
+//      message and keeps its own trackers) or, with BENCH_SCALE_ROUTING=shared, on one shared subscription
+//      (MQTT_SHARED_GROUP, round-robin on Mosquitto): msg/s with one and with two, CPU per message, and by SQL:
+//      nothing lost, nothing stored twice, per-device seq order.
 //   2. Time to alert at half the peak rate: trackers bound to no shipment send one fix inside China among the load;
 //      publish → alert event on GET /v1/alerts/stream (compliance token) and → webhook received: p50, p99, p99.9.
 // Targets: BENCH_DATABASE_URL (else an embedded PostgreSQL the bench starts) and BENCH_MQTT_URL (else a local
@@ -50,6 +52,10 @@ const sizes = {
 const TUNABLES = ['INGEST_BATCH_MAX', 'INGEST_BATCH_MS', 'INGEST_QUEUE_MAX', 'DB_POOL_MAX', 'VERIFY_WORKERS'];
 const PREFIX = 'chipwatch/v1';
 const GROUP = 'chipwatch-bench';
+const routing = process.env.BENCH_SCALE_ROUTING ?? 'by-sender';
+if (routing !== 'by-sender' && routing !== 'shared')
+  throw new Error('BENCH_SCALE_ROUTING must be by-sender or shared');
+const LEASE_S = 3;
 const ALERT_TYPE = 'RESTRICTED_ZONE_ENTERED';
 const runId = randomBytes(3).toString('hex');
 
@@ -323,7 +329,9 @@ async function main(): Promise<number> {
     ...tunables,
     DATABASE_URL: t.databaseUrl,
     ...t.mqtt,
-    MQTT_SHARED_GROUP: GROUP,
+    ...(routing === 'shared'
+      ? { MQTT_SHARED_GROUP: GROUP }
+      : { INGEST_ROUTING: 'by-sender', INGEST_WORKER_LEASE_S: String(LEASE_S) }),
     DATA_DIR: dataDir, // shared: the same ack key, JWT secret and evidence key in both workers
     AUTH_JWT_SECRET: secret,
     BIND_HOST: '127.0.0.1',
@@ -385,7 +393,13 @@ async function main(): Promise<number> {
     say,
   );
   stops.push(() => w2.stop());
-  say(`worker 2 runs (pid ${w2.pid}): ingest only, same shared subscription $share/${GROUP}/…`);
+  if (routing === 'shared') {
+    say(`worker 2 runs (pid ${w2.pid}): ingest only, same shared subscription $share/${GROUP}/…`);
+  } else {
+    // Worker 1 renews its lease every LEASE_S / 3 s and then sees worker 2; until then both would take worker 2's share.
+    say(`worker 2 runs (pid ${w2.pid}): ingest only, routing by sender; waiting for worker 1 to see it`);
+    await new Promise((r) => setTimeout(r, (LEASE_S * 1000 * 2) / 3));
+  }
   phases.push(
     await publishPhase({
       ...phaseArgs,
@@ -458,7 +472,11 @@ async function main(): Promise<number> {
   out.push(
     `chipwatch scale-out benchmark — ${new Date().toISOString()}, ${availableParallelism()} cores (${cpu}); ` +
       `${t.describe}; ${sizes.devices} load trackers, each on its own MQTT connection, window ${sizes.window}, ` +
-      `1 rec/msg, QoS 1; every ack verified by the publisher`,
+      `1 rec/msg, QoS 1; every ack verified by the publisher; workers ${
+        routing === 'shared'
+          ? `share $share/${GROUP}/… (round-robin)`
+          : 'route by sender (INGEST_ROUTING=by-sender)'
+      }`,
   );
   out.push('', renderPhases([...phases, alertPhase]), '');
   const [one, two] = phases;
