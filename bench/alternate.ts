@@ -4,6 +4,10 @@
 // prints CPU µs per message, from the report's "cores used" table: cores ÷ msg/s is CPU seconds per message, which
 // moves far less than msg/s when other processes take the cores. Extra environment (BENCH_MESSAGES, BENCH_BROKER…)
 // is passed to both. Every run's full report is kept in the folder BENCH_AB_OUT (default: a temporary folder).
+// A report with open-edge rows (the MQTT edge as before issue 12, see bench/ingest.bench.ts) lists "chipwatch open
+// edge, N rec/msg" besides "chipwatch, N rec/msg"; rounds ("… #2") of one scenario are averaged per run.
+// `--edge open` compares a checkout's open-edge rows under the plain name (e.g. a pre-issue-12 checkout against
+// HEAD's old edge: the refactor alone), `--edge secured` drops them; by default every row is shown.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +21,11 @@ interface RunFigures {
   scenarios: Record<string, { msgPerS: number; consumerUsPerMsg: number; publisherUsPerMsg: number }>;
 }
 
-/** Parses the report's two tables: the figures (msg/s) and where the cores went. */
-export function parseReport(text: string): RunFigures['scenarios'] {
-  const out: RunFigures['scenarios'] = {};
+const ROW = /^chipwatch( open edge)?, \d+ rec\/msg( #\d+)?$/;
+
+/** Parses the report's two tables: the figures (msg/s) and where the cores went; rounds averaged. */
+export function parseReport(text: string, edge?: 'open' | 'secured'): RunFigures['scenarios'] {
+  const rounds = new Map<string, RunFigures['scenarios'][string][]>();
   const lines = text.split('\n');
   const num = (s: string | undefined) => Number((s ?? '').replace(/,/g, ''));
   const cells = (l: string) => l.split(/\s{2,}/).map((c) => c.trim());
@@ -27,18 +33,35 @@ export function parseReport(text: string): RunFigures['scenarios'] {
   const cpuStart = lines.findIndex((l) => l.startsWith('cores used'));
   for (const l of lines.slice(0, cpuStart)) {
     const c = cells(l);
-    if (/^chipwatch, \d+ rec\/msg$/.test(c[0] ?? '') && c.length >= 10) figures.set(c[0]!, num(c[3]));
+    if (ROW.test(c[0] ?? '') && c.length >= 10) figures.set(c[0]!, num(c[3]));
   }
   for (const l of lines.slice(cpuStart + 2)) {
     const c = cells(l);
-    if (!/^chipwatch, \d+ rec\/msg$/.test(c[0] ?? '')) continue;
+    if (!ROW.test(c[0] ?? '')) continue;
     const msgPerS = figures.get(c[0]!) ?? Number.NaN;
     // main thread, other threads, publisher, postgres, mosquitto ('–' when absent).
     const [main, other, publisher, postgres, mosquitto] = c.slice(1, 6).map((x) => (x === '–' ? 0 : num(x)));
-    out[c[0]!] = {
-      msgPerS,
-      consumerUsPerMsg: (((main ?? 0) + (other ?? 0) + (postgres ?? 0) + (mosquitto ?? 0)) / msgPerS) * 1e6,
-      publisherUsPerMsg: ((publisher ?? 0) / msgPerS) * 1e6,
+    const name = c[0]!.replace(/ #\d+$/, '');
+    rounds.set(name, [
+      ...(rounds.get(name) ?? []),
+      {
+        msgPerS,
+        consumerUsPerMsg: (((main ?? 0) + (other ?? 0) + (postgres ?? 0) + (mosquitto ?? 0)) / msgPerS) * 1e6,
+        publisherUsPerMsg: ((publisher ?? 0) / msgPerS) * 1e6,
+      },
+    ]);
+  }
+  const hasOpen = [...rounds.keys()].some((n) => n.includes(' open edge,'));
+  const out: RunFigures['scenarios'] = {};
+  for (const [name, fs] of rounds) {
+    const open = name.includes(' open edge,');
+    if (edge === 'secured' && open) continue;
+    if (edge === 'open' && hasOpen && !open) continue;
+    const mean = (f: (x: (typeof fs)[number]) => number) => fs.reduce((a, x) => a + f(x), 0) / fs.length;
+    out[edge === 'open' ? name.replace(' open edge,', ',') : name] = {
+      msgPerS: mean((x) => x.msgPerS),
+      consumerUsPerMsg: mean((x) => x.consumerUsPerMsg),
+      publisherUsPerMsg: mean((x) => x.publisherUsPerMsg),
     };
   }
   return out;
@@ -51,8 +74,13 @@ function range(xs: number[]): string {
 }
 
 async function main(): Promise<void> {
-  const [a, b, pairsArg] = process.argv.slice(2);
-  if (!a || !b) throw new Error('usage: tsx bench/alternate.ts DIR_A DIR_B [pairs]');
+  const args = process.argv.slice(2);
+  const edgeAt = args.indexOf('--edge');
+  const edge = edgeAt >= 0 ? args.splice(edgeAt, 2)[1] : undefined;
+  if (edge !== undefined && edge !== 'open' && edge !== 'secured')
+    throw new Error('--edge must be open or secured');
+  const [a, b, pairsArg] = args;
+  if (!a || !b) throw new Error('usage: tsx bench/alternate.ts [--edge open|secured] DIR_A DIR_B [pairs]');
   const pairs = Number(pairsArg ?? 3);
   const outDir = process.env.BENCH_AB_OUT ?? mkdtempSync(join(tmpdir(), 'chipwatch-ab-'));
   mkdirSync(outDir, { recursive: true });
@@ -69,12 +97,15 @@ async function main(): Promise<void> {
       });
       writeFileSync(join(outDir, `${label}-${i}.out`), r.stdout);
       writeFileSync(join(outDir, `${label}-${i}.err`), r.stderr);
-      const scenarios = parseReport(r.stdout);
+      const scenarios = parseReport(r.stdout, edge);
       runs.push({ label, run: i, startedAt, scenarios });
       process.stderr.write(`[ab]   exit ${r.status}: ${JSON.stringify(scenarios)}\n`);
     }
   }
-  const out: string[] = [`A/B, ${pairs} pairs alternating; reports in ${outDir}`, ''];
+  const edgeNote = edge
+    ? `; --edge ${edge}: ${edge === 'open' ? 'open-edge rows where a report has them' : 'secured rows only'}`
+    : '';
+  const out: string[] = [`A/B, ${pairs} pairs alternating; reports in ${outDir}${edgeNote}`, ''];
   for (const r of runs) {
     for (const [name, f] of Object.entries(r.scenarios)) {
       out.push(

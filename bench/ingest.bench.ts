@@ -9,6 +9,12 @@
 // External servers: BENCH_DATABASE_URL and BENCH_MQTT_URL with its credentials (bench/targets.ts); device ids and the
 // baseline's schema carry a run id (the schema is dropped at the end), so an external database may be reused. The
 // baseline keeps a broker of its own (aedes, or a local Mosquitto under BENCH_BROKER=mosquitto).
+// What authentication and signed acks cost: on the embedded aedes a second chipwatch runs in this process on the same
+// database with the MQTT edge as it was before issue 12 (startChipwatch's in-process `benchmarkOnly.openEdge`: no
+// broker authentication or ACLs, unsigned acks; its publisher shares 4 anonymous connections and takes acks
+// unchecked), and the open and secured scenarios alternate — open, secured, then secured, open (BENCH_EDGE_ROUNDS
+// rounds of the 1-record scenario, default 2; one of the 10-record one) — so the machine's drift falls on both.
+// The report pairs adjacent runs and prints secured ÷ open with its range.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +53,7 @@ const sizes = {
   baselineMessages: sizeFromEnv('BENCH_BASELINE_MESSAGES', 3_000 * scale),
   connections: sizeFromEnv('BENCH_CONNECTIONS', 4),
   window: sizeFromEnv('BENCH_WINDOW', 2_000),
+  edgeRounds: sizeFromEnv('BENCH_EDGE_ROUNDS', 2),
 };
 const brokerKind = process.env.BENCH_BROKER ?? 'aedes';
 if (brokerKind !== 'aedes' && brokerKind !== 'mosquitto')
@@ -68,6 +75,8 @@ const root = mkdtempSync(join(tmpdir(), 'chipwatch-bench-'));
 chmodSync(root, 0o755); // as root, the embedded server runs as `postgres` and must pass through
 const pgDataDir = join(root, 'data', 'pg');
 let running: Running | undefined;
+/** The open-edge chipwatch (bench only), on the same database: stopped before `running`, which owns it. */
+let runningOpen: Running | undefined;
 let baseline: Baseline | undefined;
 const mosquittos: TestBroker[] = [];
 
@@ -82,9 +91,12 @@ function cleanUp(): Promise<void> {
 async function stopAll(): Promise<void> {
   const b = baseline;
   const r = running;
+  const ro = runningOpen;
   baseline = undefined;
   running = undefined;
+  runningOpen = undefined;
   if (b) await b.stop().catch((e: Error) => say(`stopping the baseline: ${e.message}`));
+  if (ro) await ro.stop().catch((e: Error) => say(`stopping the open-edge chipwatch: ${e.message}`));
   if (r) {
     say('stopping chipwatch and its embedded PostgreSQL');
     await r.stop().catch((e: Error) => say(`stopping chipwatch: ${e.message}`));
@@ -122,6 +134,8 @@ async function chipwatchCounts(pool: Pool): Promise<{ messages: number; records:
 /** Signs, publishes from the publisher process, waits for the acks, and checks the database by count. */
 async function scenario(o: {
   consumer: ScenarioResult['consumer'];
+  edge?: ScenarioResult['edge'];
+  round?: number;
   mqttUrl: string;
   devices: BenchDevice[];
   messages: number;
@@ -133,7 +147,7 @@ async function scenario(o: {
   ackKey: { kty: 'OKP'; crv: 'Ed25519'; x: string };
 }): Promise<ScenarioResult> {
   const name = scenarioName(o);
-  const file = join(root, `${o.consumer}-${o.recordsPerMessage}.jsonl`);
+  const file = join(root, `${name.replace(/[^a-z0-9]+/gi, '-')}.jsonl`);
   say(`${name}: signing ${o.messages.toLocaleString('en-US')} messages across ${o.devices.length} devices`);
   const written = writeSignedMessages(file, o.devices, o.messages, o.recordsPerMessage);
   const before = await o.counts();
@@ -154,6 +168,7 @@ async function scenario(o: {
     label: name,
     connections: sizes.connections,
     window: sizes.window,
+    openEdge: o.edge === 'open',
     onPhase: (phase) => {
       if (phase === 'start') cpuStart = cpuSnapshot(pgDataDir);
       else cpu = cpuSince(cpuStart, pgDataDir);
@@ -181,6 +196,8 @@ async function scenario(o: {
   );
   return {
     consumer: o.consumer,
+    ...(o.edge ? { edge: o.edge } : {}),
+    ...(o.round === undefined ? {} : { round: o.round }),
     recordsPerMessage: o.recordsPerMessage,
     pub,
     stored,
@@ -197,8 +214,15 @@ async function main(): Promise<number> {
 
   const secret = randomBytes(32).toString('base64url');
   const tunables = Object.fromEntries(TUNABLES.flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])));
-  const config = loadConfig({
+  const baseEnv = {
     ...tunables,
+    HTTP_PORT: '0',
+    BIND_HOST: '127.0.0.1',
+    AUTH_JWT_SECRET: secret,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
+  };
+  const config = loadConfig({
+    ...baseEnv,
     // On Mosquitto chipwatch drives dynamic security itself: the trackers it registers get their clients and roles.
     ...(externalBroker ? externalBroker.env : brokerKind === 'mosquitto' ? (await mosquitto()).env : {}),
     ...(externalDb ? { DATABASE_URL: externalDb } : {}),
@@ -207,8 +231,6 @@ async function main(): Promise<number> {
     MQTT_PORT: String(await freePort()),
     EMBEDDED_PG_PORT: String(await freePort()),
     DATA_DIR: join(root, 'data'),
-    AUTH_JWT_SECRET: secret,
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
     MQTT_CLIENT_ID: `chipwatch-bench-${process.pid}`,
   });
   const tunablesLine =
@@ -235,20 +257,64 @@ async function main(): Promise<number> {
     mode: 0o600,
   });
 
+  // The open edge needs chipwatch's own aedes: not on Mosquitto or an external broker.
+  const withOpenEdge = brokerKind === 'aedes' && !externalBroker;
+  if (withOpenEdge) {
+    say('starting a second chipwatch in this process, same database, with the open MQTT edge (bench only)');
+    const open = await startChipwatch(
+      loadConfig({
+        ...baseEnv,
+        DATABASE_URL: cw.databaseUrl,
+        MQTT_PORT: String(await freePort()),
+        DATA_DIR: join(root, 'data-open'),
+        MQTT_CLIENT_ID: `chipwatch-bench-open-${process.pid}`,
+      }),
+      createLogger(config.LOG_LEVEL),
+      { benchmarkOnly: { openEdge: true } },
+    );
+    runningOpen = open;
+    if (cleaning) {
+      await open.stop();
+      throw new Error('interrupted');
+    }
+  }
+  const cwOpen = runningOpen;
+
   const results: ScenarioResult[] = [];
-  const chipwatchRun = (messages: number, recordsPerMessage: number) =>
-    scenario({
+  const chipwatchRun = (
+    messages: number,
+    recordsPerMessage: number,
+    edge?: 'open' | 'secured',
+    round?: number,
+  ) => {
+    const target = edge === 'open' ? cwOpen! : cw;
+    return scenario({
       consumer: 'chipwatch',
-      mqttUrl: cw.mqttUrl,
+      ...(edge ? { edge } : {}),
+      ...(round === undefined ? {} : { round }),
+      mqttUrl: target.mqttUrl,
       devices,
       messages,
       recordsPerMessage,
-      counts: () => chipwatchCounts(cw.pool),
-      httpUrl: cw.httpUrl!,
-      ackKey: cw.ackKey,
+      counts: () => chipwatchCounts(target.pool),
+      httpUrl: target.httpUrl!,
+      ackKey: target.ackKey,
     });
-  results.push(await chipwatchRun(sizes.messages, 1));
-  results.push(await chipwatchRun(Math.max(1, Math.round(sizes.messages / 3)), 10));
+  };
+  const tenRecMessages = Math.max(1, Math.round(sizes.messages / 3));
+  if (cwOpen) {
+    // ABBA…: open, secured, then secured, open, so a steady drift of the machine weighs on both alike.
+    for (let round = 1; round <= sizes.edgeRounds; round++) {
+      const order = round % 2 === 1 ? (['open', 'secured'] as const) : (['secured', 'open'] as const);
+      const rounds = sizes.edgeRounds > 1 ? round : undefined;
+      for (const edge of order) results.push(await chipwatchRun(sizes.messages, 1, edge, rounds));
+    }
+    for (const edge of ['open', 'secured'] as const)
+      results.push(await chipwatchRun(tenRecMessages, 10, edge));
+  } else {
+    results.push(await chipwatchRun(sizes.messages, 1));
+    results.push(await chipwatchRun(tenRecMessages, 10));
+  }
 
   say(
     `starting the naive baseline: fresh database on the same PostgreSQL, its own ${brokerKind}, in this process`,

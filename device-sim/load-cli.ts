@@ -19,7 +19,7 @@ const REGISTER_CONCURRENCY = 2;
 /** Devices per POST /v1/devices/batch (its maximum). */
 const REGISTER_BATCH = 1000;
 
-function readLines(file: string): SignedLine[] {
+export function readLines(file: string): SignedLine[] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.length > 0)

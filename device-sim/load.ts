@@ -4,7 +4,7 @@
 // drives its end-to-end figures through this same code (bench/run-publisher.ts runs the CLI's --load mode).
 
 import mqtt, { type MqttClient } from 'mqtt';
-import { ackCovers, verifyAck } from '../src/verify/ack.ts';
+import { type AckPayload, ackCovers, verifyAck } from '../src/verify/ack.ts';
 import type { DeviceKey } from './keys.ts';
 import { buildTelemetry, signCompactJws, type TelemetryRecord } from './signer.ts';
 import { percentile } from './stats.ts';
@@ -51,13 +51,34 @@ export interface LoadOptions {
   say?: (line: string) => void;
   /** At the first publish ('start') and the last ack ('done'): lets a parent measure CPU over the same interval. */
   onPhase?: (phase: 'start' | 'done') => void;
-  /** The pinned ack key (GET /v1/ingest/key): acks that do not verify against it are ignored, as a tracker would. */
-  ackKey: AckPublicJwk;
+  /**
+   * The pinned ack key (GET /v1/ingest/key): acks that do not verify against it are ignored, as a tracker would.
+   * UNSIGNED_ACKS_FOR_BENCHMARK only in the bench's open-edge scenario (bench/open-edge-publisher.ts).
+   */
+  ackKey: AckPublicJwk | typeof UNSIGNED_ACKS_FOR_BENCHMARK;
   /**
    * Each device's MQTT password (from its registration): every device then has its own connection, as a real
    * tracker does (user name and client id = its id). Without it, `connections` shared anonymous connections.
    */
   credentials?: ReadonlyMap<string, string>;
+}
+
+/**
+ * Bench only (bench/open-edge-publisher.ts; no CLI option reaches it): take the plain JSON acks of a chipwatch started
+ * with `benchmarkOnly.openEdge` without any check, as trackers did before acks were signed. A symbol, so no file or
+ * argument can select it.
+ */
+export const UNSIGNED_ACKS_FOR_BENCHMARK = Symbol('unsigned acks accepted (benchmark only)');
+
+/** An unsigned ack's payload for `deviceId` (bench only), or undefined. */
+function plainAck(payload: Buffer, deviceId: string): AckPayload | undefined {
+  try {
+    const a = JSON.parse(payload.toString('utf8')) as AckPayload;
+    if (a.deviceId !== deviceId || !Number.isSafeInteger(a.seq) || !Array.isArray(a.sack)) return undefined;
+    return a;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Topics per SUBSCRIBE packet: 10,000 devices in one packet would be ~600 KB. */
@@ -186,7 +207,10 @@ export async function publishSigned(lines: readonly SignedLine[], o: LoadOptions
     const deviceId = topic.slice(topicStart, -ackTopicLength);
     const queue = outstanding.get(deviceId);
     if (!queue) return;
-    const ack = verifyAck(payload, o.ackKey, 'device', deviceId);
+    const ack =
+      o.ackKey === UNSIGNED_ACKS_FOR_BENCHMARK
+        ? plainAck(payload, deviceId)
+        : verifyAck(payload, o.ackKey, 'device', deviceId);
     if (!ack) {
       unverifiedAcks++;
       return;

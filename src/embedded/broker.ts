@@ -65,8 +65,22 @@ export interface EmbeddedBrokerOptions {
   tls?: { certFile: string; keyFile: string; port: number };
   /** How often rotations and revocations of other processes are applied, ms. */
   sweepMs?: number;
+  /**
+   * How long a tracker's, a site's or an anonymous client's socket may stay full (not read) before aedes drops it,
+   * ms (default DEFAULT_DRAIN_TIMEOUT_MS). chipwatch's own service connections never time out: see startEmbeddedBroker.
+   */
+  drainTimeoutMs?: number;
+  /**
+   * Bench only (startChipwatch's `benchmarkOnly.openEdge`, bench/ingest.bench.ts), never from configuration: aedes
+   * without the authenticate / authorize hooks — anyone may connect, publish and subscribe anywhere, as before
+   * issue 12 — so the bench can measure what authentication costs.
+   */
+  benchmarkOnlyOpen?: boolean;
   log?: Logger;
 }
+
+/** aedes' drainTimeout for everyone but chipwatch's own connections (aedes' default is 60 s). */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
 export interface EmbeddedBroker {
   /** Plain MQTT (loopback only when TLS is on), without credentials. */
@@ -114,14 +128,33 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     source: opts.credentials,
     log: opts.log,
   });
+  // A client whose socket stays full (it does not read) holds aedes' delivery slots (100 for the whole broker)
+  // until `drainTimeout`, then it is dropped. A tracker, a site or anyone else gets drainTimeoutMs: a dead link or a
+  // tracker that stops reading cannot stall every delivery for long, nor hold memory. chipwatch's service
+  // connections (ingest, dispatcher) get none: ingest pauses its socket on purpose when its queue is full or the
+  // database is down (backpressure, src/ingest/mqtt-session.ts), for as long as that lasts; dropping it would throw
+  // away what the broker had already sent it and make every tracker resend. While it is paused, deliveries wait and
+  // PUBACKs to trackers are held: what the broker holds stays bounded by aedes' slots and the sockets' buffers.
+  const drainTimeout = opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  const authenticate: typeof gate.authenticate = (client, username, password, done) =>
+    gate.authenticate(client, username, password, (err, ok) => {
+      if (ok && gate.principalOf(client)?.kind === 'service') waitForDrainForever(client);
+      done(err, ok);
+    });
+  const hooks = opts.benchmarkOnlyOpen
+    ? {}
+    : {
+        authenticate: authenticate as never,
+        authorizePublish: gate.authorizePublish as never,
+        authorizeSubscribe: gate.authorizeSubscribe as never,
+        authorizeForward: gate.authorizeForward as never,
+      };
   const broker = await Aedes.createBroker({
     heartbeatInterval: 60_000,
     connectTimeout: limits.connectTimeoutS * 1000,
     keepaliveLimit: limits.maxKeepaliveS,
-    authenticate: gate.authenticate as never,
-    authorizePublish: gate.authorizePublish as never,
-    authorizeSubscribe: gate.authorizeSubscribe as never,
-    authorizeForward: gate.authorizeForward as never,
+    drainTimeout,
+    ...hooks,
   });
   broker.on('clientDisconnect', (c) => gate.forget(c as unknown as GateClient));
   const queues = boundSessionQueues((broker as unknown as { persistence: OutgoingQueue }).persistence, {
@@ -195,6 +228,17 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         [plain, secure].map((s) => (s ? new Promise<void>((r) => s.close(() => r())) : Promise.resolve())),
       );
     },
+  };
+}
+
+/**
+ * aedes' own wait without a timeout (lib/client.js waitForDrain with drainTimeout 0), for this client only: lib/write.js
+ * calls `client.waitForDrain(done)` when a write to the client's socket returns false.
+ */
+function waitForDrainForever(client: GateClient): void {
+  const c = client as unknown as { conn: net.Socket; waitForDrain(done: () => void): void };
+  c.waitForDrain = (done) => {
+    c.conn.once('drain', done);
   };
 }
 

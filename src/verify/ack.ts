@@ -25,6 +25,12 @@ export interface AckSigner {
   privateKey: KeyObject;
   /** The key's fingerprint (hex SHA-256 of the raw public key), sent as `kid`. */
   fingerprint: string;
+  /**
+   * Bench only: set by startChipwatch's in-process `benchmarkOnly.openEdge` (bench/ingest.bench.ts), never by
+   * configuration. The ack goes out as its plain JSON payload, unsigned, as before acks were signed, so the bench
+   * can measure what signing costs. A tracker's verifyAck refuses such an ack.
+   */
+  benchmarkOnlyUnsigned?: true;
 }
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -43,6 +49,7 @@ export function signAck(
     sack: ack.sack,
     ts: now,
   };
+  if (key.benchmarkOnlyUnsigned) return JSON.stringify(payload);
   const input = `${b64({ alg: 'EdDSA', kid: key.fingerprint, typ: ACK_TYP })}.${b64(payload)}`;
   return `${input}.${sign(null, Buffer.from(input, 'ascii'), key.privateKey).toString('base64url')}`;
 }
