@@ -118,6 +118,11 @@ export class BrokerGate {
     return packet;
   };
 
+  /** Who an authenticated client is (undefined before authentication). */
+  principalOf(client: object): Principal | undefined {
+    return this.sessions.get(client)?.principal;
+  }
+
   /** To call on aedes' `clientDisconnect`. */
   forget(client: GateClient): void {
     const s = this.sessions.get(client);
