@@ -3,9 +3,14 @@ import type { SenderKind } from '../domain/messages.ts';
 import type { Pool, PoolClient } from './pool.ts';
 import { SENDER_TABLES } from './senders.ts';
 
+/** Resends are looked for among the messages received this recently first (TimescaleDB: the uncompressed chunks). */
+const RECENT_DAYS = 8;
+
 /**
  * Payload hashes of already stored messages of trackers (or sites), keyed `id\0seq`: what tells a duplicate from
- * a replay. `deviceId` is the sender's id (a site's for sites).
+ * a replay. `deviceId` is the sender's id (a site's for sites). Nearly every resend follows its first copy within
+ * hours, so the received-recently chunks are probed first; only pairs not found there are looked for over the whole
+ * history (on TimescaleDB that probes every chunk, compressed ones included).
  */
 export async function storedHashes(
   c: PoolClient,
@@ -14,12 +19,23 @@ export async function storedHashes(
 ): Promise<Map<string, Buffer>> {
   if (pairs.length === 0) return new Map();
   const t = SENDER_TABLES[sender];
-  const res = await c.query(
-    `SELECT m.${t.id} AS id, m.seq, m.payload_sha256 FROM ${t.evidence} m
-       JOIN unnest($1::text[], $2::bigint[]) AS p(id, seq) ON m.${t.id} = p.id AND m.seq = p.seq`,
-    [pairs.map((p) => p.deviceId), pairs.map((p) => p.seq)],
-  );
-  return new Map(res.rows.map((r) => [`${r.id}\0${r.seq}`, r.payload_sha256 as Buffer]));
+  const lookUp = async (ps: typeof pairs, recentOnly: boolean) =>
+    (
+      await c.query(
+        `SELECT m.${t.id} AS id, m.seq, m.payload_sha256 FROM ${t.evidence} m
+           JOIN unnest($1::text[], $2::bigint[]) AS p(id, seq) ON m.${t.id} = p.id AND m.seq = p.seq
+          ${recentOnly ? `WHERE m.received_at > now() - make_interval(days => ${RECENT_DAYS})` : ''}`,
+        [ps.map((p) => p.deviceId), ps.map((p) => p.seq)],
+      )
+    ).rows;
+  const found = new Map<string, Buffer>();
+  const keep = (rows: { id: string; seq: string; payload_sha256: Buffer }[]) => {
+    for (const r of rows) found.set(`${r.id}\0${r.seq}`, r.payload_sha256);
+  };
+  keep(await lookUp(pairs, true));
+  const older = pairs.filter((p) => !found.has(`${p.deviceId}\0${p.seq}`));
+  if (older.length > 0) keep(await lookUp(older, false));
+  return found;
 }
 
 export interface MessageRow {

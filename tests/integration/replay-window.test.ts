@@ -99,4 +99,23 @@ describe('first seq and replay-window reset', () => {
       },
     ]);
   });
+
+  it('tells a resend of a message stored weeks ago from a replay (the lookup past the recent chunks)', async () => {
+    // 101 was stored in the first test; its row is made 40 days old (evidence triggers off for this one update).
+    await cw.sql(
+      `SET session_replication_role = replica;
+       UPDATE messages SET received_at = now() - interval '40 days' WHERE device_id = 'trk-window' AND seq = 101;
+       RESET session_replication_role`,
+    );
+    const aged = await cw.sql(
+      "SELECT count(*)::int AS n FROM messages WHERE device_id = 'trk-window' AND received_at < now() - interval '30 days'",
+    );
+    expect(aged).toEqual([{ n: 1 }]);
+    const resend = await ingest([101]);
+    expect(resend.verdicts.map(outcome)).toEqual(['duplicate']);
+    // The same seq with other bytes (a new timestamp) is no resend: refused (below the reset window: stale).
+    const forged = build(101);
+    const replay = await pipeline.commit(await pipeline.screen([forged]));
+    expect(replay.verdicts.map(outcome)).toEqual(['STALE_SEQ']);
+  });
 });
