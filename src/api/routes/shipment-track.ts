@@ -79,7 +79,7 @@ export function shipmentTrackRouter(db: Pool, corridors: CorridorCache) {
           'Content-Disposition': `attachment; filename="${s.id}.gpx"`,
         });
       }
-      return c.json(trackFeatureCollection(s, corridors.of(s), track, alerts), 200);
+      return c.json(trackFeatureCollection(s, await corridors.of(s), track, alerts), 200);
     },
   );
   return r;

@@ -15,6 +15,7 @@ import { getSite } from '../../db/sites.ts';
 import { AppError } from '../../domain/errors.ts';
 import { buildPlannedRoute } from '../../geo/routes.ts';
 import type { PlannedRoute } from '../../geo/types.ts';
+import type { CorridorCache } from '../corridor-cache.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
 import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page } from '../pagination.ts';
 import { auditRegistration, guardPolicy, type PolicyDeps } from '../policy-guard.ts';
@@ -111,7 +112,7 @@ const registerRoute = defineRoute({
 
 const idParams = pathId('shp-001');
 
-export function shipmentsRouter(db: Pool, deps: PolicyDeps) {
+export function shipmentsRouter(db: Pool, deps: PolicyDeps, corridors: CorridorCache) {
   const r = createRouter();
 
   r.openapi(registerRoute, async (c) => {
@@ -175,6 +176,8 @@ export function shipmentsRouter(db: Pool, deps: PolicyDeps) {
       throw e;
     });
     const s = (await getShipment(db, b.id))!;
+    // Built on a worker thread and stored now, so a track never builds it (nor blocks other requests meanwhile).
+    await corridors.prepare(s);
     return c.json({ ...shipmentView(s), routeWarnings: routeWarnings(deps, s) }, 201, {
       Location: `/v1/shipments/${b.id}`,
     });
@@ -263,6 +266,6 @@ export function shipmentsRouter(db: Pool, deps: PolicyDeps) {
     },
   );
 
-  r.route('/', shipmentPolicyRouter(db, deps, load));
+  r.route('/', shipmentPolicyRouter(db, deps, load, corridors));
   return r;
 }
