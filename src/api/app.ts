@@ -162,12 +162,13 @@ export function createApp(deps: {
   app.route('/v1/shipments', evidenceRouter(deps.db, deps.sealKey, deps.geo.policy));
   app.route('/v1/shipments', reportRouter(deps.db, deps.sealKey, deps.geo));
   app.route('/v1/evidence', evidenceKeyRouter(deps.sealKey));
+  const corridors = createCorridorCache(deps.db, { log: deps.log });
   app.route(
     '/v1/shipments',
-    shipmentsRouter(deps.db, { geo: deps.geo, checkParams: deps.checkParams ?? {} }),
+    shipmentsRouter(deps.db, { geo: deps.geo, checkParams: deps.checkParams ?? {} }, corridors),
   );
   app.route('/v1/licences', licencesRouter(deps.db));
-  app.route('/v1/shipments', shipmentTrackRouter(deps.db, createCorridorCache()));
+  app.route('/v1/shipments', shipmentTrackRouter(deps.db, corridors));
   // Before /v1/alerts, whose /:id would take "stream".
   app.route(
     '/v1/alerts/stream',

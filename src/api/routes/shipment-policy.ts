@@ -8,6 +8,7 @@ import { citeLicences, unciteLicences } from '../../db/licences.ts';
 import { type Pool, withTransaction } from '../../db/pool.ts';
 import { lockShipment, updateShipmentPolicy } from '../../db/shipments.ts';
 import { AppError } from '../../domain/errors.ts';
+import type { CorridorCache } from '../corridor-cache.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
 import { auditCitations, auditPolicyChange, guardPolicy, type PolicyDeps } from '../policy-guard.ts';
 import { pathId } from '../schemas.ts';
@@ -47,6 +48,7 @@ export function shipmentPolicyRouter(
   db: Pool,
   deps: PolicyDeps,
   load: (id: string) => Promise<ShipmentRecord>,
+  corridors: CorridorCache,
 ) {
   const r = createRouter();
 
@@ -113,7 +115,10 @@ export function shipmentPolicyRouter(
         await auditCitations(tx, who, id, added, 'cited', b.reason);
         await auditCitations(tx, who, id, removed, 'uncited', b.reason);
       });
-      return c.json(shipmentView(await load(id)), 200);
+      const changed = await load(id);
+      // A new width: its corridor is built (off the event loop) and stored now, not by the next track.
+      if (b.corridorKm !== undefined) await corridors.prepare(changed);
+      return c.json(shipmentView(changed), 200);
     },
   );
 

@@ -1,12 +1,10 @@
-// The pure pieces behind the routers: site status, chip custody, the corridor cache, the channel field rule.
+// The pure pieces behind the routers: site status, chip custody, the channel field rule (the corridor cache, which
+// reads and writes the database: tests/integration/corridors.test.ts).
 import { describe, expect, it } from 'vitest';
 import { foreignField } from '../../../../src/api/channel-schemas.ts';
 import { chipCustody, MAX_CUSTODY_ATTESTATIONS } from '../../../../src/api/chip-custody.ts';
-import { createCorridorCache } from '../../../../src/api/corridor-cache.ts';
 import { siteStatus } from '../../../../src/api/site-view.ts';
-import type { ShipmentRecord } from '../../../../src/checks/shipment.ts';
 import type { SiteRow } from '../../../../src/db/sites.ts';
-import { buildPlannedRoute } from '../../../../src/geo/routes.ts';
 
 const site = (over: Partial<SiteRow>): SiteRow => ({
   id: 'dc-a',
@@ -63,35 +61,6 @@ describe('chipCustody', () => {
     expect(c.attestations).toHaveLength(MAX_CUSTODY_ATTESTATIONS);
     expect(c.attestations[0]!.seq).toBe(1);
     expect(c.attestations.at(-1)!.seq).toBe(MAX_CUSTODY_ATTESTATIONS);
-  });
-});
-
-describe('createCorridorCache', () => {
-  const route = buildPlannedRoute({
-    mode: 'air',
-    origin: { lat: 52.3, lon: 4.8 },
-    destination: { lat: 50.1, lon: 8.7 },
-  });
-  const shipment = (id: string) => ({ id, corridorKm: 20, route }) as unknown as ShipmentRecord;
-  it('computes a corridor once per shipment and corridor width', () => {
-    const cache = createCorridorCache(10);
-    const first = cache.of(shipment('a'));
-    expect(cache.of(shipment('a'))).toBe(first);
-    expect(cache.size()).toBe(1);
-  });
-  it('holds at most maxEntries, dropping the oldest', () => {
-    const cache = createCorridorCache(2);
-    const a = cache.of(shipment('a'));
-    cache.of(shipment('b'));
-    cache.of(shipment('c'));
-    expect(cache.size()).toBe(2);
-    expect(cache.of(shipment('a'))).not.toBe(a);
-  });
-  it('is per cache: two apps share nothing', () => {
-    const one = createCorridorCache();
-    const two = createCorridorCache();
-    one.of(shipment('a'));
-    expect(two.size()).toBe(0);
   });
 });
 
