@@ -5,7 +5,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { healthRouter } from '../../src/api/routes/health.ts';
 import { shipmentsCarrying } from '../../src/db/chips.ts';
-import { insertMessages, insertTelemetry, type TelemetryRow } from '../../src/db/ingest-store.ts';
+import {
+  insertMessages,
+  insertTelemetry,
+  storedHashes,
+  type TelemetryRow,
+} from '../../src/db/ingest-store.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool, type Pool, withTransaction } from '../../src/db/pool.ts';
 import { listPositions, shipmentTrack } from '../../src/db/queries.ts';
@@ -323,6 +328,45 @@ describe.skipIf(!TIMESCALE_URL)('on TimescaleDB', () => {
     if (process.env.EXPLAIN_OUT) {
       const { appendFileSync } = await import('node:fs');
       appendFileSync(process.env.EXPLAIN_OUT, `\n## TimescaleDB, 90 compressed chunks: track\n${plan}\n`);
+    }
+  }, 180_000);
+
+  it('looks a resend up among the recent chunks first, and over the compressed history only when not found', async () => {
+    const now = Date.now();
+    await db.query("INSERT INTO devices (id) VALUES ('trk-resend') ON CONFLICT DO NOTHING");
+    await withTransaction(db, (c) =>
+      insertMessages(
+        c,
+        Array.from({ length: 31 }, (_, i) => ({
+          deviceId: 'trk-resend',
+          seq: 100 - i, // seq 100 today, 70 thirty days ago
+          payloadSha256: Buffer.alloc(32, i),
+          kid: 'k',
+          topic: 't',
+          jws: `eyJ.${'x'.repeat(600)}.${i}`,
+          recordCount: 1,
+          receivedAt: now - i * DAY,
+        })),
+      ),
+    );
+    await db.query(
+      `SELECT compress_chunk(c, if_not_compressed => true) FROM show_chunks('messages', older_than => INTERVAL '8 days') c`,
+    );
+    const recent = [{ deviceId: 'trk-resend', seq: 99 }];
+    const plan = await explain(db, (r) => storedHashes(r as never, recent), true);
+    // One statement, on the last 8 days' chunks only (of 31 days of chunks, 23 compressed).
+    const chunks = new Set(plan.match(/(?<!compress)_hyper_\d+_\d+_chunk/g));
+    expect(chunks.size).toBeGreaterThanOrEqual(1);
+    expect(chunks.size).toBeLessThanOrEqual(9);
+    const c = await db.connect();
+    try {
+      expect(await storedHashes(c, recent)).toEqual(new Map([['trk-resend\u000099', Buffer.alloc(32, 1)]]));
+      // Thirty days old, compressed: found by the second lookup.
+      expect(await storedHashes(c, [{ deviceId: 'trk-resend', seq: 70 }])).toEqual(
+        new Map([['trk-resend\u000070', Buffer.alloc(32, 30)]]),
+      );
+    } finally {
+      c.release();
     }
   }, 180_000);
 });

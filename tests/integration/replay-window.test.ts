@@ -101,10 +101,15 @@ describe('first seq and replay-window reset', () => {
   });
 
   it('tells a resend of a message stored weeks ago from a replay (the lookup past the recent chunks)', async () => {
-    // 101 was stored in the first test; its row is made 40 days old (evidence triggers off for this one update).
+    // 101 was stored in the first test; its row is moved 40 days back (evidence triggers off for this one move; on
+    // TimescaleDB the row changes chunk, which only a delete and insert can do).
     await cw.sql(
       `SET session_replication_role = replica;
-       UPDATE messages SET received_at = now() - interval '40 days' WHERE device_id = 'trk-window' AND seq = 101;
+       CREATE TEMP TABLE aged AS SELECT * FROM messages WHERE device_id = 'trk-window' AND seq = 101;
+       UPDATE aged SET received_at = now() - interval '40 days';
+       DELETE FROM messages WHERE device_id = 'trk-window' AND seq = 101;
+       INSERT INTO messages SELECT * FROM aged;
+       DROP TABLE aged;
        RESET session_replication_role`,
     );
     const aged = await cw.sql(
