@@ -6,12 +6,14 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { buildTelemetry, signCompactJws } from '../../device-sim/signer.ts';
+import { Tracker } from '../../device-sim/tracker.ts';
 import { ownerOf } from '../../src/ingest/owners.ts';
-import { startAedes, type TestBroker } from '../helpers/broker.ts';
+import { serviceEnv, startAedes, type TestBroker } from '../helpers/broker.ts';
 import {
   type RegisteredSender,
   registerDevice,
   startTestChipwatch,
+  TEST_SECRET,
   type TestChipwatch,
   until,
 } from '../helpers/chipwatch.ts';
@@ -20,7 +22,8 @@ import {
   skipWithoutMosquitto,
   startMosquittoForChipwatch,
 } from '../helpers/mosquitto.ts';
-import { createTestDatabase } from '../helpers/postgres.ts';
+import { createTestDatabase, freePort } from '../helpers/postgres.ts';
+import { spawnChipwatch } from '../helpers/process.ts';
 
 const TRACKERS = 8;
 const IN_FLIGHT = 30;
@@ -139,4 +142,80 @@ describe.each([
       expect(await counter(w1, 'messages')).toBe(accepted[0]! + TRACKERS * 10);
     },
   );
+});
+
+describe('a worker routing by sender that dies', () => {
+  it('has its trackers taken over when its lease runs out, and their resent messages are stored once', {
+    timeout: 120_000,
+  }, async () => {
+    const databaseUrl = await createTestDatabase(inject('pgAdminUrl'));
+    const broker = await startAedes();
+    cleanups.push(() => broker.stop());
+    const routing = { INGEST_ROUTING: 'by-sender', INGEST_WORKER_LEASE_S: '2' };
+    const w1 = await startTestChipwatch({ DATABASE_URL: databaseUrl, MQTT_URL: broker.url, ...routing });
+    cleanups.push(() => w1.stop());
+    const port = await freePort();
+    const w2 = await spawnChipwatch(
+      {
+        ...routing,
+        DATABASE_URL: databaseUrl,
+        MQTT_URL: broker.url,
+        ...serviceEnv(broker),
+        HTTP_PORT: String(port),
+        BIND_HOST: '127.0.0.1',
+        AUTH_JWT_SECRET: TEST_SECRET,
+        DISPATCHER: 'off',
+        MQTT_CLIENT_ID: 'cw-route-dies',
+      },
+      `http://127.0.0.1:${port}`,
+    );
+    cleanups.push(async () => {
+      w2.proc.kill('SIGKILL');
+      await w2.exited;
+    });
+    await until('worker 1 sees worker 2', async () => (await gauge(w1)) === 2);
+
+    const workers = [w1.config.MQTT_CLIENT_ID, 'cw-route-dies'].sort();
+    const registered: RegisteredSender[] = [];
+    for (let i = 0; registered.length < 6; i++) registered.push(await registerDevice(w1, `trk-dies-${i}`));
+    const ofW2 = registered.filter(
+      (t) => ownerOf(`chipwatch/v1/devices/${t.id}/telemetry`, workers) === 'cw-route-dies',
+    );
+    expect(ofW2.length).toBeGreaterThan(0); // some trackers are the dying worker's
+    const trackers = registered.map(
+      (t) =>
+        new Tracker({
+          deviceId: t.id,
+          key: t.key,
+          mqttUrl: broker.url,
+          mqttPassword: t.mqttPassword,
+          clientId: t.id,
+          ackKey: w1.ackKey, // both workers sign with the one ack key of the shared data folder
+          resendAfterMs: 500,
+        }),
+    );
+    cleanups.push(async () => {
+      for (const t of trackers) await t.close();
+    });
+    await Promise.all(trackers.map((t) => t.waitConnected()));
+    const send = (t: Tracker, n: number) => {
+      for (let k = 0; k < n; k++) t.send([{ ts: Date.now() - 60_000 + t.nextSeq, lat: 40, lon: -30 }]);
+    };
+    for (const t of trackers) send(t, 5);
+    expect(await Promise.all(trackers.map((t) => t.waitAllAcked(30_000)))).toEqual(trackers.map(() => true));
+
+    w2.proc.kill('SIGKILL');
+    await w2.exited;
+    // Sent at once: worker 1 still counts worker 2 live and leaves its trackers' messages, unacked to them.
+    for (const t of trackers) send(t, 5);
+    expect(await Promise.all(trackers.map((t) => t.waitAllAcked(60_000)))).toEqual(trackers.map(() => true));
+    expect(await gauge(w1)).toBe(1);
+    const [row] = await w1.sql(
+      `SELECT count(*)::int AS n, count(DISTINCT (device_id, seq))::int AS distinct FROM messages
+        WHERE device_id LIKE 'trk-dies-%'`,
+    );
+    expect(row).toEqual({ n: 60, distinct: 60 });
+    // Worker 2's lease is still in the table, only no longer live.
+    expect(await w1.sql('SELECT worker_id FROM ingest_workers ORDER BY worker_id')).toHaveLength(2);
+  });
 });
