@@ -39,7 +39,7 @@ export function shipmentTrackRouter(db: Pool, corridors: CorridorCache) {
       roles: ['logistics', 'compliance'],
       summary: 'Planned route, corridor, actual track and alert points',
       description:
-        'GeoJSON FeatureCollection (default), or GPX 1.1 with `format=gpx`: alert points as `<wpt>`, the planned route as one `<rte>` per leg, the actual track (at most 5,000 points, evenly thinned) as a `<trk>` with times.',
+        'GeoJSON FeatureCollection (default), or GPX 1.1 with `format=gpx`: alert points as `<wpt>`, the planned route as one `<rte>` per leg, the actual track (at most 5,000 points, evenly thinned) as a `<trk>` with times. The corridor polygon (`corridorKm` either side of the route) was built when the shipment was registered or its width last changed, and is read as stored.',
       request: {
         params: pathId('shp-001'),
         query: z.object({
