@@ -104,12 +104,22 @@ export function indexRoute(route: PlannedRoute): RouteIndex {
     }
   }
 
+  /** The arc the last query found: a shipment's fixes come one after another, so it bounds the next one's answer. */
+  let hint = -1;
+
   function locate(q: LatLon): RouteFix {
     p = toVec3(q.lat, q.lon);
     bestRad = Number.POSITIVE_INFINITY;
     sinBest = 2;
     bestArc = -1;
     let δ = FIRST_RADIUS_RAD;
+    if (hint >= 0) {
+      // The distance to the last answer's arc bounds the nearest: one search over that cap settles it (the same
+      // answer as growing the cap, since the lowest index wins a tie either way), where a fix far off the route
+      // would otherwise grow it step by step.
+      visit(hint);
+      δ = bestRad * (1 + 1e-9) + 1e-12;
+    }
     for (;;) {
       searchCap(q.lat, q.lon, δ);
       // Any arc nearer than δ meets the cap, hence its box meets the cap's box: the best found is the best.
@@ -118,6 +128,7 @@ export function indexRoute(route: PlannedRoute): RouteIndex {
     }
     const arc = arcs[bestArc];
     if (!arc) throw new Error(`cannot locate (${q.lat}, ${q.lon}): latitude and longitude must be finite`);
+    hint = bestArc;
     return {
       crossTrackKm: bestRad * EARTH_RADIUS_KM,
       alongKm: startKm[bestArc]! + bestAlongRad * EARTH_RADIUS_KM,

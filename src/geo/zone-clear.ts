@@ -51,19 +51,27 @@ export function clearFinder(
     }
     return false;
   };
+  /** Whether a border reaches the box of half-size h around p (the box and the zones near it left in minX…, allowed). */
+  const blocked = (p: LatLon, h: number, cos: number): boolean => {
+    const dLat = h / KM_PER_DEG;
+    // Under 180° wide: two points of the box are never joined the other way round the globe.
+    const dLon = Math.min(dLat / cos, 89);
+    [minX, maxX] = [Math.max(-180, p.lon - dLon), Math.min(180, p.lon + dLon)];
+    [minY, maxY] = [Math.max(-90, p.lat - dLat), Math.min(90, p.lat + dLat)];
+    allowed.length = 0;
+    return ringTree.collides(minX, minY - maxBulge, maxX, maxY + maxBulge, blocks);
+  };
   /** The largest box found around p, halving from halfKm down to minHalfKm; p's longitude normalised. */
   return (p: LatLon, halfKm: number, minHalfKm: number): ClearBox | undefined => {
     const inside: string[] = [];
     for (const z of zonesAt(p)) if (passes(z)) inside.push(zones[z]!.id);
     const cos = Math.max(Math.cos(p.lat * RAD), 0.01);
+    // A border that reaches the smallest box reaches every larger one: near borders, one try says there is none.
+    let smallest = halfKm;
+    while (smallest / 2 >= minHalfKm) smallest /= 2;
+    if (smallest < minHalfKm || blocked(p, smallest, cos)) return undefined;
     for (let h = halfKm; h >= minHalfKm; h /= 2) {
-      const dLat = h / KM_PER_DEG;
-      // Under 180° wide: two points of the box are never joined the other way round the globe.
-      const dLon = Math.min(dLat / cos, 89);
-      [minX, maxX] = [Math.max(-180, p.lon - dLon), Math.min(180, p.lon + dLon)];
-      [minY, maxY] = [Math.max(-90, p.lat - dLat), Math.min(90, p.lat + dLat)];
-      allowed.length = 0;
-      if (ringTree.collides(minX, minY - maxBulge, maxX, maxY + maxBulge, blocks)) continue;
+      if (blocked(p, h, cos)) continue;
       return {
         box: [minX, minY, maxX, maxY],
         allowed: allowed.map((z) => zones[z]!.id),

@@ -169,6 +169,8 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
     if (foundStamp[z] !== call && passes(z) && ringMeetsSegment(r)) take(z);
   };
   const checkSegment = () => grid.search(segMinX, segMinY, segMaxX, segMaxY, visitSegment);
+  /** The zones (passing `filter`) holding the end of the last segment queried. A filter answers alike each time. */
+  const lastEnd = { lat: Number.NaN, lon: Number.NaN, filter: undefined as ZoneFilter | undefined, zones: [] as number[] };
 
   return {
     fingerprint,
@@ -187,8 +189,17 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
       beginCall(filter);
       const out: Zone[] = [];
       crossedOut = out;
-      for (const z of zonesAtInto(a, scratch, true)) take(z);
-      for (const z of zonesAtInto(b, scratch, true)) take(z);
+      // A look-ahead steps on from where the last segment ended: the zones there are known already.
+      if (a.lat === lastEnd.lat && a.lon === lastEnd.lon && filter === lastEnd.filter)
+        for (const z of lastEnd.zones) take(z);
+      else for (const z of zonesAtInto(a, scratch, true)) take(z);
+      const atB = zonesAtInto(b, scratch, true);
+      for (const z of atB) take(z);
+      lastEnd.lat = b.lat;
+      lastEnd.lon = b.lon;
+      lastEnd.filter = filter;
+      lastEnd.zones.length = 0;
+      for (const z of atB) lastEnd.zones.push(z);
       const points = haversineKm(a, b) > DENSIFY_STEP_KM ? densifyGreatCircle(a, b, DENSIFY_STEP_KM) : [a, b];
       for (let i = 0; i + 1 < points.length; i++) {
         const [p, q] = [points[i]!, points[i + 1]!];
