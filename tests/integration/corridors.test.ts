@@ -240,6 +240,15 @@ describe('createCorridorCache', () => {
     expect(c).toEqual(corridorPolygon(long, 50));
   });
 
+  it('fails the builds in flight when its worker stops, and starts a new worker for the next', async () => {
+    const own = new CorridorBuilder();
+    const inFlight = own.build(route, 20);
+    await own.close();
+    await expect(inFlight).rejects.toThrow('the corridor builder was closed');
+    expect(await own.build(route, 20)).toEqual(corridorPolygon(route, 20));
+    await own.close();
+  });
+
   it('refuses what corridorPolygon refuses, with its reason, and keeps working', async () => {
     await expect(builder.build(route, -1)).rejects.toThrow('corridorKm must be a positive number, got -1');
     expect(await builder.build(route, 20)).toEqual(corridorPolygon(route, 20));
