@@ -5,14 +5,24 @@
 // its steps inside a box that lies in no such zone. A box is dropped when the zones change or a zone near it became
 // forbidden (a licence revoked, the shipment's own list changed), and found anew when the track leaves it.
 import { haversineKm } from '../geo/spherical.ts';
-import type { ClearBox, Zone } from '../geo/types.ts';
+import type { ClearBox, Zone, ZoneFilter } from '../geo/types.ts';
 import { inClearBox } from '../geo/zone-clear.ts';
 import { DENSIFY_STEP_KM } from '../geo/zone-index.ts';
 import type { Fix, ShipmentContext } from './types.ts';
 
-/** Zones the position checks look for: restricted ones, and licence-required ones no licence covers. */
-export const forbiddenZones = (ctx: ShipmentContext) => (z: Zone) =>
-  ctx.isRestricted(z) || ctx.isUnlicensed(z);
+/**
+ * Zones the position checks look for: restricted ones, and licence-required ones no licence covers. One filter per
+ * pair of the context's filters, made once (the checks ask for it at every fix).
+ */
+export function forbiddenZones(ctx: Pick<ShipmentContext, 'isRestricted' | 'isUnlicensed'>): ZoneFilter {
+  const { isRestricted, isUnlicensed } = ctx;
+  const known = forbiddenByFilters.get(isRestricted);
+  if (known?.isUnlicensed === isUnlicensed) return known.forbidden;
+  const forbidden = (z: Zone) => isRestricted(z) || isUnlicensed(z);
+  forbiddenByFilters.set(isRestricted, { isUnlicensed, forbidden });
+  return forbidden;
+}
+const forbiddenByFilters = new WeakMap<ZoneFilter, { isUnlicensed: ZoneFilter; forbidden: ZoneFilter }>();
 
 /** The stored box, if it still holds for this shipment's zones. */
 export function validClearBox(

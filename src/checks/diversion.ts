@@ -11,6 +11,7 @@ import type { AlertEvent } from '../domain/alerts.ts';
 import { destinationPoint, haversineKm, initialBearingDeg, pointToSegmentKm } from '../geo/spherical.ts';
 import type { ClearBox, LatLon, RouteFix, Zone } from '../geo/types.ts';
 import { clearBoxMarginKm, inClearBox } from '../geo/zone-clear.ts';
+import { forbiddenZones } from './clearance.ts';
 import { isoTime, round } from './format.ts';
 import type { CheckResult, Fix, ShipmentContext } from './types.ts';
 
@@ -154,7 +155,7 @@ export function checkDiversion(
   const p = ctx.params;
   const crossTrackKm = loc.crossTrackKm;
   const offCorridor = crossTrackKm > ctx.corridorKm;
-  const forbidden = aids.forbidden ?? ((z: Zone) => ctx.isRestricted(z) || ctx.isUnlicensed(z));
+  const forbidden = aids.forbidden ?? forbiddenZones(ctx);
   const entry: WindowFix = { ts: fix.ts, lat: fix.lat, lon: fix.lon };
   const n = p.diversionWindowFixes;
   const window = s.window.length >= n ? s.window.slice(s.window.length - n + 1) : s.window.slice();
@@ -178,19 +179,6 @@ export function checkDiversion(
     Math.min(speedKmh, p.cruiseMaxKmh) * p.diversionHorizonHours,
     1.5 * remainingKm + 2 * ctx.corridorKm,
   );
-  const base = (): Record<string, unknown> => ({
-    crossTrackKm: round(crossTrackKm),
-    corridorKm: ctx.corridorKm,
-    speedKmh: round(speedKmh),
-    fix: { ts: isoTime(fix.ts), lat: fix.lat, lon: fix.lon },
-    windowFrom: { ts: isoTime(first.ts), lat: first.lat, lon: first.lon },
-    windowFixes: window.length,
-    destination: { name: ctx.destination.name ?? null, lat: ctx.destination.lat, lon: ctx.destination.lon },
-    distanceToDestinationKm: round(destKm),
-    lookAheadKm: round(reachKm),
-    horizonHours: p.diversionHorizonHours,
-  });
-
   // (a) Where the held course leads within the look-ahead.
   const course = heldCourse(window, p.diversionMaxCourseSpreadDeg);
   if (course !== undefined && speedKmh > 1) {
@@ -199,7 +187,7 @@ export function checkDiversion(
     if (ahead.destinationFirst) return { state, events: [] };
     if (ahead.hit) {
       const { zone, aheadKm } = ahead.hit;
-      const details: Record<string, unknown> = base();
+      const details = baseDetails(fix, first, window.length, ctx, crossTrackKm, speedKmh, destKm, reachKm);
       details.reason = 'course';
       Object.assign(details, zoneFields(zone));
       details.courseDeg = round(course);
@@ -214,7 +202,7 @@ export function checkDiversion(
   // (b) The border keeps getting closer, and the shipment is not closing on its destination. Distances are measured
   // only here, newest first, and only while the newest could lie within the look-ahead: the distance from a fix
   // moves by at most the distance moved, so the last one measured (or the clear box's sides) bounds it from below.
-  if (window.some((w) => w.borderKm === undefined && !w.due)) return { state, events: [] };
+  for (const w of window) if (w.borderKm === undefined && !w.due) return { state, events: [] };
   const last = window.length - 1;
   let nearest: ReturnType<typeof measureBorder>;
   if (window[last]!.due) {
@@ -224,27 +212,58 @@ export function checkDiversion(
   const lastKm = window[last]!.borderKm;
   if (lastKm === null || lastKm === undefined || !(lastKm <= reachKm)) return { state, events: [] };
   for (let i = last - 1; i >= 0; i--) if (window[i]!.due) measureBorder(state, i, ctx, forbidden);
-  const dists = window.map((w) => w.borderKm);
-  if (dists.every((d): d is number => d !== undefined && d !== null && Number.isFinite(d))) {
-    const steady = dists.every((d, i) => i === 0 || d < dists[i - 1]!);
-    const closedKm = dists[0]! - dists.at(-1)!;
-    const towardDestination = haversineKm(first, ctx.destination) - destKm >= closedKm;
-    if (steady && closedKm >= p.diversionApproachMinKm && !towardDestination && dists.at(-1)! <= reachKm) {
-      nearest ??= ctx.zones.nearest(fix, forbidden, searchKm(ctx));
-      const details: Record<string, unknown> = base();
-      details.reason = 'approaching';
-      Object.assign(
-        details,
-        nearest ? zoneFields(nearest.zone) : { zoneId: null, zoneName: null, country: null },
-      );
-      details.borderKm = round(dists.at(-1)!);
-      details.closedKm = round(closedKm);
-      details.overHours = round(hours);
-      details.etaHours = round(dists.at(-1)! / Math.max(closedKm / hours, 1e-6));
-      return { state, events: [event(fix, details)] };
-    }
+  // Every distance known and finite, each smaller than the one before.
+  let steady = true;
+  for (let i = 0; i < window.length; i++) {
+    const d = window[i]!.borderKm;
+    if (d === undefined || d === null || !Number.isFinite(d)) return { state, events: [] };
+    if (i > 0 && !(d < window[i - 1]!.borderKm!)) steady = false;
+  }
+  const newestKm = window[last]!.borderKm!;
+  const closedKm = window[0]!.borderKm! - newestKm;
+  const towardDestination = haversineKm(first, ctx.destination) - destKm >= closedKm;
+  if (steady && closedKm >= p.diversionApproachMinKm && !towardDestination && newestKm <= reachKm) {
+    nearest ??= ctx.zones.nearest(fix, forbidden, searchKm(ctx));
+    const details = baseDetails(fix, first, window.length, ctx, crossTrackKm, speedKmh, destKm, reachKm);
+    details.reason = 'approaching';
+    Object.assign(
+      details,
+      nearest ? zoneFields(nearest.zone) : { zoneId: null, zoneName: null, country: null },
+    );
+    details.borderKm = round(newestKm);
+    details.closedKm = round(closedKm);
+    details.overHours = round(hours);
+    details.etaHours = round(newestKm / Math.max(closedKm / hours, 1e-6));
+    return { state, events: [event(fix, details)] };
   }
   return { state, events: [] };
+}
+
+const borderKmOf = (w: WindowFix) => w.borderKm as number;
+
+/** What every diversion alert says: where the shipment is, how fast it goes, how far the look-ahead reached. */
+function baseDetails(
+  fix: Fix,
+  first: WindowFix,
+  windowFixes: number,
+  ctx: ShipmentContext,
+  crossTrackKm: number,
+  speedKmh: number,
+  destKm: number,
+  reachKm: number,
+): Record<string, unknown> {
+  return {
+    crossTrackKm: round(crossTrackKm),
+    corridorKm: ctx.corridorKm,
+    speedKmh: round(speedKmh),
+    fix: { ts: isoTime(fix.ts), lat: fix.lat, lon: fix.lon },
+    windowFrom: { ts: isoTime(first.ts), lat: first.lat, lon: first.lon },
+    windowFixes,
+    destination: { name: ctx.destination.name ?? null, lat: ctx.destination.lat, lon: ctx.destination.lon },
+    distanceToDestinationKm: round(destKm),
+    lookAheadKm: round(reachKm),
+    horizonHours: ctx.params.diversionHorizonHours,
+  };
 }
 
 /** Measures window fix i's distance to the nearest forbidden border, into the window and as the last measured. */

@@ -31,11 +31,11 @@ const MAX_RESIDUAL_M = 1;
 /** Moving: at least this far between fixes. */
 const MIN_STEP_KM = 0.2;
 
-/** Largest minus smallest of a field over the window; undefined when any sample lacks it. */
+/** Largest minus smallest of a field over the window; undefined when any sample lacks it (newest looked at first). */
 const spread = (window: Sample[], key: 'speedKmh' | 'hdop' | 'satellites') => {
   let [min, max] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
-  for (const w of window) {
-    const x = w[key];
+  for (let i = window.length - 1; i >= 0; i--) {
+    const x = window[i]![key];
     if (x === null || x === undefined) return undefined;
     if (x < min) min = x;
     if (x > max) max = x;
@@ -87,8 +87,13 @@ export function checkRegularity(
   const speed = spread(window, 'speedKmh');
   const hdop = spread(window, 'hdop');
   const sats = spread(window, 'satellites');
-  const reported = [speed, hdop, sats].filter((x) => x !== undefined);
-  if (reported.length < 2 || reported.some((x) => x! > 0.05)) return { state, events: [] };
+  let reported = 0;
+  for (const x of [speed, hdop, sats]) {
+    if (x === undefined) continue;
+    if (x > 0.05) return { state, events: [] };
+    reported++;
+  }
+  if (reported < 2) return { state, events: [] };
   // The median, not the mean: a synthetic track turns at its waypoints, and those few fixes must not hide the rest.
   const residuals = window
     .slice(1, -1)

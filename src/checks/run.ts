@@ -7,7 +7,7 @@ import type { AlertEvent } from '../domain/alerts.ts';
 import { haversineKm } from '../geo/spherical.ts';
 import type { ClearBox, ZoneFilter, ZoneIndex } from '../geo/types.ts';
 import { findClearBox, forbiddenZones, validClearBox, zonesInBox } from './clearance.ts';
-import { checkDiversion, type DiversionState, initialDiversion } from './diversion.ts';
+import { checkDiversion, type DiversionAids, type DiversionState, initialDiversion } from './diversion.ts';
 import { isoTime } from './format.ts';
 import { checkGap } from './gap.ts';
 import { checkRegularity, initialRegular, type RegularState } from './regularity.ts';
@@ -89,7 +89,11 @@ export function runShipmentChecks(
   const forbidden = forbiddenZones(ctx);
   let clear = opts.full ? null : validClearBox(prior.clear, ctx, forbidden);
   const run: CheckRun = { state, status, events: [], flags: new Map() };
-  for (const { f: fix, i } of inDeviceOrder(fixes)) {
+  // One fix per message is the common case: in order as it is.
+  const order = fixes.length > 1 ? inDeviceOrder(fixes) : undefined;
+  for (let k = 0; k < fixes.length; k++) {
+    const fix = order ? order[k]!.f : fixes[k]!;
+    const i = order ? order[k]!.i : k;
     const last = state.lastFix;
     const trusted = state.trusted ?? last;
     if (last && fix.ts <= last.ts) {
@@ -144,13 +148,10 @@ export function runShipmentChecks(
     if (run.status === 'in_transit') {
       run.events.push(...checkGap(trusted, fix, loc.crossTrackKm, ctx));
       const d = checkDeviation(deviation, fix, loc.crossTrackKm, ctx);
-      const v = checkDiversion(diversion, fix, loc, ctx, {
-        full: opts.full,
-        clear,
-        forbidden,
-        // Off the corridor the zone check looked for the same zones as the diversion's.
-        ...(zones.inside && loc.crossTrackKm > ctx.corridorKm ? { inside: zones.inside } : {}),
-      });
+      const aids: DiversionAids = { full: opts.full, clear, forbidden };
+      // Off the corridor the zone check looked for the same zones as the diversion's.
+      if (zones.inside && loc.crossTrackKm > ctx.corridorKm) aids.inside = zones.inside;
+      const v = checkDiversion(diversion, fix, loc, ctx, aids);
       const s = checkStop(stop, fix, ctx);
       run.events.push(...d.events, ...v.events, ...s.events);
       ({ state: deviation } = d);

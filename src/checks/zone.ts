@@ -8,6 +8,7 @@
 // raised. Below cruise altitude, descending, slow, or off the corridor over that country is an entry at once.
 import type { AlertEvent } from '../domain/alerts.ts';
 import type { Zone } from '../geo/types.ts';
+import { forbiddenZones } from './clearance.ts';
 import { isoTime, round } from './format.ts';
 import type { Fix, ShipmentContext } from './types.ts';
 
@@ -68,16 +69,17 @@ export function checkZones(
   known?: Zone[],
 ): ZoneResult {
   const offCorridor = crossTrackKm > ctx.corridorKm;
-  const forbidden = (z: Zone) => ctx.isRestricted(z) || (offCorridor && ctx.isUnlicensed(z));
+  // Restricted zones, and off the corridor licence-required ones no licence covers (filters made once per context).
+  const forbidden = offCorridor ? forbiddenZones(ctx) : ctx.isRestricted;
   const inside = known ? known.filter(forbidden) : ctx.zones.zonesAt(fix, forbidden);
-  const at = { ts: isoTime(fix.ts), lat: fix.lat, lon: fix.lon };
   const reason = airborneReason(prev, fix, ctx, crossTrackKm);
   const cruising = reason === undefined;
   if (inside.length > 0) {
     if (cruising) return { events: [], flags: ['RESTRICTED_OVERFLIGHT'], inside };
-    return {
-      inside,
-      events: inside.map((z) => ({
+    const at = { ts: isoTime(fix.ts), lat: fix.lat, lon: fix.lon };
+    const events: AlertEvent[] = [];
+    for (const z of inside) {
+      events.push({
         type: 'RESTRICTED_ZONE_ENTERED',
         action: 'raise',
         at: fix.ts,
@@ -97,9 +99,9 @@ export function checkZones(
           reason,
           ctx,
         ),
-      })),
-      flags: [],
-    };
+      });
+    }
+    return { inside, events, flags: [] };
   }
   if (!prev || known) return { events: [], flags: [], inside };
   let crossed = ctx.zones.zonesCrossed(prev, fix, forbidden);
@@ -122,7 +124,7 @@ export function checkZones(
         ...zoneDetails(z),
         via: 'segment',
         from: { ts: isoTime(prev.ts), lat: prev.lat, lon: prev.lon },
-        fix: at,
+        fix: { ts: isoTime(fix.ts), lat: fix.lat, lon: fix.lon },
         crossTrackKm: round(crossTrackKm),
         corridorKm: ctx.corridorKm,
         ...airDetails(fix, reason ?? (prevCruising ? undefined : 'previous fix below cruise'), ctx),
