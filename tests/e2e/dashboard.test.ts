@@ -1,50 +1,25 @@
 // The compliance dashboard in a real browser (Debian's Chromium driven by playwright-core) against chipwatch
 // in-process with a real PostgreSQL and broker: a sea shipment's signed telemetry over MQTT, a diversion into
 // China raising alerts that reach the open page live, acknowledged and resolved from it, and checked through the API.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDeviceKey } from '../../device-sim/keys.ts';
 import { Tracker } from '../../device-sim/tracker.ts';
 import { mintToken, type Role } from '../../src/auth.ts';
 import type { Fix } from '../../src/checks/types.ts';
-import { buildPlannedRoute } from '../../src/geo/routes.ts';
-import { destinationPoint, haversineKm, initialBearingDeg } from '../../src/geo/spherical.ts';
-import { startAedes, type TestBroker } from '../helpers/broker.ts';
-import { startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
-import { alongRoute } from '../helpers/geo.ts';
-import { createTestDatabase } from '../helpers/postgres.ts';
+import { haversineKm } from '../../src/geo/spherical.ts';
+import { launchChromium, signIn, skipWithoutChromium, useChipwatch, watchProblems } from './browser.ts';
+import { hainanScenario, registerVoyage } from './hainan.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 type Box = { top: number; bottom: number; width: number; height: number };
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
-const HOUR = 3_600_000;
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI !== 'true') {
-  console.warn(`dashboard browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-}
-
-let broker: TestBroker;
-let cw: TestChipwatch;
-let tracker: Tracker | undefined;
-
-beforeAll(async () => {
-  broker = await startAedes();
-  cw = await startTestChipwatch({
-    DATABASE_URL: await createTestDatabase(inject('pgAdminUrl')),
-    MQTT_URL: broker.url,
-  });
-});
-afterAll(async () => {
-  await tracker?.close();
-  await cw?.stop();
-  await broker?.stop();
-});
+const env = useChipwatch();
 
 describe('dashboard files', () => {
   it('are served by chipwatch itself under a strict Content-Security-Policy, and nothing outside them', async () => {
-    const index = await fetch(`${cw.httpUrl}/`);
+    const index = await fetch(`${env.cw.httpUrl}/`);
     expect(index.status).toBe(200);
     expect(index.headers.get('content-type')).toMatch(/^text\/html/);
     const csp = index.headers.get('content-security-policy') ?? '';
@@ -55,18 +30,18 @@ describe('dashboard files', () => {
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
 
     // Leaflet and the country outlines come from chipwatch, not a CDN or a tile server.
-    const leaflet = await fetch(`${cw.httpUrl}/dashboard/vendor/leaflet/leaflet-src.esm.js`);
+    const leaflet = await fetch(`${env.cw.httpUrl}/dashboard/vendor/leaflet/leaflet-src.esm.js`);
     expect(leaflet.status).toBe(200);
     expect(leaflet.headers.get('content-type')).toMatch(/^text\/javascript/);
-    const countries = await fetch(`${cw.httpUrl}/dashboard/countries.geojson`);
+    const countries = await fetch(`${env.cw.httpUrl}/dashboard/countries.geojson`);
     expect(countries.headers.get('content-encoding')).toBe('gzip'); // fetch asks for it and undoes it
     const outlines = (await countries.json()) as { features: { id: string }[] };
     expect(outlines.features.map((f) => f.id)).toEqual(expect.arrayContaining(['CN', 'RU', 'NL', 'TW']));
     // Revalidation is cheap: an unchanged file answers 304.
-    const again = await fetch(`${cw.httpUrl}/dashboard/css/dashboard.css`);
+    const again = await fetch(`${env.cw.httpUrl}/dashboard/css/dashboard.css`);
     const etag = again.headers.get('etag')!;
     expect(
-      (await fetch(`${cw.httpUrl}/dashboard/css/dashboard.css`, { headers: { 'If-None-Match': etag } }))
+      (await fetch(`${env.cw.httpUrl}/dashboard/css/dashboard.css`, { headers: { 'If-None-Match': etag } }))
         .status,
     ).toBe(304);
 
@@ -75,13 +50,13 @@ describe('dashboard files', () => {
       '/dashboard/%2e%2e/package.json',
       '/dashboard/nope.js',
     ]) {
-      expect((await fetch(`${cw.httpUrl}${path}`)).status, path).toBe(404);
+      expect((await fetch(`${env.cw.httpUrl}${path}`)).status, path).toBe(404);
     }
   });
 
   it('GET /v1/policy gives the map its country tiers, to a signed-in user only', async () => {
-    expect((await cw.api('GET', '/v1/policy', { role: null })).status).toBe(401);
-    const res = await cw.api('GET', '/v1/policy', { role: 'logistics' });
+    expect((await env.cw.api('GET', '/v1/policy', { role: null })).status).toBe(401);
+    const res = await env.cw.api('GET', '/v1/policy', { role: 'logistics' });
     expect(res.status).toBe(200);
     expect(res.body.tiers).toMatchObject({
       CN: 'restricted',
@@ -96,82 +71,7 @@ describe('dashboard files', () => {
 
 // ——— the browser tests ———
 
-const KAOHSIUNG = { name: 'Kaohsiung', lat: 22.61, lon: 120.27, radiusKm: 25 };
-const ROTTERDAM = { name: 'Rotterdam', lat: 51.9, lon: 4.4, radiusKm: 30 };
 const SHIPMENT = 'shp-dash-1';
-
-/** A ship on its lane from Kaohsiung, then turning for Sanya on Hainan (China), every fix in the past. */
-function hainanScenario() {
-  const route = buildPlannedRoute({ mode: 'sea', origin: KAOHSIUNG, destination: ROTTERDAM });
-  const voyage = alongRoute(route.legs[0]!.coordinates, 35, 60, 0);
-  const turnAt = voyage.findIndex((f) => f.lat < 18.5 && f.lon < 117);
-  const turn = voyage[turnAt]!;
-  const sanya = { lat: 18.6, lon: 109.6 };
-  const diverted: Fix[] = [];
-  for (let i = 1; i <= Math.ceil(haversineKm(turn, sanya) / 35) + 1; i++) {
-    const p = destinationPoint(turn, initialBearingDeg(turn, sanya), 35 * i);
-    diverted.push({ ts: turn.ts + i * HOUR, lat: p.lat, lon: p.lon, speedKmh: 35, satellites: 9, hdop: 0.9 });
-  }
-  const all = [...voyage.slice(0, turnAt + 1), ...diverted];
-  const shift = Date.now() - HOUR - all.at(-1)!.ts;
-  const shifted = all.map((f) => ({ ...f, ts: f.ts + shift }));
-  return { onLane: shifted.slice(0, turnAt + 1), diverted: shifted.slice(turnAt + 1) };
-}
-
-async function registerShipment() {
-  const key = generateDeviceKey();
-  const deviceId = `trk-${SHIPMENT}`;
-  const dev = await cw.api('POST', '/v1/devices', { body: { id: deviceId, publicKeyJwk: key.publicJwk } });
-  expect(dev.status).toBe(201);
-  const res = await cw.api('POST', '/v1/shipments', {
-    role: 'logistics',
-    body: {
-      id: SHIPMENT,
-      reference: 'AWB 176-12345675',
-      deviceId,
-      mode: 'sea',
-      origin: KAOHSIUNG,
-      destination: ROTTERDAM,
-      corridorKm: 50,
-      reportIntervalS: 3600,
-      chips: ['GPU-0001', 'GPU-0002'],
-    },
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  tracker = new Tracker({
-    deviceId,
-    key,
-    mqttUrl: broker.url,
-    ackKey: cw.ackKey,
-    mqttPassword: dev.body.mqttPassword,
-  });
-  await tracker.waitConnected();
-  return async (fixes: Fix[]) => {
-    for (let i = 0; i < fixes.length; i += 6) tracker!.send(fixes.slice(i, i + 6));
-    expect(await tracker!.waitAllAcked(60_000)).toBe(true);
-  };
-}
-
-/** Console errors and uncaught exceptions of a page; a refused resource (a 403/404 the page expects) is not one. */
-function watchProblems(page: Page) {
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('console', (m) => {
-    if (
-      m.type() === 'error' &&
-      !/^Failed to load resource: the server responded with a status of 40[34]/.test(m.text())
-    )
-      problems.push(m.text());
-  });
-  return problems;
-}
-
-async function signIn(page: Page, token: string) {
-  await page.goto(`${cw.httpUrl}/#map`);
-  await page.getByLabel('API token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#dashboard').waitFor({ state: 'visible' });
-}
 
 /** Leaflet redraws its layers when a pan or zoom ends: screenshots wait for that. */
 const mapSettled = (page: Page) => page.locator('#map:not([data-moving])').waitFor();
@@ -179,29 +79,23 @@ const mapSettled = (page: Page) => page.locator('#map:not([data-moving])').waitF
 /** Whether chipwatch has the SSE stream yet (another part of the project builds it): decides which mode to expect. */
 async function streamMode(): Promise<'stream' | 'polling'> {
   const abort = new AbortController();
-  const res = await fetch(`${cw.httpUrl}/v1/alerts/stream`, {
-    headers: { authorization: `Bearer ${await cw.token('compliance')}` },
+  const res = await fetch(`${env.cw.httpUrl}/v1/alerts/stream`, {
+    headers: { authorization: `Bearer ${await env.cw.token('compliance')}` },
     signal: abort.signal,
   });
   abort.abort();
   return res.status === 404 ? 'polling' : 'stream';
 }
 
-describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromium', () => {
+describe.skipIf(skipWithoutChromium('dashboard in Chromium'))('dashboard in Chromium', () => {
   let browser: Browser;
   let send: (fixes: Fix[]) => Promise<void>;
   const scenario = hainanScenario();
 
   beforeAll(async () => {
-    if (!haveChromium) {
-      throw new Error(`CI=true but ${CHROMIUM} is missing: .ci/run must \`apt-get install -y chromium\``);
-    }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     // A custom restricted zone (the port of Sevastopol), to be outlined on the map.
-    const zone = await cw.api('POST', '/v1/zones', {
+    const zone = await env.cw.api('POST', '/v1/zones', {
       body: {
         id: 'zone-sevastopol',
         name: 'Sevastopol port',
@@ -221,7 +115,9 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
       },
     });
     expect(zone.status, JSON.stringify(zone.body)).toBe(201);
-    send = await registerShipment();
+    const voyage = await registerVoyage(env.cw, env.broker.url, SHIPMENT, { customer: undefined });
+    env.tracker = voyage.tracker;
+    send = voyage.send;
     await send(scenario.onLane);
   });
   afterAll(async () => {
@@ -236,8 +132,8 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
       acceptDownloads: true,
     });
     const page = await context.newPage();
-    const problems = watchProblems(page);
-    await signIn(page, await cw.token('compliance'));
+    const problems = watchProblems(page, /^40[34]$/);
+    await signIn(page, `${env.cw.httpUrl}/#map`, await env.cw.token('compliance'), '#dashboard');
     await expect.poll(() => page.locator('#whoami-text').textContent()).toBe('test-compliance · compliance');
 
     // The shipment: in the list with its status and progress, and as a marker inside the visible map.
@@ -296,7 +192,7 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
     await entered.getByRole('button', { name: /^Acknowledge RESTRICTED_ZONE_ENTERED/ }).click();
     await expect.poll(() => entered.getAttribute('data-status')).toBe('acknowledged');
     expect(await entered.getByRole('button', { name: /^Acknowledge/ }).count()).toBe(0);
-    const acked = await cw.api('GET', `/v1/alerts/${alertId}`, { role: 'compliance' });
+    const acked = await env.cw.api('GET', `/v1/alerts/${alertId}`, { role: 'compliance' });
     expect(acked.body.status).toBe('acknowledged');
     expect(acked.body.audit.at(-1)).toMatchObject({ actor: 'test-compliance', action: 'acknowledged' });
     // The shipment's panel follows.
@@ -326,7 +222,7 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
     await entered.getByRole('button', { name: /^Resolve RESTRICTED_ZONE_ENTERED/ }).click();
     await entered.getByRole('button', { name: 'Resolve alert' }).click();
     await expect.poll(() => entered.locator('.field-error').textContent()).toContain('A note is required');
-    expect((await cw.api('GET', `/v1/alerts/${alertId}`, { role: 'compliance' })).body.status).toBe(
+    expect((await env.cw.api('GET', `/v1/alerts/${alertId}`, { role: 'compliance' })).body.status).toBe(
       'acknowledged',
     );
     await entered
@@ -334,7 +230,7 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
       .fill('Carrier confirmed a port call; licence on file.');
     await entered.getByRole('button', { name: 'Resolve alert' }).click();
     await entered.waitFor({ state: 'detached' }); // the default view shows open and acknowledged alerts only
-    const resolved = await cw.api('GET', `/v1/alerts/${alertId}`, { role: 'compliance' });
+    const resolved = await env.cw.api('GET', `/v1/alerts/${alertId}`, { role: 'compliance' });
     expect(resolved.body).toMatchObject({
       status: 'resolved',
       resolvedBy: 'test-compliance',
@@ -360,8 +256,8 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
   }, async () => {
     const context = await browser.newContext({ viewport: { width: 820, height: 1180 }, hasTouch: true });
     const page = await context.newPage();
-    const problems = watchProblems(page);
-    await signIn(page, await cw.token('logistics'));
+    const problems = watchProblems(page, /^40[34]$/);
+    await signIn(page, `${env.cw.httpUrl}/#map`, await env.cw.token('logistics'), '#dashboard');
     await page.locator(`path.cw-shipment--${SHIPMENT}`).waitFor();
     await expect.poll(() => page.locator('#alerts-message').textContent()).toContain('for compliance staff');
     await page.getByRole('button', { name: new RegExp(`^${SHIPMENT},`) }).click();
@@ -395,11 +291,11 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
       'lm-lon': { lat: 51.5072, lon: -0.1276 },
     };
     for (const [id, p] of Object.entries(landmarks)) {
-      expect((await cw.api('POST', '/v1/landmarks', { body: { id, ...p } })).status).toBe(201);
+      expect((await env.cw.api('POST', '/v1/landmarks', { body: { id, ...p } })).status).toBe(201);
     }
     const at = { lat: 52.3, lon: 4.94 };
     const key = generateDeviceKey();
-    const res = await cw.api('POST', '/v1/sites', {
+    const res = await env.cw.api('POST', '/v1/sites', {
       body: { id: 'dc-ams-01', name: 'Amsterdam DC', ...at, radiusKm: 5, publicKeyJwk: key.publicJwk },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -407,8 +303,8 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
       deviceId: 'dc-ams-01',
       subject: 'sites',
       key,
-      mqttUrl: broker.url,
-      ackKey: cw.ackKey,
+      mqttUrl: env.broker.url,
+      ackKey: env.cw.ackKey,
       mqttPassword: res.body.mqttPassword,
     });
     try {
@@ -428,8 +324,8 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
     }
 
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    const problems = watchProblems(page);
-    await signIn(page, await cw.token('compliance'));
+    const problems = watchProblems(page, /^40[34]$/);
+    await signIn(page, `${env.cw.httpUrl}/#map`, await env.cw.token('compliance'), '#dashboard');
     await page.locator('#sites-panel').waitFor({ state: 'visible' });
     await page.locator('path.cw-site--dc-ams-01').waitFor({ state: 'attached' }); // off-screen until chosen
     await page
@@ -454,7 +350,7 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
       issuer: 'chipwatch',
       ttlS: 600,
     });
-    await page.goto(cw.httpUrl);
+    await page.goto(env.cw.httpUrl);
     await page.getByLabel('API token').fill(forged);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect
@@ -467,7 +363,7 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
 
   it('draws tracks and routes across the antimeridian continuously, not back across the whole map', async () => {
     const page = await browser.newPage();
-    await page.goto(cw.httpUrl);
+    await page.goto(env.cw.httpUrl);
     const out = await page.evaluate(`(async () => {
       const { unwrapLongitudes, unwrapLines } = await import('/dashboard/js/format.js');
       return {
@@ -502,7 +398,7 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('dashboard in Chromi
 
   it('parses Server-Sent Events split anywhere, as the live feed receives them', async () => {
     const page = await browser.newPage();
-    await page.goto(cw.httpUrl);
+    await page.goto(env.cw.httpUrl);
     const events = await page.evaluate(`(async () => {
       const { createSseParser } = await import('/dashboard/js/sse.js');
       const out = [];

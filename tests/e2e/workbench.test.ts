@@ -7,82 +7,34 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Tracker } from '../../device-sim/tracker.ts';
-import { startAedes, type TestBroker } from '../helpers/broker.ts';
-import { eventually, startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
-import { createTestDatabase } from '../helpers/postgres.ts';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, type TestChipwatch } from '../helpers/chipwatch.ts';
+import { launchChromium, signIn, skipWithoutChromium, useChipwatch, watchProblems } from './browser.ts';
 import { hainanScenario, registerVoyage } from './hainan.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PDFTOTEXT = '/usr/bin/pdftotext';
 const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const SHIPMENT = 'shp-wb-1';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI !== 'true') {
-  console.warn(`workbench browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-}
+const env = useChipwatch();
 
-let broker: TestBroker;
-let cw: TestChipwatch;
-let tracker: Tracker | undefined;
-
-beforeAll(async () => {
-  broker = await startAedes();
-  cw = await startTestChipwatch({
-    DATABASE_URL: await createTestDatabase(inject('pgAdminUrl')),
-    MQTT_URL: broker.url,
-  });
-});
-afterAll(async () => {
-  await tracker?.close();
-  await cw?.stop();
-  await broker?.stop();
-});
-
-function watchProblems(page: Page) {
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('console', (m) => {
-    if (
-      m.type() === 'error' &&
-      !/^Failed to load resource: the server responded with a status of 40[349]/.test(m.text())
-    )
-      problems.push(m.text());
-  });
-  return problems;
-}
-
-async function signIn(page: Page, token: string, hash = '') {
-  await page.goto(`${cw.httpUrl}/${hash}`);
-  await page.getByLabel('API token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#views-nav').waitFor({ state: 'visible' });
-}
-
-describe.skipIf(!haveChromium && process.env.CI !== 'true')('the workbench in Chromium', () => {
+describe.skipIf(skipWithoutChromium('the workbench in Chromium'))('the workbench in Chromium', () => {
   let browser: Browser;
   let alertId: string;
 
   beforeAll(async () => {
-    if (!haveChromium)
-      throw new Error(`CI=true but ${CHROMIUM} is missing: .ci/run must \`apt-get install -y chromium\``);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
     mkdirSync(ARTIFACTS, { recursive: true });
     // A second, quiet shipment: the search has something to leave out.
-    await registerVoyage(cw, broker.url, 'shp-wb-quiet').then((v) => v.tracker.close());
+    await registerVoyage(env.cw, env.broker.url, 'shp-wb-quiet').then((v) => v.tracker.close());
     const scenario = hainanScenario();
-    const voyage = await registerVoyage(cw, broker.url, SHIPMENT);
-    tracker = voyage.tracker;
+    const voyage = await registerVoyage(env.cw, env.broker.url, SHIPMENT);
+    env.tracker = voyage.tracker;
     await voyage.send([...scenario.onLane, ...scenario.diverted]);
     const entered = await eventually(async () => {
-      const res = await cw.api('GET', `/v1/alerts?shipmentId=${SHIPMENT}&type=RESTRICTED_ZONE_ENTERED`, {
+      const res = await env.cw.api('GET', `/v1/alerts?shipmentId=${SHIPMENT}&type=RESTRICTED_ZONE_ENTERED`, {
         role: 'compliance',
       });
       return res.body.items[0] ?? Promise.reject(new Error('no RESTRICTED_ZONE_ENTERED yet'));
@@ -101,8 +53,8 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('the workbench in Ch
       acceptDownloads: true,
     });
     const page = await context.newPage();
-    const problems = watchProblems(page);
-    await signIn(page, await cw.token('compliance'));
+    const problems = watchProblems(page, /^40[349]$/);
+    await signIn(page, `${env.cw.httpUrl}/`, await env.cw.token('compliance'), '#views-nav');
 
     // The overview: counts, and the shipments most at risk first.
     await page.locator('#overview-view').waitFor({ state: 'visible' });
@@ -142,7 +94,7 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('the workbench in Ch
     const max = Number(await slider.getAttribute('max'));
     expect(Number(await slider.inputValue())).toBe(max);
     await card.getByRole('button', { name: `Replay to RESTRICTED_ZONE_ENTERED alert ${alertId}` }).click();
-    const alert = (await cw.api('GET', `/v1/alerts/${alertId}`, { role: 'compliance' })).body;
+    const alert = (await env.cw.api('GET', `/v1/alerts/${alertId}`, { role: 'compliance' })).body;
     const at = `${new Date(alert.firstEvidenceAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
     await expect.poll(() => page.locator('#replay-output').textContent()).toContain(at);
     const atAlert = Number(await slider.inputValue());
@@ -173,7 +125,7 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('the workbench in Ch
     await expect
       .poll(() => page.locator(`#timeline-alerts li[data-alert-id="${alertId}"]`).getAttribute('data-status'))
       .toBe('acknowledged');
-    const acked = await cw.api('GET', `/v1/alerts/${alertId}`, { role: 'compliance' });
+    const acked = await env.cw.api('GET', `/v1/alerts/${alertId}`, { role: 'compliance' });
     expect(acked.body.audit.at(-1)).toMatchObject({
       actor: 'test-compliance',
       action: 'acknowledged',
@@ -195,7 +147,7 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('the workbench in Ch
     expect(html).toContain(
       '<td>test-compliance</td><td>acknowledged</td><td>Carrier called: vessel ordered to Sanya by its owner; escalating.</td>',
     );
-    const key = (await cw.api('GET', '/v1/evidence/key', { role: 'compliance' })).body;
+    const key = (await env.cw.api('GET', '/v1/evidence/key', { role: 'compliance' })).body;
     expect(html).toContain(
       `npx chipwatch verify-evidence evidence-${SHIPMENT}.json --key ${key.fingerprint}`,
     );
@@ -245,15 +197,15 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('the workbench in Ch
       isMobile: true,
     });
     const page = await context.newPage();
-    const problems = watchProblems(page);
+    const problems = watchProblems(page, /^40[349]$/);
     const posts: string[] = [];
     page.on('request', (r) => r.method() === 'POST' && posts.push(r.url()));
-    await signIn(page, await cw.token('logistics'), '#register');
+    await signIn(page, `${env.cw.httpUrl}/#register`, await env.cw.token('logistics'), '#views-nav');
     await page.locator('#register-view').waitFor({ state: 'visible' });
     expect(
       await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
     ).toBeLessThanOrEqual(0);
-    const dev = await cw.api('POST', '/v1/devices', {
+    const dev = await env.cw.api('POST', '/v1/devices', {
       body: {
         id: 'trk-wb-form',
         publicKeyJwk: (await import('../../device-sim/keys.ts')).generateDeviceKey().publicJwk,
@@ -282,7 +234,7 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('the workbench in Ch
     await expect
       .poll(() => page.locator('#register-status').textContent())
       .toMatch(/^Registered shipment shp-wb-form \(\d+ km route\)/);
-    const made = await cw.api('GET', '/v1/shipments/shp-wb-form', { role: 'logistics' });
+    const made = await env.cw.api('GET', '/v1/shipments/shp-wb-form', { role: 'logistics' });
     expect(made.body).toMatchObject({
       mode: 'air',
       chips: ['GPU-9001', 'GPU-9002'],
@@ -318,13 +270,13 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('the workbench in Ch
   it('lets compliance grant and revoke a licence from the browser, when the server has licences', {
     timeout: 60_000,
   }, async () => {
-    if ((await cw.api('GET', '/v1/licences', { role: 'compliance' })).status === 404) {
+    if ((await env.cw.api('GET', '/v1/licences', { role: 'compliance' })).status === 404) {
       console.warn('licence forms not tested: this chipwatch has no /v1/licences');
       return;
     }
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const problems = watchProblems(page);
-    await signIn(page, await cw.token('compliance'), '#licences');
+    const problems = watchProblems(page, /^40[349]$/);
+    await signIn(page, `${env.cw.httpUrl}/#licences`, await env.cw.token('compliance'), '#views-nav');
     await page.locator('#licences-view').waitFor({ state: 'visible' });
     await page.getByLabel('Licence id').fill('lic-wb-1');
     await page.getByLabel('Licence number').fill('D123456');
@@ -340,7 +292,9 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('the workbench in Ch
     await row.getByLabel('Reason to revoke lic-wb-1').fill('End user sold the site');
     await row.getByRole('button', { name: 'Revoke' }).click();
     await expect
-      .poll(async () => (await cw.api('GET', '/v1/licences/lic-wb-1', { role: 'compliance' })).body.status)
+      .poll(
+        async () => (await env.cw.api('GET', '/v1/licences/lic-wb-1', { role: 'compliance' })).body.status,
+      )
       .toBe('revoked');
     expect(problems).toEqual([]);
     await page.close();
@@ -349,19 +303,21 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('the workbench in Ch
   it('keeps the overview responsive with 5,000 shipments and 20,000 alerts (measured and printed)', {
     timeout: 300_000,
   }, async () => {
-    await seedFleet(cw, 5000);
-    const counts = await cw.sql(
+    await seedFleet(env.cw, 5000);
+    const counts = await env.cw.sql(
       `SELECT (SELECT count(*) FROM shipments)::int AS s, (SELECT count(*) FROM alerts)::int AS a`,
     );
     expect(counts[0].s).toBeGreaterThanOrEqual(5000);
     expect(counts[0].a).toBeGreaterThanOrEqual(20_000);
 
-    const token = await cw.token('compliance');
+    const token = await env.cw.token('compliance');
     const serverMs = async (path: string) => {
       const times: number[] = [];
       for (let i = 0; i < 5; i++) {
         const t = performance.now();
-        const res = await fetch(`${cw.httpUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+        const res = await fetch(`${env.cw.httpUrl}${path}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
         expect(res.status).toBe(200);
         await res.arrayBuffer();
         times.push(performance.now() - t);
@@ -376,12 +332,12 @@ describe.skipIf(!haveChromium && process.env.CI !== 'true')('the workbench in Ch
     };
 
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    const problems = watchProblems(page);
+    const problems = watchProblems(page, /^40[349]$/);
     await page.addInitScript(`window.__longTasks = [];
       new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push(e.duration); })
         .observe({ type: 'longtask', buffered: true });`);
     let t = performance.now();
-    await signIn(page, token);
+    await signIn(page, `${env.cw.httpUrl}/`, token, '#views-nav');
     await expect.poll(() => page.locator('#overview-rows tr').count(), { timeout: 60_000 }).toBe(50);
     await page.locator('.kpi-value').first().waitFor();
     const firstView = performance.now() - t;

@@ -1,12 +1,10 @@
 // What the ingest lets chipwatch acknowledge, against a real PostgreSQL: contiguous acks over lost and reordered
 // messages, a bad message refused alone inside a batch of good ones, and the one-by-one fallback when the database
 // refuses one message of a batch. The pipeline is driven directly (no broker): what it returns is what gets signed.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type DeviceKey, generateDeviceKey } from '../../device-sim/keys.ts';
 import { buildTelemetry, signCompactJws } from '../../device-sim/signer.ts';
 import { insertDevice } from '../../src/db/devices.ts';
-import { migrate } from '../../src/db/migrate.ts';
-import { createPool, type Pool } from '../../src/db/pool.ts';
 import { revokeSender } from '../../src/db/revocation.ts';
 import { insertSite } from '../../src/db/sites.ts';
 import type { Inbound } from '../../src/domain/messages.ts';
@@ -15,30 +13,14 @@ import { IngestPipeline } from '../../src/ingest/pipeline.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { normalizePublicJwk } from '../../src/verify/keys.ts';
-import { createTestDatabase } from '../helpers/postgres.ts';
+import { pipelineTestOptions, useMigratedPools } from '../helpers/pipeline.ts';
 
-const opts = {
-  topicPrefix: 'chipwatch/v1',
-  maxMessageBytes: 65536,
-  rawCapBytes: 65536,
-  maxClockSkewMs: 300_000,
-};
-let pool: Pool;
-let admin: Pool;
-
-beforeAll(async () => {
-  const url = await createTestDatabase(inject('pgAdminUrl'));
-  await migrate(url);
-  pool = createPool(url, 4);
-  admin = pool;
-});
-afterAll(async () => {
-  await pool?.end();
-});
+const opts = pipelineTestOptions();
+const db = useMigratedPools();
 
 async function device(id: string): Promise<DeviceKey> {
   const key = generateDeviceKey();
-  expect(await insertDevice(pool, id, normalizePublicJwk(key.publicJwk), 'test')).toBe(true);
+  expect(await insertDevice(db.pools[0]!, id, normalizePublicJwk(key.publicJwk), 'test')).toBe(true);
   return key;
 }
 
@@ -57,7 +39,7 @@ async function ingest(p: IngestPipeline, batch: Inbound[]) {
 describe('contiguous acks over a real database', () => {
   it('never claims the lost 6 and 7 of 10, 8, 9, 5, and reaches 10 once they are resent', async () => {
     const key = await device('trk-gap');
-    const p = new IngestPipeline(pool, opts);
+    const p = new IngestPipeline(db.pools[0]!, opts);
     const first = [1, 2, 3, 4].map((s) => message('trk-gap', key, s));
     expect((await ingest(p, first)).acks.get('trk-gap')).toEqual({ seq: 4, sack: [] });
     const claims: { seq: number; sack: number[] }[] = [];
@@ -84,7 +66,7 @@ describe('contiguous acks over a real database', () => {
 
   it('keeps a seq refused for good as used: after 1–3, 5 refused and then 4, the ack reaches 5', async () => {
     const key = await device('trk-refused-gap');
-    const p = new IngestPipeline(pool, opts);
+    const p = new IngestPipeline(db.pools[0]!, opts);
     await ingest(
       p,
       [1, 2, 3].map((s) => message('trk-refused-gap', key, s)),
@@ -109,7 +91,7 @@ describe('contiguous acks over a real database', () => {
 
   it('acks one device without claiming another device’s messages of the same batch', async () => {
     const [a, b] = [await device('trk-a1'), await device('trk-b1')];
-    const p = new IngestPipeline(pool, opts);
+    const p = new IngestPipeline(db.pools[0]!, opts);
     const out = await ingest(p, [message('trk-a1', a, 1), message('trk-b1', b, 2)]);
     expect(out.acks.get('trk-a1')).toEqual({ seq: 1, sack: [] });
     // trk-b1's seq 1 never came: 2 is sacked, not claimed.
@@ -120,7 +102,7 @@ describe('contiguous acks over a real database', () => {
 describe('one bad message costs only itself', () => {
   it('stores a NUL-topic message as refused (its topic escaped) and commits and acks the good ones of its batch', async () => {
     const key = await device('trk-nul');
-    const p = new IngestPipeline(pool, opts);
+    const p = new IngestPipeline(db.pools[0]!, opts);
     const good = [1, 2, 3].map((s) => message('trk-nul', key, s));
     const nul: Inbound = {
       ...message('trk-nul', key, 4),
@@ -130,7 +112,7 @@ describe('one bad message costs only itself', () => {
     expect(out.verdicts.map((v) => v.kind)).toEqual(['accepted', 'rejected', 'accepted', 'accepted']);
     expect(out.verdicts[1]).toMatchObject({ kind: 'rejected', reason: 'MALFORMED', authenticated: false });
     expect(out.acks.get('trk-nul')).toEqual({ seq: 3, sack: [] });
-    const stored = await admin.query(
+    const stored = await db.pools[0]!.query(
       "SELECT topic FROM rejections WHERE topic LIKE 'chipwatch/v1/devices/trk-%nul/telemetry'",
     );
     expect(stored.rows.map((r) => r.topic)).toEqual(['chipwatch/v1/devices/trk-\\u0000nul/telemetry']);
@@ -138,7 +120,7 @@ describe('one bad message costs only itself', () => {
 
   it('refuses a signed payload holding a NUL as SCHEMA_INVALID, alone', async () => {
     const key = await device('trk-nulpayload');
-    const p = new IngestPipeline(pool, opts);
+    const p = new IngestPipeline(db.pools[0]!, opts);
     const bad: Inbound = {
       topic: 'chipwatch/v1/devices/trk-nulpayload/telemetry',
       payload: Buffer.from(
@@ -165,14 +147,14 @@ describe('one bad message costs only itself', () => {
   it('stores the rest of a batch one by one when the database refuses one message, which is refused alone', async () => {
     const key = await device('trk-dbrefuses');
     // What the database refuses, made to order: a trigger standing for any constraint the checks do not know.
-    await admin.query(`CREATE FUNCTION refuse_lat_66() RETURNS trigger LANGUAGE plpgsql AS $$
+    await db.pools[0]!.query(`CREATE FUNCTION refuse_lat_66() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.device_id = 'trk-dbrefuses' AND NEW.lat = 66.6 THEN RAISE EXCEPTION 'refused by the database'; END IF;
       RETURN NEW; END $$`);
-    await admin.query(
+    await db.pools[0]!.query(
       'CREATE TRIGGER refuse_lat_66 BEFORE INSERT ON telemetry FOR EACH ROW EXECUTE FUNCTION refuse_lat_66()',
     );
     try {
-      const p = new IngestPipeline(pool, opts);
+      const p = new IngestPipeline(db.pools[0]!, opts);
       const processor = new BatchProcessor(p, createMetrics(), createLogger('silent'), {
         stopping: () => false,
         onDatabase: () => {},
@@ -190,16 +172,16 @@ describe('one bad message costs only itself', () => {
       ]);
       // 2 is not stored, so the ack claims 1 and sacks 3: the tracker keeps 2 and resends it.
       expect(out?.acks.get('trk-dbrefuses')).toEqual({ seq: 1, sack: [3] });
-      const rows = await admin.query(
+      const rows = await db.pools[0]!.query(
         "SELECT seq FROM telemetry WHERE device_id = 'trk-dbrefuses' ORDER BY seq",
       );
       expect(rows.rows.map((r) => Number(r.seq))).toEqual([1, 3]);
-      const refused = await admin.query(
+      const refused = await db.pools[0]!.query(
         "SELECT reason, detail FROM rejections WHERE device_id = 'trk-dbrefuses' AND reason = 'INTERNAL_ERROR'",
       );
       expect(refused.rows[0]?.detail).toContain('refused by the database');
     } finally {
-      await admin.query('DROP TRIGGER refuse_lat_66 ON telemetry');
+      await db.pools[0]!.query('DROP TRIGGER refuse_lat_66 ON telemetry');
     }
   });
 });
@@ -207,10 +189,10 @@ describe('one bad message costs only itself', () => {
 describe('revocation by arrival time', () => {
   it('accepts a tracker message that arrived before its key was revoked and refuses one that arrived after', async () => {
     const key = await device('trk-rev-time');
-    const p = new IngestPipeline(pool, opts);
+    const p = new IngestPipeline(db.pools[0]!, opts);
     // Both are committed after the revocation; what counts is when chipwatch took each from the broker.
     const before = { ...message('trk-rev-time', key, 1), receivedAt: Date.now() - 60_000 };
-    expect(await revokeSender(pool, 'device', 'trk-rev-time', 'test', 'lost')).toBe(true);
+    expect(await revokeSender(db.pools[0]!, 'device', 'trk-rev-time', 'test', 'lost')).toBe(true);
     const after = { ...message('trk-rev-time', key, 2), receivedAt: Date.now() + 1000 };
     const out = await ingest(p, [before, after]);
     expect(out.verdicts.map((v) => (v.kind === 'rejected' ? v.reason : v.kind))).toEqual([
@@ -234,7 +216,7 @@ describe('revocation by arrival time', () => {
       params: {},
       jwk,
     };
-    expect(await insertSite(pool, { id: 'dc-rev-time', ...site }, 'test')).toBe(true);
+    expect(await insertSite(db.pools[0]!, { id: 'dc-rev-time', ...site }, 'test')).toBe(true);
     const attestation = (seq: number, receivedAt: number): Inbound => ({
       topic: 'chipwatch/v1/sites/dc-rev-time/attestations',
       payload: Buffer.from(
@@ -254,9 +236,9 @@ describe('revocation by arrival time', () => {
       ),
       receivedAt,
     });
-    const p = new IngestPipeline(pool, opts);
+    const p = new IngestPipeline(db.pools[0]!, opts);
     const before = attestation(1, Date.now() - 60_000);
-    expect(await revokeSender(pool, 'site', 'dc-rev-time', 'test', 'decommissioned')).toBe(true);
+    expect(await revokeSender(db.pools[0]!, 'site', 'dc-rev-time', 'test', 'decommissioned')).toBe(true);
     const out = await ingest(p, [before, attestation(2, Date.now() + 1000)]);
     expect(out.verdicts.map((v) => (v.kind === 'rejected' ? v.reason : v.kind))).toEqual([
       'accepted',

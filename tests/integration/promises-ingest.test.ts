@@ -8,13 +8,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateDeviceKey } from '../../device-sim/keys.ts';
 import { buildTelemetry, signCompactJws } from '../../device-sim/signer.ts';
 import { insertDevice } from '../../src/db/devices.ts';
-import { migrate } from '../../src/db/migrate.ts';
-import { createPool, type Pool } from '../../src/db/pool.ts';
 import type { Inbound } from '../../src/domain/messages.ts';
 import { IngestPipeline } from '../../src/ingest/pipeline.ts';
 import { normalizePublicJwk } from '../../src/verify/keys.ts';
 import { startOpenAedes } from '../helpers/broker.ts';
 import { type RegisteredSender, registerDevice, startTestChipwatch, until } from '../helpers/chipwatch.ts';
+import { pipelineTestOptions, useMigratedPools } from '../helpers/pipeline.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 
 const telemetry = (d: RegisteredSender, seq: number, records = 1) =>
@@ -110,28 +109,14 @@ async function stored(
 }
 
 describe('pipeline promises over a real database', () => {
-  const opts = {
-    topicPrefix: 'chipwatch/v1',
-    maxMessageBytes: 65536,
-    rawCapBytes: 1024,
-    maxClockSkewMs: 300_000,
-  };
-  let pools: Pool[] = [];
-
-  beforeAll(async () => {
-    const url = await createTestDatabase(inject('pgAdminUrl'));
-    await migrate(url);
-    pools = [createPool(url, 4), createPool(url, 4)];
-  });
-  afterAll(async () => {
-    for (const p of pools) await p.end();
-  });
+  const opts = pipelineTestOptions({ rawCapBytes: 1024 });
+  const db = useMigratedPools(2);
 
   const senders = async (ids: string[]) => {
     const out: RegisteredSender[] = [];
     for (const id of ids) {
       const key = generateDeviceKey();
-      expect(await insertDevice(pools[0]!, id, normalizePublicJwk(key.publicJwk), 'test')).toBe(true);
+      expect(await insertDevice(db.pools[0]!, id, normalizePublicJwk(key.publicJwk), 'test')).toBe(true);
       out.push({
         id,
         deviceId: id,
@@ -151,15 +136,17 @@ describe('pipeline promises over a real database', () => {
 
   it('two workers racing over devices that already have state accept each (device, seq) exactly once', async () => {
     const devices = await senders(['trk-race-1', 'trk-race-2', 'trk-race-3']);
-    const p0 = new IngestPipeline(pools[0]!, opts);
+    const p0 = new IngestPipeline(db.pools[0]!, opts);
     // State rows exist before the race: no INSERT … ON CONFLICT serialises the workers, only FOR UPDATE does.
     await p0.commit(await p0.screen(devices.map((d) => inbound(d, 1))));
     const [before] = (
-      await pools[0]!.query("SELECT count(*)::int AS n FROM device_state WHERE device_id LIKE 'trk-race-%'")
+      await db.pools[0]!.query(
+        "SELECT count(*)::int AS n FROM device_state WHERE device_id LIKE 'trk-race-%'",
+      )
     ).rows;
     expect(before.n).toBe(3);
     const batch = devices.flatMap((d) => Array.from({ length: 30 }, (_, i) => inbound(d, i + 2)));
-    const workers = pools.map((p) => new IngestPipeline(p, opts));
+    const workers = db.pools.map((p) => new IngestPipeline(p, opts));
     const screened = await Promise.all(
       workers.map((w, i) => w.screen(i === 0 ? batch : [...batch].reverse())),
     );
@@ -168,7 +155,7 @@ describe('pipeline promises over a real database', () => {
     expect(kinds.filter((k) => k === 'accepted')).toHaveLength(batch.length);
     expect(kinds.filter((k) => k === 'duplicate')).toHaveLength(batch.length);
     const states = (
-      await pools[0]!.query(
+      await db.pools[0]!.query(
         "SELECT device_id, highest_seq, messages FROM device_state WHERE device_id LIKE 'trk-race-%' ORDER BY 1",
       )
     ).rows;
@@ -177,7 +164,7 @@ describe('pipeline promises over a real database', () => {
 
   it('counts repeated evidence on one alert: REPLAY raised in three batches has count 4, lastSeenAt moved each time', async () => {
     const [d] = await senders(['trk-count']);
-    const p = new IngestPipeline(pools[0]!, opts);
+    const p = new IngestPipeline(db.pools[0]!, opts);
     await p.commit(await p.screen([1, 2, 3].map((s) => inbound(d!, s))));
     const replay = (seq: number, lat: number) =>
       inbound(
@@ -187,7 +174,7 @@ describe('pipeline promises over a real database', () => {
       );
     const alert = async () =>
       (
-        await pools[0]!.query(
+        await db.pools[0]!.query(
           "SELECT count, opened_at, last_seen_at FROM alerts WHERE type = 'REPLAY' AND subject = 'device:trk-count'",
         )
       ).rows;

@@ -1,40 +1,24 @@
 // Two ingest workers sharing one database (as with an MQTT shared subscription, or a redelivery to the other
 // worker): the per-device row lock keeps "accepted once, ever" true when both commit the same messages at once.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateDeviceKey } from '../../device-sim/keys.ts';
 import { buildTelemetry, signCompactJws } from '../../device-sim/signer.ts';
 import { insertDevice } from '../../src/db/devices.ts';
-import { migrate } from '../../src/db/migrate.ts';
-import { createPool, type Pool } from '../../src/db/pool.ts';
 import { insertSite } from '../../src/db/sites.ts';
 import type { Inbound } from '../../src/domain/messages.ts';
 import { IngestPipeline } from '../../src/ingest/pipeline.ts';
 import { normalizePublicJwk } from '../../src/verify/keys.ts';
-import { createTestDatabase } from '../helpers/postgres.ts';
+import { pipelineTestOptions, useMigratedPools } from '../helpers/pipeline.ts';
 
-const opts = {
-  topicPrefix: 'chipwatch/v1',
-  maxMessageBytes: 65536,
-  rawCapBytes: 1024,
-  maxClockSkewMs: 300_000,
-};
-let pools: Pool[] = [];
-
-beforeAll(async () => {
-  const url = await createTestDatabase(inject('pgAdminUrl'));
-  await migrate(url);
-  pools = [createPool(url, 4), createPool(url, 4)];
-});
-afterAll(async () => {
-  for (const p of pools) await p.end();
-});
+const opts = pipelineTestOptions({ rawCapBytes: 1024 });
+const db = useMigratedPools(2);
 
 describe('two ingest workers, one database', () => {
   it('accepts each (device, seq) exactly once when both workers commit the same batch concurrently', async () => {
     const devices = ['trk-w1', 'trk-w2', 'trk-w3'];
     const keys = devices.map(() => generateDeviceKey());
     for (const [i, id] of devices.entries()) {
-      expect(await insertDevice(pools[0]!, id, normalizePublicJwk(keys[i]!.publicJwk), 'test')).toBe(true);
+      expect(await insertDevice(db.pools[0]!, id, normalizePublicJwk(keys[i]!.publicJwk), 'test')).toBe(true);
     }
     const now = Date.now();
     const batch: Inbound[] = [];
@@ -51,7 +35,7 @@ describe('two ingest workers, one database', () => {
         });
       }
     }
-    const workers = pools.map((p) => new IngestPipeline(p, opts));
+    const workers = db.pools.map((p) => new IngestPipeline(p, opts));
     // Both screen first, then commit at the same moment: the second waits on the first's row locks.
     const screened = await Promise.all(
       workers.map((w, i) => w.screen(i === 0 ? batch : [...batch].reverse())),
@@ -61,13 +45,13 @@ describe('two ingest workers, one database', () => {
     expect(verdicts.filter((k) => k === 'accepted')).toHaveLength(batch.length);
     expect(verdicts.filter((k) => k === 'duplicate')).toHaveLength(batch.length);
     const [row] = (
-      await pools[0]!.query(
+      await db.pools[0]!.query(
         'SELECT count(*)::int AS m, (SELECT count(*)::int FROM telemetry) AS t FROM messages',
       )
     ).rows;
     expect(row).toEqual({ m: batch.length, t: batch.length });
     const states = (
-      await pools[0]!.query('SELECT device_id, highest_seq, messages FROM device_state ORDER BY device_id')
+      await db.pools[0]!.query('SELECT device_id, highest_seq, messages FROM device_state ORDER BY device_id')
     ).rows;
     expect(states).toEqual(devices.map((d) => ({ device_id: d, highest_seq: 40, messages: 40 })));
   });
@@ -80,7 +64,7 @@ describe('two ingest workers, one database', () => {
     const keys = sites.map(() => generateDeviceKey());
     for (const [i, site] of sites.entries()) {
       const ok = await insertSite(
-        pools[0]!,
+        db.pools[0]!,
         {
           ...site,
           name: site.id,
@@ -114,13 +98,13 @@ describe('two ingest workers, one database', () => {
       ),
       receivedAt: Date.now(),
     }));
-    const workers = pools.map((p) => new IngestPipeline(p, opts));
+    const workers = db.pools.map((p) => new IngestPipeline(p, opts));
     const screened = await Promise.all(workers.map((w, i) => w.screen([messages[i]!])));
     await Promise.all(workers.map((w, i) => w.commit(screened[i]!)));
     // Whichever committed second read the first one's sighting (the serial bucket lock) and raised the light-speed
     // alert on both sites.
     const alerts = (
-      await pools[0]!.query(
+      await db.pools[0]!.query(
         `SELECT site_id, details FROM alerts WHERE type = 'CHIP_AT_UNEXPECTED_SITE' AND details ? 'otherSiteId'
           ORDER BY site_id`,
       )
