@@ -17,8 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mintToken } from '../../src/auth.ts';
-import { TEST_SECRET } from '../helpers/chipwatch.ts';
+import { generateDeviceKey } from '../../device-sim/keys.ts';
+import { mintToken, type Role } from '../../src/auth.ts';
+import { apiAt, TEST_SECRET } from '../helpers/chipwatch.ts';
 import { createTestDatabase, freePort } from '../helpers/postgres.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -144,6 +145,36 @@ describe.skipIf(skipReason !== '')('production build', () => {
     const before = await fingerprints();
     expect(before.evidence).toMatch(/^[0-9a-f]{64}$/);
     expect(before.ack).toMatch(/^[0-9a-f]{64}$/);
+    // A shipment's corridor is built on the compiled worker thread (dist/src/geo/corridor-worker.js) and stored.
+    const api = apiAt(httpUrl).api;
+    const key = generateDeviceKey();
+    const device = await api('POST', '/v1/devices', {
+      body: { id: 'trk-prod', publicKeyJwk: key.publicJwk },
+    });
+    expect(device.status).toBe(201);
+    const shipment = await api('POST', '/v1/shipments', {
+      role: 'logistics' satisfies Role,
+      body: {
+        id: 'shp-prod',
+        deviceId: 'trk-prod',
+        mode: 'road',
+        origin: { lat: 52.37, lon: 4.9 },
+        destination: { lat: 50.11, lon: 8.68 },
+        route: {
+          type: 'LineString',
+          coordinates: [
+            [4.9, 52.37],
+            [6.96, 50.94],
+            [8.68, 50.11],
+          ],
+        },
+      },
+    });
+    expect(shipment.status, JSON.stringify(shipment.body)).toBe(201);
+    const track = await api('GET', '/v1/shipments/shp-prod/track', { role: 'logistics' });
+    expect(track.status).toBe(200);
+    const corridor = track.body.features.find((f: any) => f.properties.kind === 'corridor');
+    expect(corridor.geometry.type).toMatch(/Polygon/);
     expect(await stop(first.proc)).toBe(0);
     // The keys and the generated API secret live in the data folder, nowhere else.
     expect(readdirSync(data)).toEqual(
