@@ -14,7 +14,9 @@
 // broker authentication or ACLs, unsigned acks; its publisher shares 4 anonymous connections and takes acks
 // unchecked), and the open and secured scenarios alternate — open, secured, then secured, open (BENCH_EDGE_ROUNDS
 // rounds of the 1-record scenario, default 2; one of the 10-record one) — so the machine's drift falls on both.
-// The report pairs adjacent runs and prints secured ÷ open with its range.
+// The report pairs adjacent runs and prints secured ÷ open with its range. BENCH_EDGES=open runs only the open
+// edge, in the order and sizes of the bench before issue 12 (to A/B the refactor alone against an older checkout:
+// `BENCH_EDGES=open npx tsx bench/alternate.ts --edge open OLD NEW`); BENCH_EDGES=secured only the secured one.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +57,9 @@ const sizes = {
   window: sizeFromEnv('BENCH_WINDOW', 2_000),
   edgeRounds: sizeFromEnv('BENCH_EDGE_ROUNDS', 2),
 };
+const edges = process.env.BENCH_EDGES ?? 'both';
+if (!['both', 'open', 'secured'].includes(edges))
+  throw new Error('BENCH_EDGES must be both, open or secured');
 const brokerKind = process.env.BENCH_BROKER ?? 'aedes';
 if (brokerKind !== 'aedes' && brokerKind !== 'mosquitto')
   throw new Error('BENCH_BROKER must be aedes or mosquitto');
@@ -258,7 +263,8 @@ async function main(): Promise<number> {
   });
 
   // The open edge needs chipwatch's own aedes: not on Mosquitto or an external broker.
-  const withOpenEdge = brokerKind === 'aedes' && !externalBroker;
+  const withOpenEdge = edges !== 'secured' && brokerKind === 'aedes' && !externalBroker;
+  if (edges === 'open' && !withOpenEdge) throw new Error('BENCH_EDGES=open needs the embedded aedes');
   if (withOpenEdge) {
     say('starting a second chipwatch in this process, same database, with the open MQTT edge (bench only)');
     const open = await startChipwatch(
@@ -302,7 +308,10 @@ async function main(): Promise<number> {
     });
   };
   const tenRecMessages = Math.max(1, Math.round(sizes.messages / 3));
-  if (cwOpen) {
+  if (cwOpen && edges === 'open') {
+    results.push(await chipwatchRun(sizes.messages, 1, 'open'));
+    results.push(await chipwatchRun(tenRecMessages, 10, 'open'));
+  } else if (cwOpen) {
     // ABBA…: open, secured, then secured, open, so a steady drift of the machine weighs on both alike.
     for (let round = 1; round <= sizes.edgeRounds; round++) {
       const order = round % 2 === 1 ? (['open', 'secured'] as const) : (['secured', 'open'] as const);
