@@ -8,10 +8,11 @@
 // capped at the mode's plausible cruise speed and at 1.5 × the distance still to go plus two corridors; past the
 // first licence-required zone it goes on to the restricted country the course leads to, and names that one.
 import type { AlertEvent } from '../domain/alerts.ts';
-import { destinationPoint, haversineKm, initialBearingDeg, pointToSegmentKm } from '../geo/spherical.ts';
+import { haversineKm, initialBearingDeg } from '../geo/spherical.ts';
 import type { ClearBox, LatLon, RouteFix, Zone } from '../geo/types.ts';
 import { clearBoxMarginKm, inClearBox } from '../geo/zone-clear.ts';
 import { forbiddenZones } from './clearance.ts';
+import { type DiversionAids, heldCourse, lookAhead } from './course.ts';
 import { isoTime, round } from './format.ts';
 import type { CheckResult, Fix, ShipmentContext } from './types.ts';
 
@@ -29,17 +30,8 @@ export interface DiversionState {
   border?: { lat: number; lon: number; km: number } | null;
 }
 
-/** How the check may spare work without changing its answer (all on unless `full`). */
-export interface DiversionAids {
-  /** Measure every border distance at once, as the plain evaluation does. */
-  full?: boolean;
-  /** A clear box (no forbidden zone reaches it) that holds the fix and is still valid. */
-  clear?: ClearBox | null;
-  /** The restricted and unlicensed zones holding the fix, in the index's order, when already looked up. */
-  inside?: Zone[];
-  /** The filter of restricted or unlicensed zones, when the caller has one. */
-  forbidden?: (z: Zone) => boolean;
-}
+export type { DiversionAids } from './course.ts';
+export { heldCourse } from './course.ts';
 
 export const initialDiversion: DiversionState = { window: [] };
 
@@ -48,96 +40,6 @@ const SEARCH_KM = 1000;
 /** No farther than the mode could travel within the horizon: a ship never needs the 1,000 km search. */
 const searchKm = (ctx: ShipmentContext) =>
   Math.min(SEARCH_KM, ctx.params.cruiseMaxKmh * ctx.params.diversionHorizonHours);
-const MAX_STEP_KM = 100;
-
-function angleDiff(a: number, b: number): number {
-  const d = Math.abs(a - b) % 360;
-  return d > 180 ? 360 - d : d;
-}
-
-/** The course over the window if every leg of it stays within `maxSpread`° of the overall course. */
-export function heldCourse(window: LatLon[], maxSpreadDeg: number): number | undefined {
-  const first = window[0];
-  const last = window.at(-1);
-  if (!first || !last || haversineKm(first, last) < 1) return undefined;
-  const course = initialBearingDeg(first, last);
-  for (let i = 1; i < window.length; i++) {
-    const a = window[i - 1]!;
-    const b = window[i]!;
-    if (haversineKm(a, b) < 0.5) continue;
-    if (angleDiff(initialBearingDeg(a, b), course) > maxSpreadDeg) return undefined;
-  }
-  return course;
-}
-
-interface Lookahead {
-  /** The destination lies on the course before any forbidden zone. */
-  destinationFirst: boolean;
-  hit?: { zone: Zone; aheadKm: number };
-  /** The first licence-required zone crossed before the restricted one the course leads to. */
-  via?: { zone: Zone; aheadKm: number };
-  reachKm: number;
-}
-
-function lookAhead(
-  fix: Fix,
-  course: number,
-  reachKm: number,
-  ctx: ShipmentContext,
-  forbidden: (z: Zone) => boolean,
-  aids: DiversionAids,
-): Lookahead {
-  const dest = ctx.destination;
-  const destKm = haversineKm(fix, dest);
-  const closeKm = Math.max(dest.radiusKm, ctx.corridorKm);
-  if (destKm <= closeKm) return { destinationFirst: true, reachKm };
-  // Heading for the destination: look only as far as the destination itself.
-  const offDeg = angleDiff(course, initialBearingDeg(fix, dest));
-  const toward = offDeg <= ctx.params.diversionDestinationConeDeg;
-  // Up to where the course's miss of the destination (the angle off, over the distance) begins to matter: a border
-  // right beside the destination (Narva, on the Russian border) is not where a shipment bound there is heading.
-  const missKm = closeKm + destKm * Math.sin((offDeg * Math.PI) / 180);
-  const limitKm = toward ? Math.min(reachKm, Math.max(0, destKm - missKm)) : reachKm;
-  if (limitKm <= 0) return { destinationFirst: true, reachKm };
-  const steps = Math.max(1, Math.ceil(limitKm / MAX_STEP_KM));
-  // A clear box in no zone: no step inside it crosses a border.
-  const clear = aids.full || aids.clear?.inside ? undefined : aids.clear;
-  if (!aids.full && !clear) {
-    // Already inside a restricted zone: the first step's answer (the zones at its start come first).
-    const zones = aids.inside ?? ctx.zones.zonesAt(fix, forbidden);
-    const inside = zones.find(ctx.isRestricted);
-    if (inside) return { destinationFirst: false, hit: { zone: inside, aheadKm: limitKm / steps }, reachKm };
-  }
-  let from: LatLon = fix;
-  let via: Lookahead['via'];
-  let reached = toward;
-  for (let i = 1; i <= steps; i++) {
-    const aheadKm = (limitKm * i) / steps;
-    const to = destinationPoint(fix, course, aheadKm);
-    // A step inside the clear box crosses nothing (steps are shorter than the index's densify step).
-    const crossed =
-      clear && inClearBox(clear, from) && inClearBox(clear, to)
-        ? []
-        : ctx.zones.zonesCrossed(from, to, forbidden);
-    const restricted = crossed.find(ctx.isRestricted);
-    if (restricted)
-      return {
-        destinationFirst: false,
-        hit: { zone: restricted, aheadKm },
-        ...(via ? { via } : {}),
-        reachKm,
-      };
-    if (!via && crossed[0]) via = { zone: crossed[0], aheadKm };
-    if (pointToSegmentKm(dest, from, to) <= closeKm) {
-      reached = true;
-      break;
-    }
-    from = to;
-  }
-  if (via) return { destinationFirst: false, hit: via, reachKm };
-  return { destinationFirst: reached, reachKm };
-}
-
 const zoneFields = (z: Zone) => ({
   zoneId: z.id,
   zoneName: z.name,
@@ -171,18 +73,22 @@ export function checkDiversion(
   const hours = (fix.ts - first.ts) / 3_600_000;
   if (hours <= 0) return { state, events: [] };
   let travelled = 0;
-  for (let i = 1; i < window.length; i++) travelled += haversineKm(window[i - 1]!, window[i]!);
+  const legKm = new Array<number>(window.length - 1);
+  for (let i = 1; i < window.length; i++) {
+    legKm[i - 1] = haversineKm(window[i - 1]!, window[i]!);
+    travelled += legKm[i - 1]!;
+  }
   const speedKmh = travelled / hours;
-  const destKm = haversineKm(fix, ctx.destination);
+  const destKm = aids.destinationKm ?? haversineKm(fix, ctx.destination);
   const remainingKm = Math.max(ctx.route.route.lengthKm - loc.alongKm, destKm);
   const reachKm = Math.min(
     Math.min(speedKmh, p.cruiseMaxKmh) * p.diversionHorizonHours,
     1.5 * remainingKm + 2 * ctx.corridorKm,
   );
   // (a) Where the held course leads within the look-ahead.
-  const course = heldCourse(window, p.diversionMaxCourseSpreadDeg);
+  const course = heldCourse(window, p.diversionMaxCourseSpreadDeg, legKm);
   if (course !== undefined && speedKmh > 1) {
-    const ahead = lookAhead(fix, course, reachKm, ctx, forbidden, aids);
+    const ahead = lookAhead(fix, course, reachKm, destKm, ctx, forbidden, aids);
     // Heading for its destination: whatever lies beyond it is not where this shipment is going.
     if (ahead.destinationFirst) return { state, events: [] };
     if (ahead.hit) {
@@ -238,8 +144,6 @@ export function checkDiversion(
   }
   return { state, events: [] };
 }
-
-const borderKmOf = (w: WindowFix) => w.borderKm as number;
 
 /** What every diversion alert says: where the shipment is, how fast it goes, how far the look-ahead reached. */
 function baseDetails(

@@ -148,7 +148,7 @@ export function runShipmentChecks(
     if (run.status === 'in_transit') {
       run.events.push(...checkGap(trusted, fix, loc.crossTrackKm, ctx));
       const d = checkDeviation(deviation, fix, loc.crossTrackKm, ctx);
-      const aids: DiversionAids = { full: opts.full, clear, forbidden };
+      const aids: DiversionAids = { full: opts.full, clear, forbidden, destinationKm: toGoKm };
       // Off the corridor the zone check looked for the same zones as the diversion's.
       if (zones.inside && loc.crossTrackKm > ctx.corridorKm) aids.inside = zones.inside;
       const v = checkDiversion(diversion, fix, loc, ctx, aids);

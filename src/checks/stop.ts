@@ -28,7 +28,7 @@ export function checkStop(s: StopState, fix: Fix, ctx: ShipmentContext): CheckRe
     // Moving: the next stop starts here.
     const events: AlertEvent[] = [];
     let mismatch = s.mismatch ?? null;
-    const toGoKm = haversineKm(fix, ctx.destination);
+    const toGoKm = mismatch ? haversineKm(fix, ctx.destination) : 0;
     // Moving on toward the destination by more than the stop radius: the voyage did not end back there.
     if (mismatch && toGoKm < mismatch.distanceKm - p.stopRadiusKm) {
       events.push({

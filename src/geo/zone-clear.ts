@@ -38,38 +38,49 @@ export function clearFinder(
     }
     const [lo, hi] = [minY - pad, maxY + pad];
     const tree = edgeTrees[r];
-    if (tree !== undefined) return tree.collides(minX, lo, maxX, hi);
-    for (let k = start[r]!; k < end[r]!; k++) {
-      const [x1, y1, x2, y2] = [xs[k]!, ys[k]!, xs[k + 1]!, ys[k + 1]!];
-      if (
-        Math.min(x1, x2) <= maxX &&
-        Math.max(x1, x2) >= minX &&
-        Math.min(y1, y2) <= hi &&
-        Math.max(y1, y2) >= lo
-      )
-        return true;
-    }
+    probed = r;
+    if (tree !== undefined) return tree.collides(minX, lo, maxX, hi, blockedBy);
+    for (let k = start[r]!; k < end[r]!; k++) if (edgeMeets(k, lo, hi)) return blockedBy(k - start[r]!);
     return false;
   };
+  const edgeMeets = (k: number, lo: number, hi: number) => {
+    const [x1, y1, x2, y2] = [xs[k]!, ys[k]!, xs[k + 1]!, ys[k + 1]!];
+    return (
+      Math.min(x1, x2) <= maxX && Math.max(x1, x2) >= minX && Math.min(y1, y2) <= hi && Math.max(y1, y2) >= lo
+    );
+  };
+  // The edge that blocked the last box: a track along a border meets it again at once (a box it blocks is blocked).
+  let [probed, blockingRing, blockingEdge] = [-1, -1, -1];
+  const blockedBy = (i: number) => {
+    blockingRing = probed;
+    blockingEdge = start[probed]! + i;
+    return true;
+  };
+  const blockedAgain = (): boolean => {
+    const r = blockingRing;
+    if (r < 0 || !passes(ringZone[r]!)) return false;
+    return edgeMeets(blockingEdge, minY - bulge[r]!, maxY + bulge[r]!);
+  };
   /** Whether a border reaches the box of half-size h around p (the box and the zones near it left in minX…, allowed). */
-  const blocked = (p: LatLon, h: number, cos: number): boolean => {
+  const blocked = (p: LatLon, h: number, cos: number, again = false): boolean => {
     const dLat = h / KM_PER_DEG;
     // Under 180° wide: two points of the box are never joined the other way round the globe.
     const dLon = Math.min(dLat / cos, 89);
     [minX, maxX] = [Math.max(-180, p.lon - dLon), Math.min(180, p.lon + dLon)];
     [minY, maxY] = [Math.max(-90, p.lat - dLat), Math.min(90, p.lat + dLat)];
     allowed.length = 0;
+    if (again && blockedAgain()) return true;
     return ringTree.collides(minX, minY - maxBulge, maxX, maxY + maxBulge, blocks);
   };
   /** The largest box found around p, halving from halfKm down to minHalfKm; p's longitude normalised. */
   return (p: LatLon, halfKm: number, minHalfKm: number): ClearBox | undefined => {
-    const inside: string[] = [];
-    for (const z of zonesAt(p)) if (passes(z)) inside.push(zones[z]!.id);
     const cos = Math.max(Math.cos(p.lat * RAD), 0.01);
     // A border that reaches the smallest box reaches every larger one: near borders, one try says there is none.
     let smallest = halfKm;
     while (smallest / 2 >= minHalfKm) smallest /= 2;
-    if (smallest < minHalfKm || blocked(p, smallest, cos)) return undefined;
+    if (smallest < minHalfKm || blocked(p, smallest, cos, true)) return undefined;
+    const inside: string[] = [];
+    for (const z of zonesAt(p)) if (passes(z)) inside.push(zones[z]!.id);
     for (let h = halfKm; h >= minHalfKm; h /= 2) {
       if (blocked(p, h, cos)) continue;
       return {

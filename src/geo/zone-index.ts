@@ -170,7 +170,12 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
   };
   const checkSegment = () => grid.search(segMinX, segMinY, segMaxX, segMaxY, visitSegment);
   /** The zones (passing `filter`) holding the end of the last segment queried. A filter answers alike each time. */
-  const lastEnd = { lat: Number.NaN, lon: Number.NaN, filter: undefined as ZoneFilter | undefined, zones: [] as number[] };
+  const lastEnd = {
+    lat: Number.NaN,
+    lon: Number.NaN,
+    filter: undefined as ZoneFilter | undefined,
+    zones: [] as number[],
+  };
 
   return {
     fingerprint,
