@@ -63,6 +63,17 @@ export function indexRoute(route: PlannedRoute): RouteIndex {
   const tree = new Flatbush(arcs.length);
   for (const b of boxes) tree.add(b[0], b[1], b[2], b[3]);
   tree.finish();
+  // Each arc's midpoint and the chord from it to the arc's ends: every point of the arc lies within that chord of
+  // the midpoint, so an arc whose midpoint is farther than the best chord plus that is not nearer.
+  const mid = new Float64Array(arcs.length * 3);
+  const reach = new Float64Array(arcs.length);
+  arcs.forEach((arc, i) => {
+    const [m0, m1, m2] = [arc.a[0] + arc.b[0], arc.a[1] + arc.b[1], arc.a[2] + arc.b[2]];
+    const len = Math.hypot(m0, m1, m2);
+    if (arc.lengthRad > 0 && len > 1e-9) mid.set([m0 / len, m1 / len, m2 / len], i * 3);
+    else mid.set(arc.a, i * 3);
+    reach[i] = arc.lengthRad > 0 ? 2 * Math.sin(arc.lengthRad / 4) : 0;
+  });
 
   // Per-query state shared with the search callback, so a query allocates (almost) nothing.
   let p: Vec3 = [0, 0, 0];
@@ -70,18 +81,25 @@ export function indexRoute(route: PlannedRoute): RouteIndex {
   let bestAlongRad = 0;
   let bestArc = -1;
   let sinBest = 2;
+  /** The chord of the best distance, plus a hair against rounding: only arcs surely farther are passed over. */
+  let chordBest = Number.POSITIVE_INFINITY;
   const scratch: ArcProjection = { distanceRad: 0, alongRad: 0 };
   const visit = (i: number): boolean => {
     const arc = arcs[i]!;
     // |p·n| is the sine of the distance to the whole great circle, a lower bound: most candidates stop here.
     const { n } = arc;
     if (arc.lengthRad > 0 && Math.abs(p[0] * n[0] + p[1] * n[1] + p[2] * n[2]) > sinBest) return false;
+    // Far off the route many great circles pass near: the midpoint's chord bounds the arc's distance too.
+    const k = i * 3;
+    if (Math.hypot(p[0] - mid[k]!, p[1] - mid[k + 1]!, p[2] - mid[k + 2]!) - reach[i]! > chordBest)
+      return false;
     const r = projectOnArc(p, arc, scratch);
     if (r.distanceRad < bestRad || (r.distanceRad === bestRad && i < bestArc)) {
       bestRad = r.distanceRad;
       bestAlongRad = r.alongRad;
       bestArc = i;
       sinBest = bestRad < Math.PI / 2 ? Math.sin(bestRad) : 2;
+      chordBest = 2 * Math.sin(Math.min(bestRad, Math.PI) / 2) + 1e-9;
     }
     return false;
   };
@@ -111,6 +129,7 @@ export function indexRoute(route: PlannedRoute): RouteIndex {
     p = toVec3(q.lat, q.lon);
     bestRad = Number.POSITIVE_INFINITY;
     sinBest = 2;
+    chordBest = Number.POSITIVE_INFINITY;
     bestArc = -1;
     let δ = FIRST_RADIUS_RAD;
     if (hint >= 0) {

@@ -64,10 +64,21 @@ export function pointToArcKm(
   bLat: number,
   bLon: number,
 ): number {
-  const [px, py, pz] = toVec3(pLat, pLon);
-  const [ax, ay, az] = toVec3(aLat, aLon);
-  const [bx, by, bz] = toVec3(bLat, bLon);
-  return pointToArcKmVec(px, py, pz, ax, ay, az, bx, by, bz);
+  // The unit vectors as toVec3 makes them, without arrays: a look-ahead measures this at every step.
+  const cp = Math.cos(pLat * RAD);
+  const ca = Math.cos(aLat * RAD);
+  const cb = Math.cos(bLat * RAD);
+  return pointToArcKmVec(
+    cp * Math.cos(pLon * RAD),
+    cp * Math.sin(pLon * RAD),
+    Math.sin(pLat * RAD),
+    ca * Math.cos(aLon * RAD),
+    ca * Math.sin(aLon * RAD),
+    Math.sin(aLat * RAD),
+    cb * Math.cos(bLon * RAD),
+    cb * Math.sin(bLon * RAD),
+    Math.sin(bLat * RAD),
+  );
 }
 
 /**
@@ -112,13 +123,25 @@ export function pointToArcKmVec(
 
 /** The point a fraction f of the way along the great circle from a to b (spherical linear interpolation). */
 export function interpolateGreatCircle(a: LatLon, b: LatLon, f: number): LatLon {
-  const va = toVec3(a.lat, a.lon);
-  const vb = toVec3(b.lat, b.lon);
-  const δ = centralAngleRad(va, vb);
+  // toVec3, centralAngleRad and fromVec3 written out on numbers: the same arithmetic, no arrays.
+  const φa = a.lat * RAD;
+  const λa = a.lon * RAD;
+  const φb = b.lat * RAD;
+  const λb = b.lon * RAD;
+  const ax = Math.cos(φa) * Math.cos(λa);
+  const ay = Math.cos(φa) * Math.sin(λa);
+  const az = Math.sin(φa);
+  const bx = Math.cos(φb) * Math.cos(λb);
+  const by = Math.cos(φb) * Math.sin(λb);
+  const bz = Math.sin(φb);
+  const δ = 2 * Math.asin(Math.min(1, Math.hypot(ax - bx, ay - by, az - bz) / 2));
   if (δ < 1e-12) return { lat: a.lat, lon: a.lon };
   const wa = Math.sin((1 - f) * δ) / Math.sin(δ);
   const wb = Math.sin(f * δ) / Math.sin(δ);
-  return fromVec3([wa * va[0] + wb * vb[0], wa * va[1] + wb * vb[1], wa * va[2] + wb * vb[2]]);
+  const x = wa * ax + wb * bx;
+  const y = wa * ay + wb * by;
+  const z = wa * az + wb * bz;
+  return { lat: Math.atan2(z, Math.hypot(x, y)) * DEG, lon: Math.atan2(y, x) * DEG };
 }
 
 /** Points along the great circle a→b, ends included, no two consecutive ones more than maxStepKm apart. */
