@@ -4,6 +4,7 @@
 import Flatbush from 'flatbush';
 import { type Arc, type ArcProjection, arcBearingDeg, prepareArc, projectOnArc } from './great-circle.ts';
 import { capHalfWidthDeg, EARTH_RADIUS_KM } from './spherical.ts';
+import { treeSome } from './tree-walk.ts';
 import type { LatLon, PlannedRoute, RouteFix, RouteIndex } from './types.ts';
 import { toVec3, type Vec3 } from './vec3.ts';
 
@@ -111,14 +112,14 @@ export function indexRoute(route: PlannedRoute): RouteIndex {
     const maxLat = (φ + δ) * DEG;
     const dLon = capHalfWidthDeg(lat, δ);
     if (dLon === undefined) {
-      tree.search(tree.minX, Math.max(-90, minLat), tree.maxX, Math.min(90, maxLat), visit);
+      treeSome(tree, tree.minX, Math.max(-90, minLat), tree.maxX, Math.min(90, maxLat), visit);
       return;
     }
     // Arcs are stored unwrapped, so the cap is looked for in every 360° copy the route's longitudes reach.
     const kMin = Math.ceil((tree.minX - (lon + dLon)) / 360);
     const kMax = Math.floor((tree.maxX - (lon - dLon)) / 360);
     for (let k = kMin; k <= kMax; k++) {
-      tree.search(lon - dLon + 360 * k, minLat, lon + dLon + 360 * k, maxLat, visit);
+      treeSome(tree, lon - dLon + 360 * k, minLat, lon + dLon + 360 * k, maxLat, visit);
     }
   }
 

@@ -7,6 +7,7 @@
 // can tell later whether the filter (licences, the shipment's own list) still lets them through.
 import type { RingStore } from './ring-store.ts';
 import { EARTH_RADIUS_KM } from './spherical.ts';
+import { treeSome } from './tree-walk.ts';
 import type { ClearBox, LatLon, Zone } from './types.ts';
 
 const RAD = Math.PI / 180;
@@ -39,7 +40,7 @@ export function clearFinder(
     const [lo, hi] = [minY - pad, maxY + pad];
     const tree = edgeTrees[r];
     probed = r;
-    if (tree !== undefined) return tree.collides(minX, lo, maxX, hi, blockedBy);
+    if (tree !== undefined) return treeSome(tree, minX, lo, maxX, hi, blockedBy);
     for (let k = start[r]!; k < end[r]!; k++) if (edgeMeets(k, lo, hi)) return blockedBy(k - start[r]!);
     return false;
   };
@@ -70,7 +71,7 @@ export function clearFinder(
     [minY, maxY] = [Math.max(-90, p.lat - dLat), Math.min(90, p.lat + dLat)];
     allowed.length = 0;
     if (again && blockedAgain()) return true;
-    return ringTree.collides(minX, minY - maxBulge, maxX, maxY + maxBulge, blocks);
+    return treeSome(ringTree, minX, minY - maxBulge, maxX, maxY + maxBulge, blocks);
   };
   /** The largest box found around p, halving from halfKm down to minHalfKm; p's longitude normalised. */
   return (p: LatLon, halfKm: number, minHalfKm: number): ClearBox | undefined => {

@@ -13,6 +13,7 @@
 import { buildRingGrid } from './ring-grid.ts';
 import { segmentsMeet, storeRings } from './ring-store.ts';
 import { densifyGreatCircle, haversineKm, normalizeLon } from './spherical.ts';
+import { treeSome } from './tree-walk.ts';
 import type { LatLon, Zone, ZoneFilter, ZoneIndex, ZoneInput } from './types.ts';
 import { clearFinder } from './zone-clear.ts';
 import { nearestFinder } from './zone-nearest.ts';
@@ -96,10 +97,10 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
     const toTop = box[r * 4 + 3]! - y;
     const toBottom = y - box[r * 4 + 1]!;
     const shortest = Math.min(toRight, toLeft, toTop, toBottom);
-    if (shortest === toRight) tree.search(x, y, x + toRight, y, right);
-    else if (shortest === toLeft) tree.search(x - toLeft, y, x, y, left);
-    else if (shortest === toTop) tree.search(x, y, x, y + toTop, up);
-    else tree.search(x, y - toBottom, x, y, down);
+    if (shortest === toRight) treeSome(tree, x, y, x + toRight, y, right);
+    else if (shortest === toLeft) treeSome(tree, x - toLeft, y, x, y, left);
+    else if (shortest === toTop) treeSome(tree, x, y, x, y + toTop, up);
+    else treeSome(tree, x, y - toBottom, x, y, down);
     return (crossings & 1) === 1;
   };
 
@@ -146,7 +147,7 @@ export function buildZoneIndex(inputs: ZoneInput[]): ZoneIndex {
   const ringMeetsSegment = (r: number): boolean => {
     base = start[r]!;
     const tree = edgeTrees[r];
-    if (tree !== undefined) return tree.collides(segMinX, segMinY, segMaxX, segMaxY, edgeMeetsSegment);
+    if (tree !== undefined) return treeSome(tree, segMinX, segMinY, segMaxX, segMaxY, edgeMeetsSegment);
     for (let i = 0, n = end[r]! - base; i < n; i++) if (edgeMeetsSegment(i)) return true;
     return false;
   };
