@@ -1,5 +1,8 @@
 // Rounding of the figures alert details carry: readable, and stable across runs; timestamps as ISO 8601.
-export const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+export const round = (x: number, digits = 1) => {
+  const f = digits === 1 ? 10 : 10 ** digits;
+  return Math.round(x * f) / f;
+};
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);

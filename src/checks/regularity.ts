@@ -31,17 +31,35 @@ const MAX_RESIDUAL_M = 1;
 /** Moving: at least this far between fixes. */
 const MIN_STEP_KM = 0.2;
 
-/** Largest minus smallest of a field over the window; undefined when any sample lacks it (newest looked at first). */
-const spread = (window: Sample[], key: 'speedKmh' | 'hdop' | 'satellites') => {
-  let [min, max] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
-  for (let i = window.length - 1; i >= 0; i--) {
-    const x = window[i]![key];
-    if (x === null || x === undefined) return undefined;
-    if (x < min) min = x;
-    if (x > max) max = x;
+/** Largest minus smallest of speed, hdop and satellites over the window; undefined for one any sample lacks. */
+function spreads(window: Sample[]) {
+  let [speedMin, speedMax, hdopMin, hdopMax, satsMin, satsMax] = [INF, -INF, INF, -INF, INF, -INF];
+  let [speed, hdop, sats] = [true, true, true];
+  for (const w of window) {
+    const [v, h, n] = [w.speedKmh, w.hdop, w.satellites];
+    if (v === null || v === undefined) speed = false;
+    else {
+      if (v < speedMin) speedMin = v;
+      if (v > speedMax) speedMax = v;
+    }
+    if (h === null || h === undefined) hdop = false;
+    else {
+      if (h < hdopMin) hdopMin = h;
+      if (h > hdopMax) hdopMax = h;
+    }
+    if (n === null || n === undefined) sats = false;
+    else {
+      if (n < satsMin) satsMin = n;
+      if (n > satsMax) satsMax = n;
+    }
   }
-  return max - min;
-};
+  return {
+    speed: speed ? speedMax - speedMin : undefined,
+    hdop: hdop ? hdopMax - hdopMin : undefined,
+    sats: sats ? satsMax - satsMin : undefined,
+  };
+}
+const INF = Number.POSITIVE_INFINITY;
 
 export function checkRegularity(
   s: RegularState,
@@ -84,9 +102,7 @@ export function checkRegularity(
   for (let i = 1; i < window.length - 1; i++)
     if ((window[i]!.residualM ?? Number.POSITIVE_INFINITY) < MAX_RESIDUAL_M) under++;
   if (under <= Math.floor((window.length - 2) / 2)) return { state, events: [] };
-  const speed = spread(window, 'speedKmh');
-  const hdop = spread(window, 'hdop');
-  const sats = spread(window, 'satellites');
+  const { speed, hdop, sats } = spreads(window);
   let reported = 0;
   for (const x of [speed, hdop, sats]) {
     if (x === undefined) continue;

@@ -2,7 +2,7 @@
 // Everything works on a sphere of the mean Earth radius: errors against the ellipsoid stay under ~0.5 %,
 // far below the kilometre-scale thresholds the checks use.
 import type { LatLon } from './types.ts';
-import { centralAngleRad, cross, fromVec3, toVec3 } from './vec3.ts';
+import { cross, toVec3 } from './vec3.ts';
 
 /** Mean Earth radius (IUGG), km. */
 export const EARTH_RADIUS_KM = 6371.0088;

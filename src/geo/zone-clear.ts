@@ -83,7 +83,7 @@ export function clearFinder(
     const inside: string[] = [];
     for (const z of zonesAt(p)) if (passes(z)) inside.push(zones[z]!.id);
     for (let h = halfKm; h >= minHalfKm; h /= 2) {
-      if (blocked(p, h, cos)) continue;
+      if (blocked(p, h, cos, h !== smallest)) continue;
       return {
         box: [minX, minY, maxX, maxY],
         allowed: allowed.map((z) => zones[z]!.id),
