@@ -1,7 +1,13 @@
 // Where a course held over the diversion window leads (diversion.ts, test (a)): the look-ahead steps along it, at
 // most MAX_STEP_KM at a time, and reports the first restricted zone it would cross, the licence-required one it
 // would cross on the way, or that it reaches the declared destination first.
-import { destinationPoint, haversineKm, initialBearingDeg, pointToSegmentKm } from '../geo/spherical.ts';
+import {
+  destinationPoint,
+  EARTH_RADIUS_KM,
+  haversineKm,
+  initialBearingDeg,
+  pointToSegmentKm,
+} from '../geo/spherical.ts';
 import type { ClearBox, LatLon, Zone } from '../geo/types.ts';
 import { inClearBox } from '../geo/zone-clear.ts';
 import type { Fix, ShipmentContext } from './types.ts';
@@ -44,6 +50,57 @@ export function heldCourse(window: LatLon[], maxSpreadDeg: number, legKm?: numbe
   }
   return course;
 }
+
+/**
+ * The legs of a window (haversineKm from each fix to the next) and the course held over it (heldCourse), with the
+ * sines and cosines of each fix's latitude taken once: the same arithmetic as haversineKm and initialBearingDeg,
+ * the same numbers. The diversion check wants both at every fix off the corridor.
+ */
+export function windowLegs(
+  window: LatLon[],
+  maxSpreadDeg: number,
+): { legKm: number[]; travelledKm: number; course: number | undefined } {
+  const n = window.length;
+  const cos = new Array<number>(n);
+  const sin = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const φ = window[i]!.lat * RAD;
+    cos[i] = Math.cos(φ);
+    sin[i] = Math.sin(φ);
+  }
+  const legKm = new Array<number>(Math.max(0, n - 1));
+  let travelledKm = 0;
+  for (let i = 1; i < n; i++) {
+    legKm[i - 1] = legKmOf(window, cos, i - 1, i);
+    travelledKm += legKm[i - 1]!;
+  }
+  if (n === 0 || legKmOf(window, cos, 0, n - 1) < 1) return { legKm, travelledKm, course: undefined };
+  const course = bearingOf(window, cos, sin, 0, n - 1);
+  for (let i = 1; i < n; i++) {
+    if (legKm[i - 1]! < 0.5) continue;
+    if (angleDiff(bearingOf(window, cos, sin, i - 1, i), course) > maxSpreadDeg)
+      return { legKm, travelledKm, course: undefined };
+  }
+  return { legKm, travelledKm, course };
+}
+/** haversineKm(window[i], window[j]) with the latitudes' cosines given. */
+function legKmOf(window: LatLon[], cos: number[], i: number, j: number): number {
+  const [a, b] = [window[i]!, window[j]!];
+  const dLat = (b.lat - a.lat) * RAD;
+  const dLon = (b.lon - a.lon) * RAD;
+  const h = Math.sin(dLat / 2) ** 2 + cos[i]! * cos[j]! * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/** initialBearingDeg(window[i], window[j]) with the latitudes' cosines and sines given. */
+function bearingOf(window: LatLon[], cos: number[], sin: number[], i: number, j: number): number {
+  const dλ = (window[j]!.lon - window[i]!.lon) * RAD;
+  const y = Math.sin(dλ) * cos[j]!;
+  const x = cos[i]! * sin[j]! - sin[i]! * cos[j]! * Math.cos(dλ);
+  return (Math.atan2(y, x) * DEG + 360) % 360;
+}
+const RAD = Math.PI / 180;
+const DEG = 180 / Math.PI;
 
 export interface Lookahead {
   /** The destination lies on the course before any forbidden zone. */

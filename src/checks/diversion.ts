@@ -12,7 +12,7 @@ import { haversineKm, initialBearingDeg } from '../geo/spherical.ts';
 import type { ClearBox, LatLon, RouteFix, Zone } from '../geo/types.ts';
 import { clearBoxMarginKm, inClearBox } from '../geo/zone-clear.ts';
 import { forbiddenZones } from './clearance.ts';
-import { type DiversionAids, heldCourse, lookAhead } from './course.ts';
+import { type DiversionAids, lookAhead, windowLegs } from './course.ts';
 import { isoTime, round } from './format.ts';
 import type { CheckResult, Fix, ShipmentContext } from './types.ts';
 
@@ -72,13 +72,8 @@ export function checkDiversion(
   const first = window[0]!;
   const hours = (fix.ts - first.ts) / 3_600_000;
   if (hours <= 0) return { state, events: [] };
-  let travelled = 0;
-  const legKm = new Array<number>(window.length - 1);
-  for (let i = 1; i < window.length; i++) {
-    legKm[i - 1] = haversineKm(window[i - 1]!, window[i]!);
-    travelled += legKm[i - 1]!;
-  }
-  const speedKmh = travelled / hours;
+  const legs = windowLegs(window, p.diversionMaxCourseSpreadDeg);
+  const speedKmh = legs.travelledKm / hours;
   const destKm = aids.destinationKm ?? haversineKm(fix, ctx.destination);
   const remainingKm = Math.max(ctx.route.route.lengthKm - loc.alongKm, destKm);
   const reachKm = Math.min(
@@ -86,7 +81,7 @@ export function checkDiversion(
     1.5 * remainingKm + 2 * ctx.corridorKm,
   );
   // (a) Where the held course leads within the look-ahead.
-  const course = heldCourse(window, p.diversionMaxCourseSpreadDeg, legKm);
+  const course = legs.course;
   if (course !== undefined && speedKmh > 1) {
     const ahead = lookAhead(fix, course, reachKm, destKm, ctx, forbidden, aids);
     // Heading for its destination: whatever lies beyond it is not where this shipment is going.

@@ -162,9 +162,9 @@ export function runShipmentChecks(
       const dwellMin = anchor ? (fix.ts - anchor.since) / 60_000 : 0;
       if (
         anchor &&
-        haversineKm(anchor, ctx.destination) <= ctx.destination.radiusKm &&
         toGoKm <= ctx.destination.radiusKm &&
-        dwellMin >= ctx.params.arrivalDwellMinutes
+        dwellMin >= ctx.params.arrivalDwellMinutes &&
+        haversineKm(anchor, ctx.destination) <= ctx.destination.radiusKm
       ) {
         run.status = 'arrived';
         run.arrivedAt = anchor.since;
