@@ -107,8 +107,8 @@ describe('memos between queries', () => {
     const route = indexRoute(
       buildPlannedRoute({
         mode: 'sea',
-        origin: { lat: 22.61, lon: 120.27, radiusKm: 25 },
-        destination: { lat: 51.9, lon: 4.4, radiusKm: 30 },
+        origin: { lat: 22.61, lon: 120.27 },
+        destination: { lat: 51.9, lon: 4.4 },
       }),
     );
     // On the lane, off it and far off it (a diverted ship), in order and shuffled.
