@@ -65,6 +65,11 @@ const resolveOnArrival = (at: number): AlertEvent[] =>
 
 const NO_ZONES: ZoneResult = { events: [], flags: [] };
 
+/** out.push(...xs) without spreading: most checks return no event, and a spread call costs more than a loop. */
+function append(out: AlertEvent[], xs: AlertEvent[]) {
+  for (const x of xs) out.push(x);
+}
+
 function addFlags(run: CheckRun, i: number, f: string[]) {
   if (f.length > 0) run.flags.set(i, [...(run.flags.get(i) ?? []), ...f]);
 }
@@ -101,17 +106,17 @@ export function runShipmentChecks(
       if (lateFixImpossible(trusted, fix, ctx)) addFlags(run, i, ['SPEED_IMPOSSIBLE']);
       else {
         const z = checkZones(undefined, fix, ctx, ctx.route.locate(fix).crossTrackKm);
-        run.events.push(...z.events);
+        append(run.events, z.events);
         addFlags(run, i, z.flags);
       }
       continue;
     }
     const spoof = checkSpoofing(state.spoof, trusted, fix, ctx);
-    run.events.push(...spoof.events);
+    append(run.events, spoof.events);
     addFlags(run, i, spoof.flags);
     if (spoof.suspect) {
       // The sensors still speak for the case: a tamper switch is judged where the trusted track puts it.
-      run.events.push(...checkTamper(trusted ? { ...fix, lat: trusted.lat, lon: trusted.lon } : fix, ctx));
+      append(run.events, checkTamper(trusted ? { ...fix, lat: trusted.lat, lon: trusted.lon } : fix, ctx));
       state = {
         lastFix: fix,
         trusted: state.trusted,
@@ -131,11 +136,11 @@ export function runShipmentChecks(
     const zones =
       known?.length === 0 ? NO_ZONES : checkZones(from, fix, ctx, loc.crossTrackKm, known ?? undefined);
     if (known === undefined && !opts.full) clear = findClearBox(fix, ctx, forbidden);
-    run.events.push(...zones.events);
+    append(run.events, zones.events);
     addFlags(run, i, zones.flags);
-    run.events.push(...checkTamper(fix, ctx));
+    append(run.events, checkTamper(fix, ctx));
     const regular = checkRegularity(state.regular ?? initialRegular, fix, ctx);
-    run.events.push(...regular.events);
+    append(run.events, regular.events);
     if (run.status === 'planned') {
       run.status = 'in_transit';
       run.startedAt = fix.ts;
@@ -146,14 +151,16 @@ export function runShipmentChecks(
     }
     let { deviation, diversion, stop } = state;
     if (run.status === 'in_transit') {
-      run.events.push(...checkGap(trusted, fix, loc.crossTrackKm, ctx));
+      append(run.events, checkGap(trusted, fix, loc.crossTrackKm, ctx));
       const d = checkDeviation(deviation, fix, loc.crossTrackKm, ctx);
       const aids: DiversionAids = { full: opts.full, clear, forbidden, destinationKm: toGoKm };
       // Off the corridor the zone check looked for the same zones as the diversion's.
       if (zones.inside && loc.crossTrackKm > ctx.corridorKm) aids.inside = zones.inside;
       const v = checkDiversion(diversion, fix, loc, ctx, aids);
       const s = checkStop(stop, fix, ctx);
-      run.events.push(...d.events, ...v.events, ...s.events);
+      append(run.events, d.events);
+      append(run.events, v.events);
+      append(run.events, s.events);
       ({ state: deviation } = d);
       ({ state: diversion } = v);
       ({ state: stop } = s);
@@ -169,7 +176,7 @@ export function runShipmentChecks(
         run.status = 'arrived';
         run.arrivedAt = anchor.since;
         run.progressKm = ctx.route.route.lengthKm;
-        run.events.push(...resolveOnArrival(fix.ts));
+        append(run.events, resolveOnArrival(fix.ts));
       }
     }
     state = {
