@@ -11,11 +11,12 @@
 // baseline keeps a broker of its own (aedes, or a local Mosquitto under BENCH_BROKER=mosquitto).
 // What authentication and signed acks cost: on the embedded aedes a second chipwatch runs in this process on the same
 // database with the MQTT edge as it was before issue 12 (startChipwatch's in-process `benchmarkOnly.openEdge`: no
-// broker authentication or ACLs, unsigned acks; its publisher shares 4 anonymous connections and takes acks
-// unchecked), and the open and secured scenarios alternate — open, secured, then secured, open (BENCH_EDGE_ROUNDS
+// broker authentication or ACLs, unsigned acks; its publisher takes acks unchecked over one anonymous connection per
+// device, the fleet's shape, or with BENCH_OPEN_CONNECTIONS=shared over 4 shared ones as the bench before issue 12
+// did), and the open and secured scenarios alternate — open, secured, then secured, open (BENCH_EDGE_ROUNDS
 // rounds of the 1-record scenario, default 2; one of the 10-record one) — so the machine's drift falls on both.
 // The report pairs adjacent runs and prints secured ÷ open with its range. BENCH_EDGES=open runs only the open
-// edge, in the order and sizes of the bench before issue 12 (to A/B the refactor alone against an older checkout:
+// edge, in the order, sizes and shared connections of the bench before issue 12 (to A/B the refactor alone against an older checkout:
 // `BENCH_EDGES=open npx tsx bench/alternate.ts --edge open OLD NEW`); BENCH_EDGES=secured only the secured one.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,6 +59,9 @@ const sizes = {
   edgeRounds: sizeFromEnv('BENCH_EDGE_ROUNDS', 2),
 };
 const edges = process.env.BENCH_EDGES ?? 'both';
+const openConnections = process.env.BENCH_OPEN_CONNECTIONS ?? (edges === 'open' ? 'shared' : 'per-device');
+if (openConnections !== 'shared' && openConnections !== 'per-device')
+  throw new Error('BENCH_OPEN_CONNECTIONS must be per-device or shared');
 if (!['both', 'open', 'secured'].includes(edges))
   throw new Error('BENCH_EDGES must be both, open or secured');
 const brokerKind = process.env.BENCH_BROKER ?? 'aedes';
@@ -174,6 +178,7 @@ async function scenario(o: {
     connections: sizes.connections,
     window: sizes.window,
     openEdge: o.edge === 'open',
+    openPerDevice: openConnections === 'per-device',
     onPhase: (phase) => {
       if (phase === 'start') cpuStart = cpuSnapshot(pgDataDir);
       else cpu = cpuSince(cpuStart, pgDataDir);
@@ -373,7 +378,7 @@ async function main(): Promise<number> {
       broker: externalBroker ? 'external Mosquitto' : brokerKind === 'aedes' ? 'embedded aedes' : 'Mosquitto',
       database: externalDb ? 'external PostgreSQL' : 'embedded PostgreSQL',
       tunables: tunablesLine,
-      connections: sizes.connections,
+      connections: openConnections === 'per-device' ? 'per-device' : sizes.connections,
       window: sizes.window,
       targetMsgPerS: TARGET_MSG_PER_S,
     }),

@@ -1,7 +1,8 @@
 // The publisher of the bench's open-edge scenario (bench/ingest.bench.ts), run as a separate process by
 // bench/run-publisher.ts: the simulator's load code (device-sim/load.ts) as trackers were before issue 12 — a few
-// shared anonymous connections, acks taken as plain JSON without any check. Only against a chipwatch started with
-// startChipwatch's `benchmarkOnly.openEdge`; a normal chipwatch refuses its connections.
+// shared anonymous connections (CONNECTIONS a number) or one anonymous connection per device (CONNECTIONS
+// `per-device`, the fleet's shape without authentication), acks taken as plain JSON without any check. Only against a
+// chipwatch started with startChipwatch's `benchmarkOnly.openEdge`; a normal chipwatch refuses its connections.
 // `tsx bench/open-edge-publisher.ts FILE MQTT_URL CONNECTIONS WINDOW`; the JSON result on stdout, like `--load --json`.
 
 import { publishSigned, UNSIGNED_ACKS_FOR_BENCHMARK } from '../device-sim/load.ts';
@@ -13,7 +14,8 @@ if (!file || !mqttUrl || !connections || !window)
 const result = await publishSigned(readLines(file), {
   ackKey: UNSIGNED_ACKS_FOR_BENCHMARK,
   mqttUrl,
-  connections: Number(connections),
+  connections: connections === 'per-device' ? 0 : Number(connections),
+  anonymousPerDevice: connections === 'per-device',
   window: Number(window),
   say: (line) => process.stderr.write(`  [load] ${line}\n`),
   onPhase: (phase) => process.send?.(phase),

@@ -10,7 +10,7 @@ export interface ScenarioResult {
   consumer: 'chipwatch' | 'baseline';
   /**
    * chipwatch only: 'open' = the MQTT edge as before issue 12 (startChipwatch's benchmarkOnly.openEdge: no broker
-   * authentication or ACLs, unsigned acks; 4 shared anonymous publisher connections, acks not verified); 'secured' =
+   * authentication or ACLs, unsigned acks; anonymous publisher connections, acks not verified); 'secured' =
    * as shipped (each device on its own authenticated connection, every ack signed and verified).
    */
   edge?: 'open' | 'secured';
@@ -36,7 +36,8 @@ export interface Report {
   database: string;
   /** chipwatch's ingest settings, as one line. */
   tunables: string;
-  connections: number;
+  /** Shared anonymous connections of the open edge's publisher; 'per-device': one per device. */
+  connections: number | 'per-device';
   window: number;
   targetMsgPerS: number;
 }
@@ -190,7 +191,11 @@ export function renderReport(r: Report): string {
     out.push(
       `"open edge" rows: the MQTT edge as before issue 12, for comparison only (a second chipwatch in this process, ` +
         `same database, started with the in-process benchmarkOnly.openEdge): broker without authentication or ACLs, ` +
-        `unsigned acks, ${r.connections} shared anonymous publisher connections, acks not verified.`,
+        `unsigned acks, ${
+          r.connections === 'per-device'
+            ? 'one anonymous publisher connection per device'
+            : `${r.connections} shared anonymous publisher connections`
+        }, acks not verified.`,
     );
   }
   out.push('', figures(r), '');

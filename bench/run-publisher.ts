@@ -21,6 +21,8 @@ export interface PublishOptions {
   credentialsFile: string;
   /** Bench only: against a chipwatch started with `benchmarkOnly.openEdge`. */
   openEdge?: boolean;
+  /** With openEdge: one anonymous connection per device instead of `connections` shared ones. */
+  openPerDevice?: boolean;
   /** Messages per second, all devices together; unset: as fast as acks return. */
   ratePerS?: number;
   /** Called at the first publish ('start') and at the last ack ('done'). */
@@ -31,7 +33,10 @@ export function runPublisher(o: PublishOptions): Promise<PublisherResult> {
   if (o.openEdge && o.ratePerS !== undefined)
     throw new Error('the open-edge publisher runs as fast as acks return');
   const args = o.openEdge
-    ? ['bench/open-edge-publisher.ts', o.file, o.mqttUrl, String(o.connections), String(o.window)]
+    ? [
+        'bench/open-edge-publisher.ts',
+        ...[o.file, o.mqttUrl, o.openPerDevice ? 'per-device' : String(o.connections), String(o.window)],
+      ]
     : [
         'device-sim/cli.ts',
         ...['--load', '--load-file', o.file, '--mqtt', o.mqttUrl, '--json'],

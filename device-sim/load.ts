@@ -61,6 +61,11 @@ export interface LoadOptions {
    * tracker does (user name and client id = its id). Without it, `connections` shared anonymous connections.
    */
   credentials?: ReadonlyMap<string, string>;
+  /**
+   * Bench only, without credentials: one anonymous connection per device (client id = its id), the fleet's shape
+   * without authentication, so the bench can tell what authentication and signed acks cost from what connections do.
+   */
+  anonymousPerDevice?: boolean;
 }
 
 /**
@@ -137,7 +142,7 @@ export async function publishSigned(lines: readonly SignedLine[], o: LoadOptions
   const deviceIds = [...new Set(lines.map((l) => l.d))];
   // A device always publishes on one connection, so its messages reach the broker in seq order: its own when it
   // has credentials (the broker admits a tracker only under its own id), else one of a few shared ones.
-  const perDevice = o.credentials !== undefined;
+  const perDevice = o.credentials !== undefined || o.anonymousPerDevice === true;
   const connectionOf = new Map(deviceIds.map((d, i) => [d, perDevice ? i : i % o.connections]));
   const outstanding = new Map<string, number[]>(deviceIds.map((d) => [d, []]));
   const head = new Map<string, number>(deviceIds.map((d) => [d, 0]));
@@ -163,6 +168,7 @@ export async function publishSigned(lines: readonly SignedLine[], o: LoadOptions
   const auth = (i: number) => {
     if (!perDevice) return { clientId: `sim-load-${process.pid}-${i}` };
     const id = deviceIds[i]!;
+    if (o.credentials === undefined) return { clientId: id };
     const password = o.credentials!.get(id);
     if (password === undefined) throw new Error(`no MQTT password for ${id}: register it first`);
     return { clientId: id, username: id, password };

@@ -1,7 +1,7 @@
 // Signed acks (wire protocol v1, "Acks are signed"): a compact JWS, typ `chipwatch-ack+jws`, EdDSA by chipwatch's
 // ack key, whose payload says which seqs of one sender are committed or finally refused: every seq ≤ `seq`, and
 // each seq in `sack` (above it). A tracker deletes from its buffer only what a verified ack covers.
-import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import sodium from 'sodium-native';
 import type { SenderKind } from '../domain/messages.ts';
 
@@ -56,13 +56,15 @@ function prepare(key: AckSigner): { secretKey: Buffer; header: string } {
   return p;
 }
 
-/** Public keys by their JWK `x`: a tracker verifies every ack against the one pinned key. */
-const publicKeys = new Map<string, KeyObject>();
+/** Raw public keys by their JWK `x`: a tracker verifies every ack against the one pinned key. */
+const publicKeys = new Map<string, Buffer>();
 
-function publicKeyOf(jwk: { kty: 'OKP'; crv: 'Ed25519'; x: string }): KeyObject {
+function publicKeyOf(jwk: { kty: 'OKP'; crv: 'Ed25519'; x: string }): Buffer | undefined {
   let k = publicKeys.get(jwk.x);
   if (!k) {
-    k = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, format: 'jwk' });
+    if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') return undefined;
+    k = Buffer.from(jwk.x, 'base64url');
+    if (k.length !== sodium.crypto_sign_PUBLICKEYBYTES) return undefined;
     if (publicKeys.size >= 64) publicKeys.clear();
     publicKeys.set(jwk.x, k);
   }
@@ -109,7 +111,10 @@ export function verifyAck(
     const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
     if (header?.alg !== 'EdDSA' || header?.typ !== ACK_TYP) return undefined;
     const key = publicKeyOf(ackPublicJwk);
-    if (!verify(null, Buffer.from(`${h}.${p}`, 'ascii'), key, Buffer.from(s, 'base64url'))) return undefined;
+    const signature = Buffer.from(s, 'base64url');
+    if (!key || signature.length !== sodium.crypto_sign_BYTES) return undefined;
+    if (!sodium.crypto_sign_verify_detached(signature, Buffer.from(`${h}.${p}`, 'ascii'), key))
+      return undefined;
     const payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as AckPayload;
     const owner = sender === 'device' ? payload.deviceId : payload.siteId;
     if (

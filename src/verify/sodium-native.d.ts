@@ -1,4 +1,4 @@
-// The part of sodium-native (libsodium bindings) chipwatch calls from TypeScript: Ed25519 signing of acks.
+// The part of sodium-native (libsodium bindings) chipwatch calls from TypeScript: Ed25519 signing and checking of acks.
 declare module 'sodium-native' {
   const sodium: {
     crypto_sign_BYTES: number;
@@ -6,6 +6,7 @@ declare module 'sodium-native' {
     crypto_sign_SECRETKEYBYTES: number;
     crypto_sign_seed_keypair(publicKey: Buffer, secretKey: Buffer, seed: Buffer): void;
     crypto_sign_detached(signature: Buffer, message: Buffer, secretKey: Buffer): void;
+    crypto_sign_verify_detached(signature: Buffer, message: Buffer, publicKey: Buffer): boolean;
   };
   export default sodium;
 }
