@@ -146,17 +146,18 @@ export class IngestPipeline {
     const inputs = {} as Record<SenderKind, ReplayInput>;
     const states = {} as Record<SenderKind, Map<string, SenderState>>;
     const hashes = {} as Record<SenderKind, Map<string, Buffer>>;
+    const split = {} as Record<SenderKind, ReturnType<typeof splitStates>>;
     for (const sender of KINDS) {
       inputs[sender] = replayInput(screened, sender);
       states[sender] = await lockWindows(c, sender, inputs[sender].senders);
-      const { windows, floors } = splitStates(states[sender]);
+      split[sender] = splitStates(states[sender]);
       hashes[sender] = await storedHashes(
         c,
-        pairsToLookUp(windows, inputs[sender].candidates, floors),
+        pairsToLookUp(split[sender].windows, inputs[sender].candidates, split[sender].floors),
         sender,
       );
     }
-    return { ...decideBatch(screened, inputs, states, hashes, this.opts.maxSeqJump ?? MAX_SEQ_JUMP), states };
+    return { ...decideBatch(screened, inputs, split, hashes, this.opts.maxSeqJump ?? MAX_SEQ_JUMP), states };
   }
 
   /**

@@ -68,7 +68,7 @@ export function splitStates(states: ReadonlyMap<string, SenderState>) {
 export function decideBatch(
   screened: Screened[],
   inputs: Record<SenderKind, ReplayInput>,
-  states: Record<SenderKind, ReadonlyMap<string, SenderState>>,
+  split: Record<SenderKind, ReturnType<typeof splitStates>>,
   hashes: Record<SenderKind, ReadonlyMap<string, Buffer>>,
   maxJump: number,
 ): { decided: Decided[]; windows: Record<SenderKind, Map<string, ReplayWindow>> } {
@@ -76,7 +76,7 @@ export function decideBatch(
   const after = {} as Record<SenderKind, Map<string, ReplayWindow>>;
   for (const sender of ['device', 'site'] as const) {
     const input = inputs[sender];
-    const { windows, floors } = splitStates(states[sender]);
+    const { windows, floors } = split[sender];
     const d = decideSeqs(windows, input.candidates, hashes[sender], { floors, maxJump });
     input.verified.forEach((v, i) => {
       outcome.set(v, decided(v, d.decisions[i]!));
