@@ -21,6 +21,19 @@ export const severity = z.enum(['info', 'warning', 'critical']);
 /** A time in an answer, RFC 3339. */
 export const time = z.string().openapi({ format: 'date-time' });
 
+/** One row of a policy audit hash chain (a shipment's or a licence's): who did what, when, chained by hash. */
+export const policyAuditRow = z.object({
+  subject: z.string(),
+  at: time,
+  actor: z.string(),
+  role: z.string(),
+  action: z.string(),
+  reason: z.string().nullable(),
+  details: z.unknown(),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+
 /** `{"items": [...], "nextCursor": "..." | null}` of `item`. */
 export const listOf = <S extends z.ZodType>(item: S, name: string) =>
   z

@@ -1,29 +1,9 @@
 // Licences compliance grants and the shipments citing them: plain SQL, one operation per function. Who may do what
 // is the API's business (routes/licences.ts, routes/shipment-policy.ts); the audit rows are db/policy-audit.ts.
+import type { LicenceFields, LicenceRecord } from '../domain/licences.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 type Queryable = Pool | PoolClient;
-
-export interface LicenceFields {
-  number: string;
-  countries: string[];
-  items: string[];
-  endUser: string;
-  validFrom: string;
-  validTo: string;
-  notes: string | null;
-}
-
-export interface LicenceRecord extends LicenceFields {
-  id: string;
-  grantedBy: string;
-  grantedAt: string;
-  revokedAt: string | null;
-  revokedBy: string | null;
-  revokeReason: string | null;
-  /** Whether it covers anything now: not revoked, and now lies in [validFrom, validTo). */
-  status: 'active' | 'pending' | 'expired' | 'revoked';
-}
 
 const STATUS = `CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN now() < valid_from THEN 'pending'
                      WHEN now() >= valid_to THEN 'expired' ELSE 'active' END AS status`;

@@ -1,6 +1,7 @@
 // The policy a shipment is checked against, as evidence: the policy file's version, the shipment's overrides, its
 // cited licences, and the audit of every grant, change, revocation and citation — one hash chain per subject
 // (`licence:<id>`, `shipment:<id>`), each row hashing its canonical JSON with the hash of the row before it.
+import type { LicenceRecord } from '../domain/licences.ts';
 import type { Policy } from '../geo/policy.ts';
 import { type ChainCheck, canonicalJson, GENESIS_HASH, sha256Hex } from './canonical.ts';
 
@@ -78,20 +79,7 @@ export function policyVersion(p: Policy): PolicyVersion {
 }
 
 /** A cited licence as the bundle carries it, with its own audit chain. */
-export interface BundleLicence {
-  id: string;
-  number: string;
-  countries: string[];
-  items: string[];
-  endUser: string;
-  validFrom: string;
-  validTo: string;
-  notes: string | null;
-  grantedBy: string;
-  grantedAt: string;
-  revokedAt: string | null;
-  revokedBy: string | null;
-  revokeReason: string | null;
+export interface BundleLicence extends Omit<LicenceRecord, 'status'> {
   citedBy: string;
   citedAt: string;
   audit: PolicyAuditRow[];

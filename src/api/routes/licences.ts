@@ -6,8 +6,6 @@ import {
   citingShipments,
   getLicence,
   insertLicence,
-  type LicenceFields,
-  type LicenceRecord,
   listLicences,
   lockLicence,
   revokeLicence,
@@ -16,9 +14,10 @@ import {
 import { appendPolicyAudit, licenceSubject, policyAuditTrails } from '../../db/policy-audit.ts';
 import { type Pool, withTransaction } from '../../db/pool.ts';
 import { AppError } from '../../domain/errors.ts';
+import type { LicenceFields, LicenceRecord } from '../../domain/licences.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
 import { cursorParam, decodeCursor, limitParam, MAX_PAGE, page, parseRfc3339 } from '../pagination.ts';
-import { id, iso2, listOf, pathId, time } from '../schemas.ts';
+import { id, iso2, listOf, pathId, policyAuditRow, time } from '../schemas.ts';
 
 const at = z
   .string()
@@ -83,18 +82,8 @@ const licenceSchema = z
     revokeReason: z.string().nullable(),
   })
   .openapi('Licence');
-const auditRow = z.object({
-  at: time,
-  actor: z.string(),
-  role: z.string(),
-  action: z.string(),
-  reason: z.string().nullable(),
-  details: z.unknown(),
-  prevHash: z.string(),
-  hash: z.string(),
-});
 const licenceDetail = licenceSchema
-  .extend({ citedBy: z.array(z.string()), audit: z.array(auditRow) })
+  .extend({ citedBy: z.array(z.string()), audit: z.array(policyAuditRow.omit({ subject: true })) })
   .openapi('LicenceDetail');
 
 /** Normalised fields: countries and items sorted and unique; validity in order. */

@@ -11,7 +11,7 @@ import { AppError } from '../../domain/errors.ts';
 import type { CorridorCache } from '../corridor-cache.ts';
 import { createRouter, defineRoute, errorResponse, json, z } from '../openapi.ts';
 import { auditCitations, auditPolicyChange, guardPolicy, type PolicyDeps } from '../policy-guard.ts';
-import { pathId } from '../schemas.ts';
+import { pathId, policyAuditRow } from '../schemas.ts';
 import { policyChangeBody, shipmentSchema, shipmentView } from '../shipment-view.ts';
 
 const fieldsOf = (s: ShipmentRecord): PolicyFields => ({
@@ -21,24 +21,12 @@ const fieldsOf = (s: ShipmentRecord): PolicyFields => ({
   licenses: s.licenses,
 });
 
-const auditRow = z.object({
-  subject: z.string(),
-  at: z.string(),
-  actor: z.string(),
-  role: z.string(),
-  action: z.string(),
-  reason: z.string().nullable(),
-  details: z.unknown(),
-  prevHash: z.string(),
-  hash: z.string(),
-});
-
 const policySchema = z
   .object({
     file: z.record(z.string(), z.unknown()).optional(),
     overrides: z.record(z.string(), z.unknown()),
     licences: z.array(z.record(z.string(), z.unknown())),
-    audit: z.array(auditRow),
+    audit: z.array(policyAuditRow),
   })
   .openapi('ShipmentPolicy');
 
