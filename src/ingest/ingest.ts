@@ -108,12 +108,6 @@ export async function startIngest(deps: {
           (live) => metrics.ingestWorkers.set(live.length),
         )
       : undefined;
-  try {
-    await membership?.start();
-  } catch (e) {
-    await verifyWorkers.release();
-    throw e;
-  }
   session = new MqttSession({
     url: deps.mqttUrl,
     clientId: config.MQTT_CLIENT_ID,
@@ -135,6 +129,7 @@ export async function startIngest(deps: {
   session.on('connected', () => metrics.mqttConnected.set(1));
   session.on('disconnected', () => metrics.mqttConnected.set(0));
   try {
+    await membership?.start();
     await session.start();
   } catch (e) {
     await membership?.stop();
