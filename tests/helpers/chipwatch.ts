@@ -53,37 +53,11 @@ export async function startTestChipwatch(
   const sqlPool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
   // Tests stop the database (faults): an idle connection dying must not be an uncaught error.
   sqlPool.on('error', () => {});
-  const secret = new TextEncoder().encode(TEST_SECRET);
-  const token = (role: Role) =>
-    mintToken(secret, { sub: `test-${role}`, role, issuer: config.AUTH_ISSUER, ttlS: 600 });
   return {
     ...running,
     config,
     httpUrl: running.httpUrl!,
-    token,
-    api: async (method, path, opts = {}) => {
-      const headers: Record<string, string> = {};
-      const role = opts.role === undefined ? 'admin' : opts.role;
-      const bearer = opts.token ?? (role ? await token(role) : undefined);
-      if (bearer) headers.authorization = `Bearer ${bearer}`;
-      if (opts.body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${running.httpUrl}${path}`, {
-        method,
-        headers,
-        body:
-          opts.body === undefined
-            ? undefined
-            : typeof opts.body === 'string'
-              ? opts.body
-              : JSON.stringify(opts.body),
-      });
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {}
-      return { status: res.status, body };
-    },
+    ...apiAt(running.httpUrl!, config.AUTH_ISSUER),
     sql: async (text, values) => (await sqlPool.query(text, values)).rows,
     stop: async () => {
       await running.stop();
@@ -110,7 +84,7 @@ export async function until<T>(
   return last;
 }
 
-/** An API client for a chipwatch at `httpUrl` signing tokens with TEST_SECRET (a spawned process, say). */
+/** An API client for a chipwatch at `httpUrl` signing tokens with TEST_SECRET (in-process or a spawned process). */
 export function apiAt(httpUrl: string, issuer = 'chipwatch'): Pick<TestChipwatch, 'api' | 'token'> {
   const secret = new TextEncoder().encode(TEST_SECRET);
   const token = (role: Role) => mintToken(secret, { sub: `test-${role}`, role, issuer, ttlS: 600 });
@@ -125,7 +99,13 @@ export function apiAt(httpUrl: string, issuer = 'chipwatch'): Pick<TestChipwatch
       const res = await fetch(`${httpUrl}${path}`, {
         method,
         headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        // A string is sent as it is (malformed JSON, say); anything else as JSON.
+        body:
+          opts.body === undefined
+            ? undefined
+            : typeof opts.body === 'string'
+              ? opts.body
+              : JSON.stringify(opts.body),
       });
       const text = await res.text();
       let body: unknown = text;
