@@ -3,24 +3,17 @@
 // `mustRefuse` lists encodings chipwatch refuses, with the code it records.
 
 import { full, header, minimal, telemetry } from './ingest-vectors.ts';
-import { compactJws, type KeysFile, privateKeyOf } from './lib.ts';
+import { compactJws, type JwsParts, type KeysFile, privateKeyOf } from './lib.ts';
 
 type Reuse = (signingInput: string, der: boolean) => string | undefined;
 
-export interface SignerCase {
+/** `signatureB64` — EdDSA: the only right signature; ES256: one right signature (any other that verifies is as good). */
+export interface SignerCase extends JwsParts {
   name: string;
   deviceId: string;
   alg: 'EdDSA' | 'ES256';
   kid: string;
   topic: string;
-  header: string;
-  payload: string;
-  headerB64: string;
-  payloadB64: string;
-  signingInput: string;
-  /** EdDSA: the only right signature. ES256: one right signature (any other that verifies is as good). */
-  signatureB64: string;
-  jws: string;
   deterministic: boolean;
 }
 
