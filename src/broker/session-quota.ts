@@ -46,34 +46,134 @@ export interface QuotaOptions {
   onDrop?(clientId: string, dropped: number): void;
 }
 
-const copy = (p: QueuedPacket): QueuedPacket => ({
-  cmd: p.cmd || 'publish',
-  brokerId: p.brokerId,
-  brokerCounter: p.brokerCounter,
-  topic: p.topic,
-  payload: p.payload,
-  qos: p.qos,
-  retain: p.retain,
-  dup: p.dup,
-  messageId: p.messageId,
-});
+/** What aedes' own persistence keeps of a queued packet (aedes-packet): every field, MQTT 5 properties included. */
+const copy = (p: QueuedPacket): QueuedPacket => ({ ...p, cmd: p.cmd || 'publish' });
+
+const size = (p: QueuedPacket) => (p.payload?.length ?? 0) + (p.topic?.length ?? 0);
+
+/** Keys of queued packets by a property, each list oldest first (several packets may share a value). */
+class Postings<V> {
+  private readonly lists = new Map<V, number[]>();
+
+  first(v: V): number | undefined {
+    return this.lists.get(v)?.[0];
+  }
+
+  find(v: V, pred: (key: number) => boolean): number | undefined {
+    return this.lists.get(v)?.find(pred);
+  }
+
+  add(v: V, key: number): void {
+    const keys = this.lists.get(v);
+    if (!keys) {
+      this.lists.set(v, [key]);
+      return;
+    }
+    let i = keys.length;
+    while (i > 0 && keys[i - 1]! > key) i--;
+    keys.splice(i, 0, key);
+  }
+
+  delete(v: V, key: number): void {
+    const keys = this.lists.get(v);
+    if (!keys) return;
+    const i = keys.indexOf(key);
+    if (i >= 0) keys.splice(i, 1);
+    if (keys.length === 0) this.lists.delete(v);
+  }
+}
+
+const pairOf = (p: QueuedPacket) => `${p.brokerCounter}\0${p.brokerId}`;
+
+/**
+ * One session's queue, oldest first, with the two lookups aedes makes indexed: by (broker id, broker counter) when
+ * a packet is handed its message id, and by message id when the client acknowledges it. The aedes in-memory
+ * persistence scans the whole queue for both, which made every delivery cost O(messages in flight).
+ */
+class SessionQueue {
+  /** Insertion-ordered: the first entry is the oldest. */
+  readonly items = new Map<number, QueuedPacket>();
+  bytes = 0;
+  private next = 0;
+  private readonly byPair = new Postings<string>();
+  /** Message ids wrap at 65535, so a long queue may hold one twice. */
+  private readonly byMessageId = new Postings<number | undefined>();
+
+  push(p: QueuedPacket): void {
+    const key = this.next++;
+    this.items.set(key, p);
+    this.bytes += size(p);
+    this.index(key, p);
+  }
+
+  /** Drops the oldest packet. */
+  shift(): void {
+    const first = this.items.keys().next();
+    if (!first.done) this.remove(first.value);
+  }
+
+  /**
+   * As aedes' in-memory persistence, whichever comes first in the queue: the packet the broker sent (same broker id
+   * and counter) gets the message id, or a packet of another broker with that message id is replaced (a PUBREL).
+   */
+  update(p: QueuedPacket): void {
+    const own = this.byPair.first(pairOf(p));
+    const other = this.byMessageId.find(p.messageId, (k) => this.items.get(k)!.brokerId !== p.brokerId);
+    if (own !== undefined && (other === undefined || own < other)) {
+      const held = this.items.get(own)!;
+      this.byMessageId.delete(held.messageId, own);
+      held.messageId = p.messageId;
+      this.byMessageId.add(held.messageId, own);
+    } else if (other !== undefined) {
+      const held = this.items.get(other)!;
+      this.unindex(other, held);
+      this.items.set(other, p);
+      this.bytes += size(p) - size(held);
+      this.index(other, p);
+    }
+  }
+
+  /** Removes and returns the oldest packet with this message id. */
+  clear(messageId: number | undefined): QueuedPacket | undefined {
+    const key = this.byMessageId.first(messageId);
+    if (key === undefined) return undefined;
+    const held = this.items.get(key)!;
+    this.remove(key);
+    return held;
+  }
+
+  private remove(key: number): void {
+    const held = this.items.get(key)!;
+    this.items.delete(key);
+    this.bytes -= size(held);
+    this.unindex(key, held);
+  }
+
+  private index(key: number, p: QueuedPacket): void {
+    this.byPair.add(pairOf(p), key);
+    this.byMessageId.add(p.messageId, key);
+  }
+
+  private unindex(key: number, p: QueuedPacket): void {
+    this.byPair.delete(pairOf(p), key);
+    this.byMessageId.delete(p.messageId, key);
+  }
+}
 
 /** Installs bounded outgoing queues on an aedes persistence object, in place; returns the queued totals. */
 export function boundSessionQueues(persistence: OutgoingQueue, o: QuotaOptions): { queued(): QueueTotals } {
-  const queues = new Map<string, { items: QueuedPacket[]; bytes: number }>();
-  const size = (p: QueuedPacket) => (p.payload?.length ?? 0) + p.topic.length;
+  const queues = new Map<string, SessionQueue>();
 
   const enqueue = (clientId: string, packet: QueuedPacket) => {
     let q = queues.get(clientId);
     if (!q) {
-      q = { items: [], bytes: 0 };
+      q = new SessionQueue();
       queues.set(clientId, q);
     }
-    q.items.push(copy(packet));
-    q.bytes += size(packet);
+    q.push(copy(packet));
     let dropped = 0;
-    while (q.items.length > 1 && (q.items.length > o.maxMessages || q.bytes > o.maxBytes)) {
-      q.bytes -= size(q.items.shift()!);
+    while (q.items.size > 1 && (q.items.size > o.maxMessages || q.bytes > o.maxBytes)) {
+      q.shift();
       dropped++;
     }
     if (dropped > 0) o.onDrop?.(clientId, dropped);
@@ -87,26 +187,16 @@ export function boundSessionQueues(persistence: OutgoingQueue, o: QuotaOptions):
     },
     // Never throws: a packet dropped by the quota while being delivered is simply no longer kept for redelivery.
     outgoingUpdate: async (client: { id: string }, packet: QueuedPacket) => {
-      const items = queues.get(client.id)?.items ?? [];
-      for (let i = 0; i < items.length; i++) {
-        const held = items[i]!;
-        if (held.brokerId === packet.brokerId && held.brokerCounter === packet.brokerCounter) {
-          held.messageId = packet.messageId;
-          return;
-        }
-      }
+      queues.get(client.id)?.update(packet);
     },
     outgoingClearMessageId: async (client: { id: string }, packet: { messageId?: number }) => {
       const q = queues.get(client.id);
-      if (!q) return undefined;
-      const i = q.items.findIndex((p) => p.messageId === packet.messageId);
-      if (i < 0) return undefined;
-      const [removed] = q.items.splice(i, 1);
-      q.bytes -= size(removed!);
-      if (q.items.length === 0) queues.delete(client.id);
+      const removed = q?.clear(packet.messageId);
+      if (q && q.items.size === 0) queues.delete(client.id);
       return removed;
     },
-    outgoingStream: (client: { id: string }) => Readable.from([...(queues.get(client.id)?.items ?? [])]),
+    outgoingStream: (client: { id: string }) =>
+      Readable.from([...(queues.get(client.id)?.items.values() ?? [])]),
     cleanSubscriptions: async (client: { id: string }) => {
       queues.delete(client.id);
       await cleanSubscriptions(client);
@@ -117,9 +207,9 @@ export function boundSessionQueues(persistence: OutgoingQueue, o: QuotaOptions):
     queued: () => {
       const t = { sessions: queues.size, messages: 0, bytes: 0, largestMessages: 0, largestBytes: 0 };
       for (const q of queues.values()) {
-        t.messages += q.items.length;
+        t.messages += q.items.size;
         t.bytes += q.bytes;
-        t.largestMessages = Math.max(t.largestMessages, q.items.length);
+        t.largestMessages = Math.max(t.largestMessages, q.items.size);
         t.largestBytes = Math.max(t.largestBytes, q.bytes);
       }
       return t;
