@@ -36,6 +36,16 @@ export function textProblem(s: string, rules: TextRules = {}): string | undefine
 
 const hex = (c: number) => c.toString(16).toUpperCase().padStart(4, '0');
 
+/**
+ * False when JSON text cannot parse to any string (key or value) that `textProblem` refuses, so the walk can be
+ * skipped: raw C0 controls are not valid JSON, and what is left is a backslash (an escape), DEL, a raw C1 control or
+ * a surrogate (text decoded from UTF-8 holds only paired ones, but a string may come from elsewhere). True: walk.
+ */
+export function jsonTextMayHoldBadText(json: string): boolean {
+  return MAY_HOLD_BAD_TEXT.test(json);
+}
+const MAY_HOLD_BAD_TEXT = /[\\\u007f-\u009f\ud800-\udfff]/;
+
 /** Deepest nesting walked; a deeper value is reported rather than recursed into. */
 const MAX_DEPTH = 64;
 

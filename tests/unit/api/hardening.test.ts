@@ -10,7 +10,7 @@ import type { ClaimedDelivery } from '../../../src/db/outbox.ts';
 import { sendWebhook } from '../../../src/delivery/channels/webhook.ts';
 import { addressRefusal, parseCidr } from '../../../src/domain/addresses.ts';
 import type { AppError } from '../../../src/domain/errors.ts';
-import { findTextProblem, textProblem } from '../../../src/domain/text.ts';
+import { findTextProblem, jsonTextMayHoldBadText, textProblem } from '../../../src/domain/text.ts';
 
 describe('text guard', () => {
   it('names NUL, control characters and lone surrogates with their index; keeps ordinary text', () => {
@@ -28,6 +28,33 @@ describe('text guard', () => {
     );
     expect(findTextProblem({ a: { 'k\u0000': 1 } })).toBe('a.(a key): contains NUL (U+0000) at index 1');
     expect(findTextProblem({ a: 1, b: [true, null] })).toBeUndefined();
+  });
+
+  it('lets a payload skip the walk only when its JSON text cannot hold a refused string', () => {
+    // Every UTF-16 code unit, in a value and in a key, written as JSON.stringify writes it (controls and lone
+    // surrogates escaped) and raw where JSON allows it raw.
+    const texts: string[] = [];
+    for (let c = 0; c <= 0xffff; c++) {
+      const ch = String.fromCharCode(c);
+      texts.push(JSON.stringify({ v: `a${ch}b` }), JSON.stringify({ [`k${ch}`]: 1 }));
+      if (c >= 0x20 && c !== 0x22 && c !== 0x5c) texts.push(`{"v":"a${ch}b"}`);
+    }
+    texts.push(
+      '{"v":"\\u0000"}',
+      '{"v":"\\uD800x"}',
+      '{"v":"\\u001b[31m"}',
+      Buffer.from([0x7b, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x3a, 0x31, 0x7d]).toString('utf8'),
+    );
+    let refused = 0;
+    for (const text of texts) {
+      if (findTextProblem(JSON.parse(text)) === undefined) continue;
+      refused++;
+      expect(jsonTextMayHoldBadText(text), text).toBe(true);
+    }
+    expect(refused).toBeGreaterThan(2 * (0x20 + 0x21 + 0x800));
+    expect(
+      jsonTextMayHoldBadText('{"v":1,"deviceId":"trk-1","records":[{"lat":1.5,"note":"Zürich 北京"}]}'),
+    ).toBe(false);
   });
 });
 
