@@ -51,39 +51,72 @@ const copy = (p: QueuedPacket): QueuedPacket => ({ ...p, cmd: p.cmd || 'publish'
 
 const size = (p: QueuedPacket) => (p.payload?.length ?? 0) + (p.topic?.length ?? 0);
 
-/** Keys of queued packets by a property, each list oldest first (several packets may share a value). */
+/**
+ * Keys of queued packets by a value, oldest first. Nearly every value names one packet, kept as a bare number; a
+ * list only when several share it, so a delivery allocates nothing here.
+ */
 class Postings<V> {
-  private readonly lists = new Map<V, number[]>();
+  private readonly keys = new Map<V, number | number[]>();
 
   first(v: V): number | undefined {
-    return this.lists.get(v)?.[0];
+    const k = this.keys.get(v);
+    return typeof k === 'number' ? k : k?.[0];
   }
 
   find(v: V, pred: (key: number) => boolean): number | undefined {
-    return this.lists.get(v)?.find(pred);
+    const k = this.keys.get(v);
+    if (k === undefined) return undefined;
+    if (typeof k === 'number') return pred(k) ? k : undefined;
+    return k.find(pred);
   }
 
   add(v: V, key: number): void {
-    const keys = this.lists.get(v);
-    if (!keys) {
-      this.lists.set(v, [key]);
+    const k = this.keys.get(v);
+    if (k === undefined) {
+      this.keys.set(v, key);
       return;
     }
-    let i = keys.length;
-    while (i > 0 && keys[i - 1]! > key) i--;
-    keys.splice(i, 0, key);
+    const list = typeof k === 'number' ? [k] : k;
+    let i = list.length;
+    while (i > 0 && list[i - 1]! > key) i--;
+    list.splice(i, 0, key);
+    if (typeof k === 'number') this.keys.set(v, list);
   }
 
   delete(v: V, key: number): void {
-    const keys = this.lists.get(v);
-    if (!keys) return;
-    const i = keys.indexOf(key);
-    if (i >= 0) keys.splice(i, 1);
-    if (keys.length === 0) this.lists.delete(v);
+    const k = this.keys.get(v);
+    if (k === key) {
+      this.keys.delete(v);
+      return;
+    }
+    if (typeof k !== 'object') return;
+    const i = k.indexOf(key);
+    if (i >= 0) k.splice(i, 1);
+    if (k.length === 1) this.keys.set(v, k[0]!);
   }
 }
 
-const pairOf = (p: QueuedPacket) => `${p.brokerCounter}\0${p.brokerId}`;
+/** Postings by (broker id, broker counter), one map of counters per broker id: no key string per packet. */
+class PairPostings {
+  private readonly byBroker = new Map<string, Postings<number>>();
+
+  first(p: QueuedPacket): number | undefined {
+    return this.byBroker.get(p.brokerId)?.first(p.brokerCounter);
+  }
+
+  add(p: QueuedPacket, key: number): void {
+    let counters = this.byBroker.get(p.brokerId);
+    if (!counters) {
+      counters = new Postings();
+      this.byBroker.set(p.brokerId, counters);
+    }
+    counters.add(p.brokerCounter, key);
+  }
+
+  delete(p: QueuedPacket, key: number): void {
+    this.byBroker.get(p.brokerId)?.delete(p.brokerCounter, key);
+  }
+}
 
 /**
  * One session's queue, oldest first, with the two lookups aedes makes indexed: by (broker id, broker counter) when
@@ -95,7 +128,7 @@ class SessionQueue {
   readonly items = new Map<number, QueuedPacket>();
   bytes = 0;
   private next = 0;
-  private readonly byPair = new Postings<string>();
+  private readonly byPair = new PairPostings();
   /** Message ids wrap at 65535, so a long queue may hold one twice. */
   private readonly byMessageId = new Postings<number | undefined>();
 
@@ -117,7 +150,7 @@ class SessionQueue {
    * and counter) gets the message id, or a packet of another broker with that message id is replaced (a PUBREL).
    */
   update(p: QueuedPacket): void {
-    const own = this.byPair.first(pairOf(p));
+    const own = this.byPair.first(p);
     const other = this.byMessageId.find(p.messageId, (k) => this.items.get(k)!.brokerId !== p.brokerId);
     if (own !== undefined && (other === undefined || own < other)) {
       const held = this.items.get(own)!;
@@ -150,12 +183,12 @@ class SessionQueue {
   }
 
   private index(key: number, p: QueuedPacket): void {
-    this.byPair.add(pairOf(p), key);
+    this.byPair.add(p, key);
     this.byMessageId.add(p.messageId, key);
   }
 
   private unindex(key: number, p: QueuedPacket): void {
-    this.byPair.delete(pairOf(p), key);
+    this.byPair.delete(p, key);
     this.byMessageId.delete(p.messageId, key);
   }
 }

@@ -3,7 +3,7 @@
 // schema and subject binding. Pure but for the key lookup, which the caller passes in; every failure becomes a
 // Refused carrying its Rejection, so a batch is screened whole and never throws.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { asRejection, Rejection } from '../domain/errors.ts';
 import type { Inbound, SenderKind } from '../domain/messages.ts';
 import { type AttestationPayload, parseAttestation } from './attestation-schema.ts';
@@ -159,7 +159,7 @@ export class Screener {
           `payload ${kind.subject} "${claimed.slice(0, 128)}" is not the topic's ${sender}`,
         );
       }
-      const payloadSha256 = createHash('sha256').update(jws.payload).digest();
+      const payloadSha256 = hash('sha256', jws.payload, 'buffer');
       const base = { kind: 'verified' as const, msg, senderId, kid: jws.kid, payloadSha256 };
       return sender === 'device'
         ? { ...base, sender, payload: payload as TelemetryPayload }
