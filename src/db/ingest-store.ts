@@ -90,10 +90,35 @@ export interface TelemetryRow {
   flags: string[];
 }
 
+/** Per shipment: the span of the fixes a batch adds, which every read of its telemetry is bounded by. */
+interface FixSpan {
+  from: number;
+  to: number;
+  receivedTo: number;
+  count: number;
+}
+
+function spansOf(rows: TelemetryRow[]): Map<string, FixSpan> {
+  const spans = new Map<string, FixSpan>();
+  for (const r of rows) {
+    if (r.shipmentId === null) continue;
+    const s = spans.get(r.shipmentId);
+    if (!s) spans.set(r.shipmentId, { from: r.ts, to: r.ts, receivedTo: r.receivedAt, count: 1 });
+    else {
+      s.from = Math.min(s.from, r.ts);
+      s.to = Math.max(s.to, r.ts);
+      s.receivedTo = Math.max(s.receivedTo, r.receivedAt);
+      s.count++;
+    }
+  }
+  return spans;
+}
+
 export async function insertTelemetry(c: PoolClient, rows: TelemetryRow[]): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof TelemetryRow>(k: K) => rows.map((r) => r[k]);
-  // The same statement widens each shipment's span of fixes, which every read of its telemetry is bounded by.
+  const spans = [...spansOf(rows)];
+  // The same statement widens each shipment's span (summed here, not read back from the inserted rows).
   await c.query(
     `WITH ins AS (
      INSERT INTO telemetry (device_id, ts, seq, idx, lat, lon, alt_m, speed_kmh, heading_deg, hdop, satellites,
@@ -103,14 +128,14 @@ export async function insertTelemetry(c: PoolClient, rows: TelemetryRow[]): Prom
        FROM unnest($1::text[], $2::float8[], $3::bigint[], $4::int[], $5::float8[], $6::float8[], $7::real[],
                    $8::real[], $9::real[], $10::real[], $11::int[], $12::real[], $13::real[], $14::real[],
                    $15::boolean[], $16::float8[], $17::text[], $18::text[])
-         AS x(d, ts, s, i, la, lo, a, sp, h, hd, sa, b, te, li, ta, r, sh, fl)
-     RETURNING shipment_id, ts, received_at)
-     UPDATE shipments s SET fixes_from = least(s.fixes_from, n.first_ts), fixes_to = greatest(s.fixes_to, n.last_ts),
-            fixes_received_to = greatest(s.fixes_received_to, n.last_received), fix_count = s.fix_count + n.fixes
-       FROM (SELECT shipment_id, min(ts) AS first_ts, max(ts) AS last_ts, max(received_at) AS last_received,
-                    count(*) AS fixes
-               FROM ins WHERE shipment_id IS NOT NULL GROUP BY shipment_id) n
-      WHERE s.id = n.shipment_id`,
+         AS x(d, ts, s, i, la, lo, a, sp, h, hd, sa, b, te, li, ta, r, sh, fl))
+     UPDATE shipments s
+        SET fixes_from = least(s.fixes_from, to_timestamp(n.f / 1000.0)),
+            fixes_to = greatest(s.fixes_to, to_timestamp(n.t / 1000.0)),
+            fixes_received_to = greatest(s.fixes_received_to, to_timestamp(n.r / 1000.0)),
+            fix_count = s.fix_count + n.c
+       FROM unnest($19::text[], $20::float8[], $21::float8[], $22::float8[], $23::int[]) AS n(id, f, t, r, c)
+      WHERE s.id = n.id`,
     [
       col('deviceId'),
       col('ts'),
@@ -130,6 +155,11 @@ export async function insertTelemetry(c: PoolClient, rows: TelemetryRow[]): Prom
       col('receivedAt'),
       col('shipmentId'),
       rows.map((r) => r.flags.join(',')),
+      spans.map(([id]) => id),
+      spans.map(([, s]) => s.from),
+      spans.map(([, s]) => s.to),
+      spans.map(([, s]) => s.receivedTo),
+      spans.map(([, s]) => s.count),
     ],
   );
 }

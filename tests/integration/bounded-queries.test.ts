@@ -133,6 +133,43 @@ function boundedReads(name: string, adminUrl: () => string) {
       ]);
     });
 
+    it('widens a span, its count and its latest receipt with every batch, in batch order or not', async () => {
+      const before = await db.query(
+        'SELECT fixes_from, fixes_to, fixes_received_to, fix_count FROM shipments WHERE id = $1',
+        ['S2'],
+      );
+      expect(Number(before.rows[0].fix_count)).toBe(72);
+      // One batch of fixes around the span's ends, received late, out of order, for S2 and an unbound tracker.
+      const late = [
+        { ...fix('trk-1', T0 + 25 * DAY, 5000, 'S2'), receivedAt: T0 + 40 * DAY },
+        fix('trk-2', T0 + 50 * DAY, 1, null),
+        { ...fix('trk-1', T0 + 19 * DAY, 5001, 'S2'), receivedAt: T0 + 30 * DAY },
+      ];
+      await withTransaction(db, (c) => insertTelemetry(c, late));
+      const after = await db.query(
+        'SELECT fixes_from, fixes_to, fixes_received_to, fix_count FROM shipments WHERE id = $1',
+        ['S2'],
+      );
+      expect([
+        after.rows[0].fixes_from.getTime(),
+        after.rows[0].fixes_to.getTime(),
+        after.rows[0].fixes_received_to.getTime(),
+        Number(after.rows[0].fix_count),
+      ]).toEqual([T0 + 19 * DAY, T0 + 25 * DAY, T0 + 40 * DAY, 74]);
+      // Back as it was for the reads below.
+      await db.query(`DELETE FROM telemetry WHERE seq >= 5000 OR device_id = 'trk-2'`);
+      await db.query(
+        'UPDATE shipments SET fixes_from = $2, fixes_to = $3, fixes_received_to = $4, fix_count = $5 WHERE id = $1',
+        [
+          'S2',
+          before.rows[0].fixes_from,
+          before.rows[0].fixes_to,
+          before.rows[0].fixes_received_to,
+          before.rows[0].fix_count,
+        ],
+      );
+    });
+
     it('returns exactly the fixes of the span: not those before, after, nor a tagged row outside it', async () => {
       // A row tagged S but outside S's span, written behind the span's back: the bound keeps it out of every read.
       await db.query(
