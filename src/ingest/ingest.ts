@@ -14,7 +14,7 @@ import { BatchProcessor } from './batch-processor.ts';
 import { Batcher } from './batcher.ts';
 import { WorkerMembership } from './membership.ts';
 import { type IncomingPublish, MqttSession } from './mqtt-session.ts';
-import { IngestPipeline, pipelineOptions } from './pipeline.ts';
+import { type BatchOutcome, IngestPipeline, pipelineOptions } from './pipeline.ts';
 import { attestationFilter, deviceAckTopic, siteAckTopic, telemetryFilter } from './topics.ts';
 
 type Item = Inbound & { ack(): void };
@@ -89,11 +89,7 @@ export async function startIngest(deps: {
         }
       });
       for (const a of outcome.alerts) metrics.alerts.inc({ type: a.type, action: a.action });
-      for (const v of outcome.verdicts) {
-        metrics.messages.inc({ outcome: v.kind });
-        if (v.kind === 'accepted') metrics.records.inc(v.records);
-        else if (v.kind === 'rejected') metrics.rejections.inc({ reason: v.reason });
-      }
+      countVerdicts(metrics, outcome.verdicts);
     },
   });
 
@@ -161,4 +157,19 @@ export async function startIngest(deps: {
       }
     },
   };
+}
+
+/** The batch's verdicts into the counters: one increment per label set, not per message (a label lookup each). */
+function countVerdicts(metrics: Metrics, verdicts: BatchOutcome['verdicts']): void {
+  const outcomes = new Map<string, number>();
+  const reasons = new Map<string, number>();
+  let records = 0;
+  for (const v of verdicts) {
+    outcomes.set(v.kind, (outcomes.get(v.kind) ?? 0) + 1);
+    if (v.kind === 'accepted') records += v.records;
+    else if (v.kind === 'rejected') reasons.set(v.reason, (reasons.get(v.reason) ?? 0) + 1);
+  }
+  for (const [outcome, n] of outcomes) metrics.messages.inc({ outcome }, n);
+  for (const [reason, n] of reasons) metrics.rejections.inc({ reason }, n);
+  if (records > 0) metrics.records.inc(records);
 }
