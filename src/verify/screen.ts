@@ -98,14 +98,9 @@ export class Screener {
   /** Screens a batch; answers in its order. */
   async screen(batch: Envelope[]): Promise<Screened[]> {
     const parsed = batch.map((env) => this.envelope(env));
-    await Promise.all(
-      (['device', 'site'] as const).map((sender) =>
-        this.loadKeys(
-          sender,
-          parsed.flatMap((p) => ('jws' in p && p.env.sender === sender ? [p.jws.kid] : [])),
-        ),
-      ),
-    );
+    const kids: Record<SenderKind, string[]> = { device: [], site: [] };
+    for (const p of parsed) if ('jws' in p) kids[p.env.sender].push(p.jws.kid);
+    await Promise.all([this.loadKeys('device', kids.device), this.loadKeys('site', kids.site)]);
     return Promise.all(parsed.map((p) => ('jws' in p ? this.authenticate(p.env, p.senderId, p.jws) : p)));
   }
 
@@ -141,12 +136,10 @@ export class Screener {
 
   private async authenticate(env: Envelope, senderId: string, jws: ParsedJws): Promise<Screened> {
     const { sender, msg } = env;
-    // The seq only matters for a refusal: parse it there, not for every accepted message.
-    const ctx = () => ({ senderId, kid: jws.kid, seq: peekSeq(jws.payload) ?? null });
     try {
       await checkSigner(jws, this.keys[sender].get(jws.kid), { kind: sender, id: senderId });
     } catch (e) {
-      return refuse(env, e, ctx());
+      return refuse(env, e, refusalContext(senderId, jws, false));
     }
     try {
       const kind = KINDS[sender];
@@ -159,13 +152,23 @@ export class Screener {
           `payload ${kind.subject} "${claimed.slice(0, 128)}" is not the topic's ${sender}`,
         );
       }
-      const payloadSha256 = hash('sha256', jws.payload, 'buffer');
-      const base = { kind: 'verified' as const, msg, senderId, kid: jws.kid, payloadSha256 };
-      return sender === 'device'
-        ? { ...base, sender, payload: payload as TelemetryPayload }
-        : { ...base, sender, payload: payload as AttestationPayload };
+      const verified = {
+        kind: 'verified',
+        msg,
+        senderId,
+        kid: jws.kid,
+        payloadSha256: hash('sha256', jws.payload, 'buffer'),
+        sender,
+        payload,
+      };
+      return verified as Verified;
     } catch (e) {
-      return refuse(env, e, { ...ctx(), authenticated: true });
+      return refuse(env, e, refusalContext(senderId, jws, true));
     }
   }
+}
+
+/** What a refusal of a parsed message records; its seq is parsed only here, never for an accepted message. */
+function refusalContext(senderId: string, jws: ParsedJws, authenticated: boolean) {
+  return { senderId, kid: jws.kid, seq: peekSeq(jws.payload) ?? null, authenticated };
 }

@@ -20,19 +20,18 @@ export interface ReplayInput {
 
 /** Pure: the messages of one kind that the window decides, and the senders whose window (and ack) they touch. */
 export function replayInput(screened: Screened[], sender: SenderKind): ReplayInput {
-  const verified = screened.filter((s): s is Verified => s.kind === 'verified' && s.sender === sender);
-  const authenticatedRefused = screened.flatMap((s) =>
-    s.kind === 'refused' && s.sender === sender && s.authenticated && s.senderId !== null ? [s.senderId] : [],
-  );
-  return {
-    verified,
-    senders: [...verified.map((v) => v.senderId), ...authenticatedRefused],
-    candidates: verified.map((v) => ({
-      deviceId: v.senderId,
-      seq: v.payload.seq,
-      payloadSha256: v.payloadSha256,
-    })),
-  };
+  const input: ReplayInput = { verified: [], senders: [], candidates: [] };
+  const authenticatedRefused: string[] = [];
+  for (const s of screened) {
+    if (s.sender !== sender) continue;
+    if (s.kind === 'verified') {
+      input.verified.push(s);
+      input.senders.push(s.senderId);
+      input.candidates.push({ deviceId: s.senderId, seq: s.payload.seq, payloadSha256: s.payloadSha256 });
+    } else if (s.authenticated && s.senderId !== null) authenticatedRefused.push(s.senderId);
+  }
+  input.senders.push(...authenticatedRefused);
+  return input;
 }
 
 /** Pure: a window decision as the message's outcome. */

@@ -23,5 +23,7 @@ export function applyRevocations(
 
 /** The kids of the verified messages of one kind: what to read revocation times for. */
 export function kidsOf(screened: Screened[], sender: SenderKind): string[] {
-  return screened.flatMap((s) => (s.kind === 'verified' && s.sender === sender ? [s.kid] : []));
+  const kids: string[] = [];
+  for (const s of screened) if (s.kind === 'verified' && s.sender === sender) kids.push(s.kid);
+  return kids;
 }

@@ -26,19 +26,24 @@ export type Verdict =
 export function verdictOf(d: Decided): Verdict {
   if (d.kind === 'refused') {
     const r = d.r;
-    const who = r.sender === 'site' ? { deviceId: null, siteId: r.senderId } : { deviceId: r.senderId };
-    return {
-      kind: 'rejected',
+    const common = {
       reason: r.rejection.code,
       detail: r.rejection.message,
-      ...who,
       seq: r.seq,
       authenticated: r.authenticated,
     };
+    return r.sender === 'site'
+      ? { kind: 'rejected', ...common, deviceId: null, siteId: r.senderId }
+      : { kind: 'rejected', ...common, deviceId: r.senderId };
   }
   const v = d.v;
-  const who = v.sender === 'site' ? { deviceId: null, siteId: v.senderId } : { deviceId: v.senderId };
   const seq = v.payload.seq;
-  if (d.kind === 'duplicate') return { kind: 'duplicate', ...who, seq };
-  return { kind: 'accepted', ...who, seq, records: v.sender === 'device' ? v.payload.records.length : 0 };
+  if (v.sender === 'site') {
+    return d.kind === 'duplicate'
+      ? { kind: 'duplicate', deviceId: null, siteId: v.senderId, seq }
+      : { kind: 'accepted', deviceId: null, siteId: v.senderId, seq, records: 0 };
+  }
+  return d.kind === 'duplicate'
+    ? { kind: 'duplicate', deviceId: v.senderId, seq }
+    : { kind: 'accepted', deviceId: v.senderId, seq, records: v.payload.records.length };
 }
