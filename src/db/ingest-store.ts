@@ -116,7 +116,6 @@ function spansOf(rows: TelemetryRow[]): Map<string, FixSpan> {
 
 export async function insertTelemetry(c: PoolClient, rows: TelemetryRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const col = <K extends keyof TelemetryRow>(k: K) => rows.map((r) => r[k]);
   const spans = [...spansOf(rows)];
   // The same statement widens each shipment's span (summed here, not read back from the inserted rows).
   await c.query(
@@ -137,24 +136,7 @@ export async function insertTelemetry(c: PoolClient, rows: TelemetryRow[]): Prom
        FROM unnest($19::text[], $20::float8[], $21::float8[], $22::float8[], $23::int[]) AS n(id, f, t, r, c)
       WHERE s.id = n.id`,
     [
-      col('deviceId'),
-      col('ts'),
-      col('seq'),
-      col('idx'),
-      col('lat'),
-      col('lon'),
-      col('altM'),
-      col('speedKmh'),
-      col('headingDeg'),
-      col('hdop'),
-      col('satellites'),
-      col('batteryPct'),
-      col('temperatureC'),
-      col('lightLux'),
-      col('tamper'),
-      col('receivedAt'),
-      col('shipmentId'),
-      rows.map((r) => r.flags.join(',')),
+      ...telemetryColumns(rows),
       spans.map(([id]) => id),
       spans.map(([, s]) => s.from),
       spans.map(([, s]) => s.to),
@@ -162,6 +144,54 @@ export async function insertTelemetry(c: PoolClient, rows: TelemetryRow[]): Prom
       spans.map(([, s]) => s.count),
     ],
   );
+}
+
+/** The 18 parameter arrays of the telemetry insert, in one pass (a batch of 10-fix messages holds ~10,000 rows). */
+function telemetryColumns(rows: TelemetryRow[]): unknown[][] {
+  const n = rows.length;
+  const cols: unknown[][] = Array.from({ length: 18 }, () => new Array(n));
+  const [
+    d,
+    ts,
+    seq,
+    idx,
+    lat,
+    lon,
+    alt,
+    speed,
+    heading,
+    hdop,
+    sats,
+    battery,
+    temp,
+    lux,
+    tamper,
+    recv,
+    ship,
+    flags,
+  ] = cols as [unknown[], ...unknown[][]];
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    d[i] = r.deviceId;
+    ts![i] = r.ts;
+    seq![i] = r.seq;
+    idx![i] = r.idx;
+    lat![i] = r.lat;
+    lon![i] = r.lon;
+    alt![i] = r.altM;
+    speed![i] = r.speedKmh;
+    heading![i] = r.headingDeg;
+    hdop![i] = r.hdop;
+    sats![i] = r.satellites;
+    battery![i] = r.batteryPct;
+    temp![i] = r.temperatureC;
+    lux![i] = r.lightLux;
+    tamper![i] = r.tamper;
+    recv![i] = r.receivedAt;
+    ship![i] = r.shipmentId;
+    flags![i] = r.flags.length === 0 ? '' : r.flags.join(',');
+  }
+  return cols;
 }
 
 export interface RejectionRow {

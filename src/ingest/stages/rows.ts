@@ -53,7 +53,11 @@ function addTelemetry(rows: BatchRows, v: VerifiedTelemetry): void {
     recordCount: v.payload.records.length,
     receivedAt: v.msg.receivedAt,
   });
-  v.payload.records.forEach((r, idx) => {
+  const records = v.payload.records;
+  let newest = records[0]!;
+  for (let idx = 0; idx < records.length; idx++) {
+    const r = records[idx]!;
+    if (r.ts > newest.ts) newest = r;
     rows.telemetry.push({
       deviceId: v.senderId,
       ts: r.ts,
@@ -74,9 +78,10 @@ function addTelemetry(rows: BatchRows, v: VerifiedTelemetry): void {
       shipmentId: null,
       flags: [],
     });
-    const prev = rows.lastFix.get(v.senderId);
-    if (!prev || r.ts > prev.ts) rows.lastFix.set(v.senderId, { ts: r.ts, lat: r.lat, lon: r.lon });
-  });
+  }
+  const prev = rows.lastFix.get(v.senderId);
+  if (!prev || newest.ts > prev.ts)
+    rows.lastFix.set(v.senderId, { ts: newest.ts, lat: newest.lat, lon: newest.lon });
 }
 
 function attestationRow(v: VerifiedAttestation): AttestationRow {
