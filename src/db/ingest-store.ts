@@ -1,5 +1,6 @@
 // SQL of one ingest batch: one statement per step, many rows per statement (unnest arrays), one transaction.
 import type { SenderKind } from '../domain/messages.ts';
+import { numberArrayLiteral } from './array-literal.ts';
 import type { Pool, PoolClient } from './pool.ts';
 import { SENDER_TABLES } from './senders.ts';
 
@@ -58,13 +59,13 @@ export async function insertMessages(c: PoolClient, rows: MessageRow[]): Promise
          AS x(d, s, h, k, t, j, n, r)`,
     [
       rows.map((r) => r.deviceId),
-      rows.map((r) => r.seq),
+      numberArrayLiteral(rows.map((r) => r.seq)),
       rows.map((r) => r.payloadSha256),
       rows.map((r) => r.kid),
       rows.map((r) => r.topic),
       rows.map((r) => r.jws),
-      rows.map((r) => r.recordCount),
-      rows.map((r) => r.receivedAt),
+      numberArrayLiteral(rows.map((r) => r.recordCount)),
+      numberArrayLiteral(rows.map((r) => r.receivedAt)),
     ],
   );
 }
@@ -146,52 +147,61 @@ export async function insertTelemetry(c: PoolClient, rows: TelemetryRow[]): Prom
   );
 }
 
-/** The 18 parameter arrays of the telemetry insert, in one pass (a batch of 10-fix messages holds ~10,000 rows). */
-function telemetryColumns(rows: TelemetryRow[]): unknown[][] {
+/**
+ * The 18 parameters of the telemetry insert in one pass over the rows (a batch of 10-fix messages holds ~10,000),
+ * the numeric ones as array literals.
+ */
+function telemetryColumns(rows: TelemetryRow[]): unknown[] {
   const n = rows.length;
-  const cols: unknown[][] = Array.from({ length: 18 }, () => new Array(n));
-  const [
-    d,
-    ts,
-    seq,
-    idx,
-    lat,
-    lon,
-    alt,
-    speed,
-    heading,
-    hdop,
-    sats,
-    battery,
-    temp,
-    lux,
-    tamper,
-    recv,
-    ship,
-    flags,
-  ] = cols as [unknown[], ...unknown[][]];
+  const col = () => new Array<number | null>(n);
+  const [ts, seq, idx, lat, lon, alt, speed] = [col(), col(), col(), col(), col(), col(), col()];
+  const [heading, hdop, sats, battery, temp, lux, recv] = [col(), col(), col(), col(), col(), col(), col()];
+  const device = new Array<string>(n);
+  const tamper = new Array<boolean | null>(n);
+  const shipment = new Array<string | null>(n);
+  const flags = new Array<string>(n);
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
-    d[i] = r.deviceId;
-    ts![i] = r.ts;
-    seq![i] = r.seq;
-    idx![i] = r.idx;
-    lat![i] = r.lat;
-    lon![i] = r.lon;
-    alt![i] = r.altM;
-    speed![i] = r.speedKmh;
-    heading![i] = r.headingDeg;
-    hdop![i] = r.hdop;
-    sats![i] = r.satellites;
-    battery![i] = r.batteryPct;
-    temp![i] = r.temperatureC;
-    lux![i] = r.lightLux;
-    tamper![i] = r.tamper;
-    recv![i] = r.receivedAt;
-    ship![i] = r.shipmentId;
-    flags![i] = r.flags.length === 0 ? '' : r.flags.join(',');
+    device[i] = r.deviceId;
+    ts[i] = r.ts;
+    seq[i] = r.seq;
+    idx[i] = r.idx;
+    lat[i] = r.lat;
+    lon[i] = r.lon;
+    alt[i] = r.altM;
+    speed[i] = r.speedKmh;
+    heading[i] = r.headingDeg;
+    hdop[i] = r.hdop;
+    sats[i] = r.satellites;
+    battery[i] = r.batteryPct;
+    temp[i] = r.temperatureC;
+    lux[i] = r.lightLux;
+    tamper[i] = r.tamper;
+    recv[i] = r.receivedAt;
+    shipment[i] = r.shipmentId;
+    flags[i] = r.flags.length === 0 ? '' : r.flags.join(',');
   }
-  return cols;
+  const lit = numberArrayLiteral;
+  return [
+    device,
+    lit(ts),
+    lit(seq),
+    lit(idx),
+    lit(lat),
+    lit(lon),
+    lit(alt),
+    lit(speed),
+    lit(heading),
+    lit(hdop),
+    lit(sats),
+    lit(battery),
+    lit(temp),
+    lit(lux),
+    tamper,
+    lit(recv),
+    shipment,
+    flags,
+  ];
 }
 
 export interface RejectionRow {
