@@ -37,14 +37,19 @@ export function textProblem(s: string, rules: TextRules = {}): string | undefine
 const hex = (c: number) => c.toString(16).toUpperCase().padStart(4, '0');
 
 /**
- * False when JSON text cannot parse to any string (key or value) that `textProblem` refuses, so the walk can be
- * skipped: raw C0 controls are not valid JSON, and what is left is a backslash (an escape), DEL, a raw C1 control or
- * a surrogate (text decoded from UTF-8 holds only paired ones, but a string may come from elsewhere). True: walk.
+ * False when UTF-8 JSON cannot parse to any string (key or value) that `textProblem` refuses, so the walk can be
+ * skipped. Raw C0 controls are not valid JSON; NUL, C0 controls and lone surrogates can only be written as `\u`
+ * escapes (a backslash); a UTF-8 decoder turns invalid or overlong sequences into U+FFFD. What is left to look for
+ * is DEL (7F) and the C1 controls U+0080–U+009F (C2 80–C2 9F). Each test is a byte search over the payload.
  */
-export function jsonTextMayHoldBadText(json: string): boolean {
-  return MAY_HOLD_BAD_TEXT.test(json);
+export function jsonBytesMayHoldBadText(utf8: Uint8Array): boolean {
+  if (utf8.indexOf(0x5c) !== -1 || utf8.indexOf(0x7f) !== -1) return true;
+  for (let i = utf8.indexOf(0xc2); i !== -1; i = utf8.indexOf(0xc2, i + 1)) {
+    const next = utf8[i + 1];
+    if (next !== undefined && next >= 0x80 && next <= 0x9f) return true;
+  }
+  return false;
 }
-const MAY_HOLD_BAD_TEXT = /[\\\u007f-\u009f\ud800-\udfff]/;
 
 /** Deepest nesting walked; a deeper value is reported rather than recursed into. */
 const MAX_DEPTH = 64;

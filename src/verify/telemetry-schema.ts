@@ -1,7 +1,7 @@
 // Telemetry payload schema (DESIGN.md "Wire protocol v1"): finite, in-range values; unknown fields dropped.
 import { z } from 'zod';
 import { Rejection } from '../domain/errors.ts';
-import { findTextProblem, jsonTextMayHoldBadText } from '../domain/text.ts';
+import { findTextProblem, jsonBytesMayHoldBadText } from '../domain/text.ts';
 
 /** 2000-01-01: earlier device times are a broken clock, not history. */
 const MIN_TS_MS = 946_684_800_000;
@@ -37,16 +37,15 @@ export type TelemetryPayload = z.infer<typeof telemetrySchema>;
 /** The JSON text → a checked payload. `nowMs` is the receiver's clock. */
 /** A JWS payload through its schema: MALFORMED when it is not JSON, SCHEMA_INVALID naming the first bad field. */
 export function parsePayload<S extends z.ZodType>(payload: Buffer, schema: S): z.infer<S> {
-  const text = payload.toString('utf8');
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(payload.toString('utf8'));
   } catch {
     throw new Rejection('MALFORMED', 'payload is not JSON');
   }
   // PostgreSQL holds no NUL (and jsonb no lone surrogate): a string that cannot be stored is refused here, alone,
-  // instead of failing its whole batch inside the database. Nearly every payload's text rules that out at once.
-  const bad = jsonTextMayHoldBadText(text) ? findTextProblem(json) : undefined;
+  // instead of failing its whole batch inside the database. Nearly every payload's bytes rule that out at once.
+  const bad = jsonBytesMayHoldBadText(payload) ? findTextProblem(json) : undefined;
   if (bad) throw new Rejection('SCHEMA_INVALID', bad);
   const result = schema.safeParse(json);
   if (!result.success) {

@@ -10,7 +10,7 @@ import type { ClaimedDelivery } from '../../../src/db/outbox.ts';
 import { sendWebhook } from '../../../src/delivery/channels/webhook.ts';
 import { addressRefusal, parseCidr } from '../../../src/domain/addresses.ts';
 import type { AppError } from '../../../src/domain/errors.ts';
-import { findTextProblem, jsonTextMayHoldBadText, textProblem } from '../../../src/domain/text.ts';
+import { findTextProblem, jsonBytesMayHoldBadText, textProblem } from '../../../src/domain/text.ts';
 
 describe('text guard', () => {
   it('names NUL, control characters and lone surrogates with their index; keeps ordinary text', () => {
@@ -30,31 +30,40 @@ describe('text guard', () => {
     expect(findTextProblem({ a: 1, b: [true, null] })).toBeUndefined();
   });
 
-  it('lets a payload skip the walk only when its JSON text cannot hold a refused string', () => {
-    // Every UTF-16 code unit, in a value and in a key, written as JSON.stringify writes it (controls and lone
-    // surrogates escaped) and raw where JSON allows it raw.
-    const texts: string[] = [];
+  it('lets a payload skip the walk only when its UTF-8 bytes cannot hold a refused string', () => {
+    const cases: Buffer[] = [];
+    // Every UTF-16 code unit, in a value and in a key, as JSON.stringify writes it (controls and lone surrogates
+    // escaped) and raw where JSON allows it raw (a lone surrogate raw becomes U+FFFD in UTF-8).
     for (let c = 0; c <= 0xffff; c++) {
       const ch = String.fromCharCode(c);
-      texts.push(JSON.stringify({ v: `a${ch}b` }), JSON.stringify({ [`k${ch}`]: 1 }));
-      if (c >= 0x20 && c !== 0x22 && c !== 0x5c) texts.push(`{"v":"a${ch}b"}`);
+      cases.push(
+        Buffer.from(JSON.stringify({ v: `a${ch}b` })),
+        Buffer.from(JSON.stringify({ [`k${ch}`]: 1 })),
+      );
+      if (c >= 0x20 && c !== 0x22 && c !== 0x5c) cases.push(Buffer.from(`{"v":"a${ch}b"}`));
     }
-    texts.push(
-      '{"v":"\\u0000"}',
-      '{"v":"\\uD800x"}',
-      '{"v":"\\u001b[31m"}',
-      Buffer.from([0x7b, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x3a, 0x31, 0x7d]).toString('utf8'),
-    );
+    // Every two-byte sequence, and three-byte ones from every lead byte, raw inside a string: invalid and overlong
+    // UTF-8 included (C0 85 and E0 82 85 would be U+0085 if a decoder accepted them).
+    const wrap = (bytes: number[]) =>
+      Buffer.concat([Buffer.from('{"v":"a'), Buffer.from(bytes), Buffer.from('b"}')]);
+    for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) cases.push(wrap([a, b]));
+    for (let lead = 0xe0; lead <= 0xff; lead++)
+      for (let b = 0x80; b < 0xc0; b++) cases.push(wrap([lead, b, 0x85]));
     let refused = 0;
-    for (const text of texts) {
-      if (findTextProblem(JSON.parse(text)) === undefined) continue;
+    for (const bytes of cases) {
+      let json: unknown;
+      try {
+        json = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        continue;
+      }
+      if (findTextProblem(json) === undefined) continue;
       refused++;
-      expect(jsonTextMayHoldBadText(text), text).toBe(true);
+      expect(jsonBytesMayHoldBadText(bytes), bytes.toString('hex')).toBe(true);
     }
     expect(refused).toBeGreaterThan(2 * (0x20 + 0x21 + 0x800));
-    expect(
-      jsonTextMayHoldBadText('{"v":1,"deviceId":"trk-1","records":[{"lat":1.5,"note":"Zürich 北京"}]}'),
-    ).toBe(false);
+    const clean = Buffer.from('{"v":1,"deviceId":"trk-1","records":[{"lat":1.5,"note":"Zürich 北京 🚢"}]}');
+    expect(jsonBytesMayHoldBadText(clean)).toBe(false);
   });
 });
 
