@@ -35,6 +35,8 @@ export class MqttSession extends EventEmitter {
   private pingTimer: NodeJS.Timeout | undefined;
   private lastHeard = 0;
   private readonly keepaliveS: number;
+  /** PUBACK message ids waiting for one write, while a batch's writes are collected (batchWrites). */
+  private pubacks: number[] | undefined;
 
   constructor(private readonly o: MqttSessionOptions) {
     super();
@@ -64,15 +66,34 @@ export class MqttSession extends EventEmitter {
     this.socket?.resume();
   }
 
-  /** Runs `fn` with the socket corked, so the PUBACKs and acks of one batch leave in one write. */
+  /**
+   * Runs `fn` with the socket corked, so the PUBACKs and acks of one batch leave in one write; the batch's PUBACKs
+   * (4 bytes each) are packed into one buffer, in order with everything else written.
+   */
   batchWrites(fn: () => void): void {
     const s = this.socket;
     s?.cork();
+    this.pubacks = [];
     try {
       fn();
     } finally {
+      this.flushPubacks();
+      this.pubacks = undefined;
       if (s) process.nextTick(() => s.uncork());
     }
+  }
+
+  private flushPubacks(): void {
+    const ids = this.pubacks;
+    if (!ids || ids.length === 0) return;
+    const buf = Buffer.allocUnsafe(ids.length * 4);
+    for (let i = 0; i < ids.length; i++) {
+      buf[i * 4] = 0x40; // PUBACK, remaining length 2
+      buf[i * 4 + 1] = 2;
+      buf.writeUInt16BE(ids[i]!, i * 4 + 2);
+    }
+    ids.length = 0;
+    this.socket?.write(buf);
   }
 
   /** Publishes at QoS 1 when connected. Acks to devices are best effort: a lost one only causes a resend. */
@@ -106,6 +127,7 @@ export class MqttSession extends EventEmitter {
   }
 
   private write(packet: Packet): void {
+    this.flushPubacks();
     this.socket?.write(mqttPacket.generate(packet));
   }
 
@@ -195,7 +217,8 @@ export class MqttSession extends EventEmitter {
           if (acked || qos === 0 || messageId === undefined || epoch !== this.epoch || !this.connectedFlag)
             return;
           acked = true;
-          this.write(qos === 2 ? { cmd: 'pubrec', messageId } : { cmd: 'puback', messageId });
+          if (qos === 1 && this.pubacks) this.pubacks.push(messageId);
+          else this.write(qos === 2 ? { cmd: 'pubrec', messageId } : { cmd: 'puback', messageId });
         };
         this.o.onPublish({ topic, payload: body, ack });
         return;
