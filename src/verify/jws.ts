@@ -36,7 +36,36 @@ export function parseCompactJws(raw: Buffer, expectedTyp: string): ParsedJws {
   if (parts.length !== 3) throw new Rejection('MALFORMED', `a compact JWS has 3 parts, got ${parts.length}`);
   const [h, p, s] = parts as [string, string, string];
   if (h.length === 0 || s.length === 0) throw new Rejection('MALFORMED', 'empty JWS header or signature');
+  const { alg, kid } = checkedHeader(h, expectedTyp);
+  const payload = b64urlDecode(p, 'payload');
+  if (payload.length === 0) throw new Rejection('MALFORMED', 'empty JWS payload');
+  const signature = b64urlDecode(s, 'signature');
+  // `header.payload` as received: latin1 maps each byte to one character, so these are the same bytes.
+  return { alg, kid, signingInput: raw.subarray(0, h.length + 1 + p.length), payload, signature };
+}
 
+/**
+ * A sender signs every message under the same protected header, so a header that passed is remembered by its text
+ * and typ (the check is a pure function of both). Only headers of ordinary size, at most HEADER_CACHE_MAX of them,
+ * emptied when full: a flood of odd headers costs what it did without the cache, and pins no memory.
+ */
+const HEADER_CACHE_MAX = 4096;
+const HEADER_CACHE_MAX_CHARS = 512;
+const passedHeaders = new Map<string, { alg: SigningAlg; kid: string }>();
+
+function checkedHeader(h: string, expectedTyp: string): { alg: SigningAlg; kid: string } {
+  if (h.length > HEADER_CACHE_MAX_CHARS) return parseHeader(h, expectedTyp);
+  const key = `${expectedTyp}\0${h}`;
+  let passed = passedHeaders.get(key);
+  if (passed === undefined) {
+    passed = parseHeader(h, expectedTyp);
+    if (passedHeaders.size >= HEADER_CACHE_MAX) passedHeaders.clear();
+    passedHeaders.set(key, passed);
+  }
+  return passed;
+}
+
+function parseHeader(h: string, expectedTyp: string): { alg: SigningAlg; kid: string } {
   let header: unknown;
   try {
     header = JSON.parse(b64urlDecode(h, 'header').toString('utf8'));
@@ -67,17 +96,7 @@ export function parseCompactJws(raw: Buffer, expectedTyp: string): ParsedJws {
   // A kid is looked up in the database and quoted in rejections and alerts: NUL bytes, lone surrogates or
   // megabytes of it must not get that far.
   if (!KID.test(kid)) throw new Rejection('MALFORMED', 'kid must be 1–128 printable ASCII characters');
-
-  const payload = b64urlDecode(p, 'payload');
-  if (payload.length === 0) throw new Rejection('MALFORMED', 'empty JWS payload');
-  const signature = b64urlDecode(s, 'signature');
-  return {
-    alg: alg as SigningAlg,
-    kid,
-    signingInput: Buffer.from(`${h}.${p}`, 'latin1'),
-    payload,
-    signature,
-  };
+  return { alg: alg as SigningAlg, kid };
 }
 
 /** Raw 32-byte Ed25519 public keys, derived once per key object (JWK `x` is the raw key in base64url). */
