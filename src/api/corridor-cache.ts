@@ -12,8 +12,8 @@ type CorridorShipment = Pick<ShipmentRecord, 'id' | 'route' | 'corridorKm'>;
 
 export interface CorridorCache {
   /**
-   * Builds the shipment's corridor off the event loop and stores it, unless stored for its width already. Never
-   * fails: a corridor that could not be built is logged and built again on first use.
+   * Builds the shipment's corridor off the event loop and stores it: at registration, and when its width changes.
+   * Never fails: a corridor that could not be built is logged and built again on first use.
    */
   prepare(s: CorridorShipment): Promise<void>;
   /** The shipment's corridor: from memory, else as stored, else built (off the event loop) and stored. */
@@ -60,7 +60,7 @@ export function createCorridorCache(
   return {
     async prepare(s) {
       try {
-        if (!(await getStoredCorridor(db, s.id, s.corridorKm))) await buildAndStore(s);
+        await buildAndStore(s);
       } catch (e) {
         opts.log?.warn({ err: e, shipmentId: s.id }, 'corridor not built: it is built again on first use');
       }

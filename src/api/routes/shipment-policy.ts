@@ -62,7 +62,7 @@ export function shipmentPolicyRouter(
       const { id } = c.req.valid('param');
       const b = c.req.valid('json');
       const who = c.get('principal');
-      await withTransaction(db, async (tx) => {
+      const widthChanged = await withTransaction(db, async (tx) => {
         const s = await lockShipment(tx, id);
         if (!s) throw new AppError('NOT_FOUND', `no shipment ${id}`);
         if (s.status !== 'planned' && s.status !== 'in_transit')
@@ -102,10 +102,11 @@ export function shipmentPolicyRouter(
         );
         await auditCitations(tx, who, id, added, 'cited', b.reason);
         await auditCitations(tx, who, id, removed, 'uncited', b.reason);
+        return after.corridorKm !== before.corridorKm;
       });
       const changed = await load(id);
       // A new width: its corridor is built (off the event loop) and stored now, not by the next track.
-      if (b.corridorKm !== undefined) await corridors.prepare(changed);
+      if (widthChanged) await corridors.prepare(changed);
       return c.json(shipmentView(changed), 200);
     },
   );
