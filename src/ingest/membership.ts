@@ -33,11 +33,6 @@ export class WorkerMembership {
     this.timer.unref();
   }
 
-  /** Live workers as of the last renewal, sorted. */
-  live(): readonly string[] {
-    return this.workers;
-  }
-
   /** Does this worker handle the sender publishing on `topic`? */
   owns(topic: string): boolean {
     let mine = this.memo.get(topic);

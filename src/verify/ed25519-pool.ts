@@ -10,12 +10,12 @@ const SIG_BYTES = 64;
 /** Consecutive failures of one worker slot (no chunk answered in between) before it is given up. */
 const MAX_CONSECUTIVE_CRASHES = 5;
 
-/** The two logger methods the pool uses (a pino logger fits). */
 /** A chunk (at most a few hundred verifications, ~25 ms of work) not answered in this long means a stuck worker. */
 const CHUNK_DEADLINE_MS = 10_000;
 /** A fresh worker's first answer may take this long (starting up is not hanging), whatever the chunk deadline. */
 const START_GRACE_MS = 5_000;
 
+/** The two logger methods the pool uses (a pino logger fits). */
 export interface PoolLog {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
