@@ -1,13 +1,7 @@
 // Where a course held over the diversion window leads (diversion.ts, test (a)): the look-ahead steps along it, at
 // most MAX_STEP_KM at a time, and reports the first restricted zone it would cross, the licence-required one it
 // would cross on the way, or that it reaches the declared destination first.
-import {
-  destinationPoint,
-  EARTH_RADIUS_KM,
-  haversineKm,
-  initialBearingDeg,
-  pointToSegmentKm,
-} from '../geo/spherical.ts';
+import { destinationPoint, EARTH_RADIUS_KM, initialBearingDeg, pointToSegmentKm } from '../geo/spherical.ts';
 import type { ClearBox, LatLon, Zone } from '../geo/types.ts';
 import { inClearBox } from '../geo/zone-clear.ts';
 import type { Fix, ShipmentContext } from './types.ts';
@@ -34,27 +28,10 @@ function angleDiff(a: number, b: number): number {
 }
 
 /**
- * The course over the window if every leg of it stays within `maxSpread`° of the overall course. `legKm`: the
- * legs' lengths, when the caller has measured them.
- */
-export function heldCourse(window: LatLon[], maxSpreadDeg: number, legKm?: number[]): number | undefined {
-  const first = window[0];
-  const last = window.at(-1);
-  if (!first || !last || haversineKm(first, last) < 1) return undefined;
-  const course = initialBearingDeg(first, last);
-  for (let i = 1; i < window.length; i++) {
-    const a = window[i - 1]!;
-    const b = window[i]!;
-    if ((legKm ? legKm[i - 1]! : haversineKm(a, b)) < 0.5) continue;
-    if (angleDiff(initialBearingDeg(a, b), course) > maxSpreadDeg) return undefined;
-  }
-  return course;
-}
-
-/**
- * The legs of a window (haversineKm from each fix to the next) and the course held over it (heldCourse), with the
- * sines and cosines of each fix's latitude taken once: the same arithmetic as haversineKm and initialBearingDeg,
- * the same numbers. The diversion check wants both at every fix off the corridor.
+ * The legs of a window (haversineKm from each fix to the next) and the course held over it: the course from its
+ * first fix to its last, if at least 1 km apart and every leg of 0.5 km or more stays within `maxSpreadDeg` of it.
+ * The sines and cosines of each fix's latitude are taken once: the same arithmetic as haversineKm and
+ * initialBearingDeg, the same numbers. The diversion check wants both at every fix off the corridor.
  */
 export function windowLegs(
   window: LatLon[],

@@ -30,9 +30,6 @@ export interface DiversionState {
   border?: { lat: number; lon: number; km: number } | null;
 }
 
-export type { DiversionAids } from './course.ts';
-export { heldCourse } from './course.ts';
-
 export const initialDiversion: DiversionState = { window: [] };
 
 /** Borders farther than this do not make a diversion imminent; the course test looks farther for fast craft. */

@@ -6,12 +6,12 @@
 import Flatbush from 'flatbush';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../bench/zones.bench.ts';
-import { heldCourse, windowLegs } from '../../../src/checks/course.ts';
+import { windowLegs } from '../../../src/checks/course.ts';
 import { loadCountryZones } from '../../../src/geo/countries.ts';
 import { loadPolicy } from '../../../src/geo/policy.ts';
 import { indexRoute } from '../../../src/geo/route-index.ts';
 import { buildPlannedRoute } from '../../../src/geo/routes.ts';
-import { destinationPoint, haversineKm } from '../../../src/geo/spherical.ts';
+import { destinationPoint, haversineKm, initialBearingDeg } from '../../../src/geo/spherical.ts';
 import { treeSome } from '../../../src/geo/tree-walk.ts';
 import type { LatLon, Zone } from '../../../src/geo/types.ts';
 import { buildZoneIndex } from '../../../src/geo/zone-index.ts';
@@ -145,3 +145,22 @@ describe('memos between queries', () => {
     }
   });
 });
+
+/** The course held over a window, written plainly with haversineKm and initialBearingDeg: windowLegs' reference. */
+function heldCourse(window: LatLon[], maxSpreadDeg: number): number | undefined {
+  const angleDiff = (a: number, b: number) => {
+    const d = Math.abs(a - b) % 360;
+    return d > 180 ? 360 - d : d;
+  };
+  const first = window[0];
+  const last = window.at(-1);
+  if (!first || !last || haversineKm(first, last) < 1) return undefined;
+  const course = initialBearingDeg(first, last);
+  for (let i = 1; i < window.length; i++) {
+    const a = window[i - 1]!;
+    const b = window[i]!;
+    if (haversineKm(a, b) < 0.5) continue;
+    if (angleDiff(initialBearingDeg(a, b), course) > maxSpreadDeg) return undefined;
+  }
+  return course;
+}
