@@ -35,6 +35,7 @@ import { registerDevices } from './api-client.ts';
 import { type Baseline, startBaseline } from './baseline.ts';
 import { internalsBetween, scrapeIngest } from './chipwatch-metrics.ts';
 import { type CpuSnapshot, cpuSince, cpuSnapshot } from './cpu.ts';
+import { progress, runBench } from './lifecycle.ts';
 import { type BenchDevice, makeDevices, writeSignedMessages } from './messages.ts';
 import { renderReport, type ScenarioResult, scenarioName } from './report.ts';
 import { runPublisher } from './run-publisher.ts';
@@ -74,11 +75,7 @@ const externalDb = externalDatabaseUrl();
 const externalBroker = externalMqtt();
 const TARGET_MSG_PER_S = 5_000;
 
-const started = performance.now();
-const say = (text: string) =>
-  process.stderr.write(
-    `[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${text}\n`,
-  );
+const say = progress('bench');
 
 const root = mkdtempSync(join(tmpdir(), 'chipwatch-bench-'));
 chmodSync(root, 0o755); // as root, the embedded server runs as `postgres` and must pass through
@@ -125,11 +122,6 @@ async function mosquitto(): Promise<Awaited<ReturnType<typeof startMosquittoForC
   mosquittos.push(m);
   return m;
 }
-
-process.once('SIGINT', () => {
-  say('interrupted; cleaning up');
-  void cleanUp().finally(() => process.exit(130));
-});
 
 async function chipwatchCounts(pool: Pool): Promise<{ messages: number; records: number; refused: number }> {
   const res = await pool.query(
@@ -386,13 +378,4 @@ async function main(): Promise<number> {
   return results.every((r) => r.stored.ok) ? 0 : 1;
 }
 
-let exitCode = 1;
-try {
-  exitCode = await main();
-} catch (e) {
-  say(`ERROR: ${(e as Error).stack ?? String(e)}`);
-} finally {
-  await cleanUp();
-}
-say(`done (exit code ${exitCode})`);
-process.exit(exitCode);
+await runBench(say, main, cleanUp);

@@ -28,6 +28,7 @@ import { startWebhookReceiver, watchSse } from './alert-watch.ts';
 import { ackKeyOf, benchToken, createWebhookChannel, deleteChannel, registerDevices } from './api-client.ts';
 import { type ChipwatchProcess, startChipwatchProcess } from './chipwatch-process.ts';
 import { cpuSnapshot } from './cpu.ts';
+import { progress, runBench } from './lifecycle.ts';
 import { type BenchDevice, makeDevices, signAlertMessage, signMessages, writeLines } from './messages.ts';
 import { type AckObserver, checkStored, observeAcks, type StoredCheck } from './order-check.ts';
 import type { PublisherResult } from './publisher.ts';
@@ -59,11 +60,7 @@ const LEASE_S = 3;
 const ALERT_TYPE = 'RESTRICTED_ZONE_ENTERED';
 const runId = randomBytes(3).toString('hex');
 
-const started = performance.now();
-const say = (text: string) =>
-  process.stderr.write(
-    `[scale ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${text}\n`,
-  );
+const say = progress('scale');
 
 const root = mkdtempSync(join(tmpdir(), 'chipwatch-scale-'));
 chmodSync(root, 0o755); // as root, the embedded server runs as `postgres` and must pass through
@@ -78,10 +75,6 @@ function cleanUp(): Promise<void> {
   })();
   return cleaning;
 }
-process.once('SIGINT', () => {
-  say('interrupted; cleaning up');
-  void cleanUp().finally(() => process.exit(130));
-});
 
 interface Target {
   databaseUrl: string;
@@ -514,13 +507,4 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-let exitCode = 1;
-try {
-  exitCode = await main();
-} catch (e) {
-  say(`ERROR: ${(e as Error).stack ?? String(e)}`);
-} finally {
-  await cleanUp();
-}
-say(`done (exit code ${exitCode})`);
-process.exit(exitCode);
+await runBench(say, main, cleanUp);
