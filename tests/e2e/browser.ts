@@ -3,11 +3,6 @@
 // the page's console errors, and signing in with a token.
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, inject } from 'vitest';
-import type { Tracker } from '../../device-sim/tracker.ts';
-import { startAedes, type TestBroker } from '../helpers/broker.ts';
-import { startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
-import { createTestDatabase } from '../helpers/postgres.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -30,23 +25,8 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** The file's chipwatch and broker, started before its tests and stopped after them (with the voyage's tracker). */
-export function useChipwatch(): { cw: TestChipwatch; broker: TestBroker; tracker?: Tracker } {
-  const env = {} as { cw: TestChipwatch; broker: TestBroker; tracker?: Tracker };
-  beforeAll(async () => {
-    env.broker = await startAedes();
-    env.cw = await startTestChipwatch({
-      DATABASE_URL: await createTestDatabase(inject('pgAdminUrl')),
-      MQTT_URL: env.broker.url,
-    });
-  });
-  afterAll(async () => {
-    await env.tracker?.close();
-    await env.cw?.stop();
-    await env.broker?.stop();
-  });
-  return env;
-}
+/** The file's chipwatch and broker (tests/helpers/stack.ts), with the voyage's tracker closed first. */
+export { useChipwatch } from '../helpers/stack.ts';
 
 /**
  * Console errors and uncaught exceptions of a page. A refused resource is not one when its status is one the page

@@ -1,29 +1,18 @@
 // "." and ".." are not ids (src/domain/ids.ts): no URL can carry them, so every registration refuses them with a
 // 422 naming the rule, and nothing is stored. Three dots is an id like any other. Real PostgreSQL, real broker.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDeviceKey } from '../../device-sim/keys.ts';
 import { ID_RULE } from '../../src/domain/ids.ts';
-import { startAedes, type TestBroker } from '../helpers/broker.ts';
-import { startTestChipwatch, type TestChipwatch } from '../helpers/chipwatch.ts';
-import { createTestDatabase } from '../helpers/postgres.ts';
+import { useChipwatch } from '../helpers/stack.ts';
 
-let broker: TestBroker;
-let cw: TestChipwatch;
+const env = useChipwatch();
 
 beforeAll(async () => {
-  broker = await startAedes();
-  cw = await startTestChipwatch({
-    DATABASE_URL: await createTestDatabase(inject('pgAdminUrl')),
-    MQTT_URL: broker.url,
-  });
   const key = generateDeviceKey();
   expect(
-    (await cw.api('POST', '/v1/devices', { body: { id: 'trk-ids', publicKeyJwk: key.publicJwk } })).status,
+    (await env.cw.api('POST', '/v1/devices', { body: { id: 'trk-ids', publicKeyJwk: key.publicJwk } }))
+      .status,
   ).toBe(201);
-});
-afterAll(async () => {
-  await cw?.stop();
-  await broker?.stop();
 });
 
 const square = [
@@ -91,7 +80,7 @@ describe('a dot-only id', () => {
     '%s "%s" is a 422 VALIDATION_FAILED naming the rule',
     async (what, id) => {
       const { path, role, body } = bodies[what]!(id);
-      const res = await cw.api('POST', path, { body, ...(role ? { role } : {}) });
+      const res = await env.cw.api('POST', path, { body, ...(role ? { role } : {}) });
       expect(res.status, JSON.stringify(res.body)).toBe(422);
       expect(res.body.error.code).toBe('VALIDATION_FAILED');
       expect(res.body.error.message).toMatch(
@@ -102,16 +91,16 @@ describe('a dot-only id', () => {
   );
 
   it('"..." is an id like any other: registered, and found by its URL', async () => {
-    const res = await cw.api('POST', '/v1/landmarks', {
+    const res = await env.cw.api('POST', '/v1/landmarks', {
       body: { id: '...', name: 'Three dots', lat: 52.35, lon: 4.95 },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    const listed = await cw.api('GET', '/v1/landmarks', { role: 'compliance' });
+    const listed = await env.cw.api('GET', '/v1/landmarks', { role: 'compliance' });
     expect(listed.body.items.map((l: { id: string }) => l.id)).toContain('...');
   });
 
   it('the OpenAPI document states the grammar: the same pattern for every registered id', async () => {
-    const doc = (await cw.api('GET', '/openapi.json')).body;
+    const doc = (await env.cw.api('GET', '/openapi.json')).body;
     const text = JSON.stringify(doc);
     expect(text).not.toContain('"^[A-Za-z0-9._:-]{1,128}$"');
     expect(doc.components.schemas.ShipmentRegistration.properties.id.pattern).toBe(

@@ -8,12 +8,12 @@ import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import mqtt from 'mqtt';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildTelemetry, signCompactJws } from '../../device-sim/signer.ts';
 import { verifyAck } from '../../src/verify/ack.ts';
 import { startOpenAedes } from '../helpers/broker.ts';
-import { type RegisteredSender, registerDevice, startTestChipwatch, until } from '../helpers/chipwatch.ts';
-import { createTestDatabase } from '../helpers/postgres.ts';
+import { type RegisteredSender, registerDevice, until } from '../helpers/chipwatch.ts';
+import { useChipwatch } from '../helpers/stack.ts';
 
 const QUEUE_MAX = 50;
 const BATCH_MAX = 10;
@@ -42,29 +42,16 @@ async function metric(httpUrl: string, name: string): Promise<number> {
 }
 
 describe('backpressure against a real aedes', () => {
-  let broker: Awaited<ReturnType<typeof startOpenAedes>>;
-  let cw: Awaited<ReturnType<typeof startTestChipwatch>>;
-  let databaseUrl: string;
-
-  beforeAll(async () => {
-    databaseUrl = await createTestDatabase(inject('pgAdminUrl'));
-    broker = await startOpenAedes();
-    cw = await startTestChipwatch({
-      DATABASE_URL: databaseUrl,
-      MQTT_URL: broker.url,
-      INGEST_QUEUE_MAX: String(QUEUE_MAX),
-      INGEST_BATCH_MAX: String(BATCH_MAX),
-    });
-  });
-  afterAll(async () => {
-    await cw?.stop();
-    await broker?.stop();
-  });
+  const env = useChipwatch(
+    { INGEST_QUEUE_MAX: String(QUEUE_MAX), INGEST_BATCH_MAX: String(BATCH_MAX) },
+    startOpenAedes,
+  );
 
   it.skipIf(process.platform !== 'linux')(
     'leaves a flood beyond INGEST_QUEUE_MAX unread in the socket while it cannot commit, then stores and acks every message once',
     { timeout: 120_000 },
     async () => {
+      const { cw, broker, databaseUrl } = env;
       const d = await registerDevice(cw);
       const topic = `chipwatch/v1/devices/${d.id}/telemetry`;
       const tracker = await mqtt.connectAsync(broker.url, {

@@ -4,7 +4,7 @@
 // device's state row, which the batch's FOR UPDATE must wait for; every wait is on a condition, never a sleep.
 import mqtt from 'mqtt';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateDeviceKey } from '../../device-sim/keys.ts';
 import { buildTelemetry, signCompactJws } from '../../device-sim/signer.ts';
 import { insertDevice } from '../../src/db/devices.ts';
@@ -12,9 +12,9 @@ import type { Inbound } from '../../src/domain/messages.ts';
 import { IngestPipeline } from '../../src/ingest/pipeline.ts';
 import { normalizePublicJwk } from '../../src/verify/keys.ts';
 import { startOpenAedes } from '../helpers/broker.ts';
-import { type RegisteredSender, registerDevice, startTestChipwatch, until } from '../helpers/chipwatch.ts';
+import { type RegisteredSender, registerDevice, until } from '../helpers/chipwatch.ts';
 import { pipelineTestOptions, useMigratedPools } from '../helpers/pipeline.ts';
-import { createTestDatabase } from '../helpers/postgres.ts';
+import { useChipwatch } from '../helpers/stack.ts';
 
 const telemetry = (d: RegisteredSender, seq: number, records = 1) =>
   signCompactJws(
@@ -54,24 +54,10 @@ async function holdCommits(databaseUrl: string, deviceId: string) {
 }
 
 describe('the PUBACK leaves after the commit (chipwatch against a real aedes)', () => {
-  let broker: Awaited<ReturnType<typeof startOpenAedes>>;
-  let cw: Awaited<ReturnType<typeof startTestChipwatch>>;
-  let databaseUrl: string;
-
-  beforeAll(async () => {
-    databaseUrl = await createTestDatabase(inject('pgAdminUrl'));
-    broker = await startOpenAedes();
-    cw = await startTestChipwatch({
-      DATABASE_URL: databaseUrl,
-      MQTT_URL: broker.url,
-    });
-  });
-  afterAll(async () => {
-    await cw?.stop();
-    await broker?.stop();
-  });
+  const env = useChipwatch({}, startOpenAedes);
 
   it('sends no PUBACK for a message whose batch is waiting to commit, and sends it once the batch is stored', async () => {
+    const { cw, broker, databaseUrl } = env;
     const d = await registerDevice(cw);
     const tracker = await mqtt.connectAsync(broker.url, { clientId: d.id, clean: true, reconnectPeriod: 0 });
     try {
