@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { Aedes } from 'aedes';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { ServiceCredentials } from '../../src/broker/service-credentials.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import {
@@ -142,4 +143,23 @@ export async function startOpenAedes(): Promise<{ url: string; aedes: Aedes; sto
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/**
+ * A test's MQTT client: MQTT 3.1.1, no reconnects, 5 s to connect; added to `clients`, which the suite ends in its
+ * afterAll. Rejects when the broker refuses the connection.
+ */
+export async function connectClient(
+  url: string,
+  opts: IClientOptions,
+  clients: MqttClient[],
+): Promise<MqttClient> {
+  const c = await mqtt.connectAsync(url, {
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    ...opts,
+  });
+  clients.push(c);
+  return c;
 }

@@ -178,3 +178,16 @@ export async function registerSite(
     throw new Error(`registering site ${id}: ${res.status} ${JSON.stringify(res.body)}`);
   return sender(id, key, res.body);
 }
+
+/** A short road leg for a shipment registration body: `{ id, deviceId, mode: 'road', ...EINDHOVEN_TO_AMSTERDAM }`. */
+export const EINDHOVEN_TO_AMSTERDAM = {
+  origin: { name: 'Eindhoven', lat: 51.44, lon: 5.47 },
+  destination: { name: 'Amsterdam', lat: 52.37, lon: 4.9, radiusKm: 5 },
+  route: {
+    type: 'LineString',
+    coordinates: [
+      [5.47, 51.44],
+      [4.9, 52.37],
+    ],
+  },
+};

@@ -10,7 +10,12 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { generateDeviceKey } from '../../device-sim/keys.ts';
 import { ROLES, type Role } from '../../src/auth.ts';
 import { startAedes, type TestBroker } from '../helpers/broker.ts';
-import { startTestChipwatch, TEST_SECRET, type TestChipwatch } from '../helpers/chipwatch.ts';
+import {
+  EINDHOVEN_TO_AMSTERDAM,
+  startTestChipwatch,
+  TEST_SECRET,
+  type TestChipwatch,
+} from '../helpers/chipwatch.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { SchemaGen, seeded } from '../helpers/schema-gen.ts';
 
@@ -102,15 +107,7 @@ beforeAll(async () => {
       deviceId: 'trk-fz-1',
       mode: 'road',
       chips: ['GPU-FZ-1'],
-      origin: { name: 'Eindhoven', lat: 51.44, lon: 5.47 },
-      destination: { name: 'Amsterdam', lat: 52.37, lon: 4.9, radiusKm: 5 },
-      route: {
-        type: 'LineString',
-        coordinates: [
-          [5.47, 51.44],
-          [4.9, 52.37],
-        ],
-      },
+      ...EINDHOVEN_TO_AMSTERDAM,
     },
   });
   await cw.api('POST', '/v1/channels', { body: { type: 'mqtt', id: 'ch-fz-1' } });

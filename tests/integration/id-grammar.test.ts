@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDeviceKey } from '../../device-sim/keys.ts';
 import { ID_RULE } from '../../src/domain/ids.ts';
+import { EINDHOVEN_TO_AMSTERDAM } from '../helpers/chipwatch.ts';
 import { useChipwatch } from '../helpers/stack.ts';
 
 const env = useChipwatch();
@@ -57,15 +58,7 @@ const bodies: Record<string, (id: string) => { path: string; role?: 'admin' | 'l
         id,
         deviceId: 'trk-ids',
         mode: 'road',
-        origin: { name: 'Eindhoven', lat: 51.44, lon: 5.47 },
-        destination: { name: 'Amsterdam', lat: 52.37, lon: 4.9, radiusKm: 5 },
-        route: {
-          type: 'LineString',
-          coordinates: [
-            [5.47, 51.44],
-            [4.9, 52.37],
-          ],
-        },
+        ...EINDHOVEN_TO_AMSTERDAM,
       },
     }),
     'shipment deviceId': () => ({

@@ -5,9 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { serviceOptions, startAedes, type TestBroker } from '../helpers/broker.ts';
+import { connectClient, serviceOptions, startAedes, type TestBroker } from '../helpers/broker.ts';
 import {
   eventually,
   type RegisteredSender,
@@ -40,16 +40,7 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-async function connect(opts: IClientOptions, url = broker.url): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(url, {
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-    ...opts,
-  });
-  clients.push(c);
-  return c;
-}
+const connect = (opts: IClientOptions, url = broker.url) => connectClient(url, opts, clients);
 
 /** The CONNACK return code of a refused connect (mqtt.js puts it in `code`). */
 async function refusal(opts: IClientOptions, url = broker.url): Promise<number | string | undefined> {

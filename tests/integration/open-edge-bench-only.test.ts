@@ -4,12 +4,13 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { buildTelemetry, signCompactJws } from '../../device-sim/signer.ts';
 import { createLogger } from '../../src/log.ts';
 import { type Running, type StartOptions, startChipwatch } from '../../src/server.ts';
 import { ackCovers, verifyAck } from '../../src/verify/ack.ts';
+import { connectClient } from '../helpers/broker.ts';
 import { apiAt, registerDevice, testConfig, until } from '../helpers/chipwatch.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 
@@ -33,16 +34,7 @@ async function start(options?: StartOptions): Promise<Running> {
   return r;
 }
 
-async function connect(url: string, opts: IClientOptions): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(url, {
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-    ...opts,
-  });
-  clients.push(c);
-  return c;
-}
+const connect = (url: string, opts: IClientOptions) => connectClient(url, opts, clients);
 
 /** The CONNACK return code of a refused connect, 0 when admitted. */
 async function refusal(url: string, opts: IClientOptions): Promise<number | string | undefined> {

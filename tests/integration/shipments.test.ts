@@ -263,6 +263,11 @@ describe('road and lifecycle', () => {
     expect(
       (await cw.api('POST', `/v1/alerts/${stop!.id}/resolve`, { role: 'compliance', body: {} })).status,
     ).toBe(422);
+    const blank = await cw.api('POST', `/v1/alerts/${stop!.id}/resolve`, {
+      role: 'compliance',
+      body: { note: ' \t ' },
+    });
+    expect([blank.status, blank.body.error?.message]).toEqual([422, 'note: a note saying why is required']);
     const resolved = await cw.api('POST', `/v1/alerts/${stop!.id}/resolve`, {
       role: 'compliance',
       body: { note: 'customs inspection, documented' },

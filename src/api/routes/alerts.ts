@@ -146,7 +146,15 @@ export function alertsRouter(db: Pool) {
         body: {
           content: {
             'application/json': {
-              schema: z.object({ note: z.string().trim().min(1, 'a note saying why is required').max(2000) }),
+              schema: z.object({
+                // Not blank: the pattern says so in the API document, as the trimmed check does.
+                note: z
+                  .string()
+                  .trim()
+                  .regex(/\S/, 'a note saying why is required')
+                  .max(2000)
+                  .openapi({ example: 'carrier confirmed the reroute around the closed port' }),
+              }),
             },
           },
           required: true,
